@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { engine } from 'express-handlebars';
+import type { Deps } from './wiring';
+import { AppError, NotFoundError } from './errors';
+import { authenticate } from './http/auth';
+import { errorHandler } from './http/error-handler';
+import { opsRoutes } from './http/ops.routes';
+import { authRoutes } from './auth/auth.routes';
+import { adminRoutes } from './admin/admin.routes';
+import { reportsRoutes } from './reports/reports.routes';
+import { tasksRoutes } from './tasks/tasks.routes';
+import { feedsRoutes } from './feeds/feeds.routes';
+import { indicatorsRoutes } from './indicators/indicators.routes';
+import { statsRoutes } from './stats/stats.routes';
+import { pageRoutes } from './pages/pages.routes';
+
+export const VIEWS_DIR = path.resolve(__dirname, '..', 'views');
+
+/** Media types the API accepts for bodies; NDJSON only on the feeds route, which parses its own stream. */
+const API_BODY_TYPES = ['application/json', 'application/x-ndjson'];
+
+export function createApp(deps: Deps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.engine('hbs', engine({
+    extname: '.hbs',
+    defaultLayout: 'main',
+    layoutsDir: path.join(VIEWS_DIR, 'layouts'),
+    partialsDir: path.join(VIEWS_DIR, 'partials'),
+  }));
+  app.set('view engine', 'hbs');
+  app.set('views', VIEWS_DIR);
+
+  app.use(pinoHttp({
+    logger: deps.logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+  }));
+  app.use((req, res, next) => {
+    const end = deps.metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      end({ route });
+      deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  });
+  app.use(helmet({
+    contentSecurityPolicy: {
+      directives: { 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'form-action': ["'self'"] },
+    },
+    strictTransportSecurity: deps.config.env === 'production',
+  }));
+  app.use('/static', express.static(path.resolve(__dirname, '..', 'public'), { maxAge: '1h' }));
+  app.use(cookieParser());
+
+  app.use('/api', (req, _res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody && !req.is(API_BODY_TYPES)) {
+      return next(new AppError('unsupported_media_type', 415, 'Send application/json (or application/x-ndjson to /feeds).'));
+    }
+    next();
+  });
+  app.use('/api', express.json({ limit: deps.config.jsonBodyLimit, strict: true }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(authenticate(deps.passport));
+
+  app.use(opsRoutes(deps));
+  app.use('/api/v1/auth', authRoutes(deps));
+  app.use('/api/v1', adminRoutes(deps));
+  app.use('/api/v1/reports', reportsRoutes(deps));
+  app.use('/api/v1/tasks', tasksRoutes(deps));
+  app.use('/api/v1/feeds', feedsRoutes(deps));
+  app.use('/api/v1/indicators', indicatorsRoutes(deps));
+  app.use('/api/v1/stats', statsRoutes(deps));
+  app.use('/api', (_req, _res, next) => next(new NotFoundError('No such route.')));
+  app.use(pageRoutes(deps));
+  app.use((_req, _res, next) => next(new NotFoundError('No such page.')));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,7 @@
+import { Router } from 'express';
+import type { Deps } from '../wiring';
+
+export function authRoutes(_deps: Deps): Router {
+  const r = Router();
+  return r;
+}

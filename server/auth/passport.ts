@@ -1,0 +1,39 @@
+import type { Request } from 'express';
+import passport from 'passport';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import type { Config } from '../config';
+import { ALGORITHMS, TokenClaims, claimsToActor } from './tokens';
+import type { Actor } from './actor';
+
+export const AUTH_COOKIE = 'afrc_token';
+
+const fromCookie = (req: Request): string | null => (req.cookies?.[AUTH_COOKIE] as string | undefined) ?? null;
+
+/**
+ * Bearer header first (partner systems, scripts), then the httpOnly cookie set by the login form.
+ * The strategy pins the algorithm list, issuer and audience; the claims are then checked by schema,
+ * and the account is re-checked as active so a deactivated user loses access before the token expires.
+ */
+export function buildPassport(config: Config, isActive: (actor: Actor) => Promise<boolean>): passport.PassportStatic {
+  const instance = new passport.Passport() as unknown as passport.PassportStatic;
+  instance.use(
+    'jwt',
+    new JwtStrategy(
+      {
+        jwtFromRequest: ExtractJwt.fromExtractors([ExtractJwt.fromAuthHeaderAsBearerToken(), fromCookie]),
+        secretOrKey: config.jwt.secret,
+        algorithms: ALGORITHMS,
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+        jsonWebTokenOptions: { maxAge: `${config.jwt.ttlSeconds}s` },
+      },
+      (payload: unknown, done: (err: unknown, user?: Actor | false) => void) => {
+        const claims = TokenClaims.safeParse(payload);
+        if (!claims.success) return done(null, false);
+        const actor = claimsToActor(claims.data);
+        isActive(actor).then((ok) => done(null, ok ? actor : false), done);
+      },
+    ),
+  );
+  return instance;
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { TASK_KINDS, type TaskKind } from './domain/kinds';
+
+// The only reader of process.env. Everything else receives a frozen, typed Config.
+
+const DEV_JWT_SECRET = 'afrc-development-secret-do-not-use-in-production';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Minutes a partner has to answer each kind of task before it is overdue. */
+const DEFAULT_DUE_MINUTES: Record<TaskKind, number> = {
+  intercept_funds: 30,
+  freeze_account: 60,
+  freeze_payment_account: 60,
+  block_number: 120,
+  block_sms_sender: 120,
+  takedown_url: 240,
+  block_im_account: 240,
+};
+
+const dueShape = Object.fromEntries(
+  TASK_KINDS.map((kind) => [`DUE_MINUTES_${kind.toUpperCase()}`, positiveInt(DEFAULT_DUE_MINUTES[kind])]),
+) as Record<string, z.ZodDefault<z.ZodCoercedNumber<unknown>>>;
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
+    DATABASE_POOL_MAX: positiveInt(10),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'letters, digits, : _ - { } only').default('afrc'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_ISSUER: z.string().min(1).default('afrc'),
+    JWT_AUDIENCE: z.string().min(1).default('afrc'),
+    JWT_TTL_SECONDS: positiveInt(8 * 3600),
+    DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').default('CNY'),
+    DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as CN').default('CN'),
+    TIME_ZONE: z.string().default('Asia/Shanghai'),
+    ADMIN_USERNAME: z.string().min(3).optional(),
+    ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    JSON_BODY_LIMIT: z.string().default('5mb'),
+    FEED_BODY_LIMIT: z.string().default('50mb'),
+    LOGIN_RATE_LIMIT: positiveInt(10),
+    WORKER_CONCURRENCY: positiveInt(5),
+    WORKER_RATE_MAX: positiveInt(50),
+    WORKER_RATE_DURATION_MS: positiveInt(1000),
+    JOB_ATTEMPTS: positiveInt(8),
+    JOB_BACKOFF_MS: positiveInt(1000),
+    WEBHOOK_TIMEOUT_MS: positiveInt(10000),
+    RECONCILE_INTERVAL_MS: positiveInt(5000),
+    RECONCILE_MIN_AGE_MS: positiveInt(3000),
+    INSTITUTION_POLL_MS: positiveInt(5000),
+    OVERDUE_SCAN_MS: positiveInt(30000),
+    SIMULATED_DELAY_MS: z.coerce.number().int().min(0).default(4000),
+    MAX_TRAIL_DEPTH: positiveInt(6),
+    SHUTDOWN_TIMEOUT_MS: positiveInt(10000),
+    ...dueShape,
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export function parseConfig(env: Record<string, string | undefined>) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const dueMinutes = Object.fromEntries(
+    TASK_KINDS.map((kind) => [kind, (e as Record<string, unknown>)[`DUE_MINUTES_${kind.toUpperCase()}`] as number]),
+  ) as Record<TaskKind, number>;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    jwt: Object.freeze({
+      secret: e.JWT_SECRET ?? DEV_JWT_SECRET,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      ttlSeconds: e.JWT_TTL_SECONDS,
+    }),
+    defaultCurrency: e.DEFAULT_CURRENCY,
+    defaultRegion: e.DEFAULT_REGION,
+    timeZone: e.TIME_ZONE,
+    admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    logLevel: e.NODE_ENV === 'test' && !env.LOG_LEVEL ? 'silent' : e.LOG_LEVEL,
+    jsonBodyLimit: e.JSON_BODY_LIMIT,
+    feedBodyLimit: e.FEED_BODY_LIMIT,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    workers: Object.freeze({
+      concurrency: e.WORKER_CONCURRENCY,
+      rateMax: e.WORKER_RATE_MAX,
+      rateDurationMs: e.WORKER_RATE_DURATION_MS,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      reconcileMinAgeMs: e.RECONCILE_MIN_AGE_MS,
+      institutionPollMs: e.INSTITUTION_POLL_MS,
+      overdueScanMs: e.OVERDUE_SCAN_MS,
+      simulatedDelayMs: e.SIMULATED_DELAY_MS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    }),
+    maxTrailDepth: e.MAX_TRAIL_DEPTH,
+    dueMinutes: Object.freeze(dueMinutes),
+    usingDevJwtSecret: !e.JWT_SECRET,
+  });
+}
+
+export type Config = ReturnType<typeof parseConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+/** Reads the environment, or prints one line per problem and exits 1. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`config error: ${p}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,32 @@
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+import path from 'node:path';
+
+export type Db = Knex;
+export type Trx = Knex.Transaction;
+/** A use case takes either the pool or an open transaction. */
+export type DbOrTrx = Knex | Knex.Transaction;
+
+const INT8_OID = 20;
+// bigint columns hold money in minor units; parse them to numbers only when they are exact.
+pg.types.setTypeParser(INT8_OID, (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} is beyond the safe integer range`);
+  return n;
+});
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'migrations');
+
+export function knexConfig(databaseUrl: string, poolMax = 10): Knex.Config {
+  return {
+    client: 'pg',
+    connection: { connectionString: databaseUrl, application_name: 'afrc' },
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 10000,
+    migrations: { directory: MIGRATIONS_DIR, loadExtensions: ['.ts'], tableName: 'knex_migrations' },
+  };
+}
+
+export function createDb(databaseUrl: string, poolMax?: number): Db {
+  return knex(knexConfig(databaseUrl, poolMax));
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+// The vocabularies of the contract (API.md). Every schema, migration CHECK and view draws from these lists.
+
+export const ROLES = ['admin', 'supervisor', 'desk_officer', 'liaison', 'partner_system'] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+export const INSTITUTION_KINDS = ['bank', 'carrier', 'platform', 'police'] as const;
+export const InstitutionKind = z.enum(INSTITUTION_KINDS);
+export type InstitutionKind = z.infer<typeof InstitutionKind>;
+
+export const INTEGRATIONS = ['manual', 'webhook', 'simulated'] as const;
+export const Integration = z.enum(INTEGRATIONS);
+export type Integration = z.infer<typeof Integration>;
+
+export const CHANNELS = ['hotline', 'walk_in', 'online', 'referral'] as const;
+export const Channel = z.enum(CHANNELS);
+export type Channel = z.infer<typeof Channel>;
+
+export const FRAUD_TYPES = [
+  'impersonation', 'investment', 'romance', 'customer_service', 'part_time_job', 'loan', 'shopping', 'other',
+] as const;
+export const FraudType = z.enum(FRAUD_TYPES);
+export type FraudType = z.infer<typeof FraudType>;
+
+export const INDICATOR_KINDS = [
+  'phone', 'sms_sender', 'url', 'domain', 'bank_account', 'payment_account', 'im_account',
+] as const;
+export const IndicatorKind = z.enum(INDICATOR_KINDS);
+export type IndicatorKind = z.infer<typeof IndicatorKind>;
+
+export const TASK_KINDS = [
+  'intercept_funds', 'freeze_account', 'block_number', 'block_sms_sender', 'takedown_url',
+  'freeze_payment_account', 'block_im_account',
+] as const;
+export const TaskKind = z.enum(TASK_KINDS);
+export type TaskKind = z.infer<typeof TaskKind>;
+
+export const TASK_STATUSES = ['unrouted', 'queued', 'dispatched', 'done', 'failed', 'cancelled'] as const;
+export const TaskStatus = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['unrouted', 'queued', 'dispatched'];
+
+export const OUTCOMES = ['frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected'] as const;
+export const Outcome = z.enum(OUTCOMES);
+export type Outcome = z.infer<typeof Outcome>;
+
+export const REPORT_STATUSES = ['open', 'closed'] as const;
+export const ReportStatus = z.enum(REPORT_STATUSES);
+export type ReportStatus = z.infer<typeof ReportStatus>;
+
+export const INDICATOR_STATUSES = ['suspected', 'confirmed', 'blocked'] as const;
+export const IndicatorStatus = z.enum(INDICATOR_STATUSES);
+export type IndicatorStatus = z.infer<typeof IndicatorStatus>;
+
+/** The blocking task each indicator kind gets (API.md, Reports). */
+export const TASK_KIND_FOR_INDICATOR: Readonly<Record<IndicatorKind, TaskKind>> = {
+  phone: 'block_number',
+  sms_sender: 'block_sms_sender',
+  url: 'takedown_url',
+  domain: 'takedown_url',
+  bank_account: 'freeze_account',
+  payment_account: 'freeze_payment_account',
+  im_account: 'block_im_account',
+};

@@ -1,0 +1,90 @@
+import { KnexTimeoutError } from 'knex';
+import type { ZodError } from 'zod';
+
+export type ErrorDetail = { path: string; message: string };
+
+/** A failure the caller can act on: answered in API.md's error shape with its status. */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(details: ErrorDetail[], message = 'The request does not match the schema.') {
+    super('validation_failed', 400, message, details);
+  }
+
+  static fromZod(err: ZodError, prefix: (string | number)[] = []): ValidationError {
+    return new ValidationError(
+      err.issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.'), message: i.message })),
+    );
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Authentication is required.', code = 'unauthorized') {
+    super(code, 401, message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'Your role may not do this.') {
+    super('forbidden', 403, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'No such resource.') {
+    super('not_found', 404, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code = 'conflict', message = 'The request conflicts with the current state.', details: ErrorDetail[] = []) {
+    super(code, 409, message, details);
+  }
+}
+
+export class UnavailableError extends AppError {
+  constructor(message = 'A backing service is unavailable; nothing was written.') {
+    super('unavailable', 503, message);
+  }
+}
+
+/** PostgreSQL SQLSTATE codes we translate; never match on message text. */
+const PG_UNIQUE_VIOLATION = '23505';
+const PG_FOREIGN_KEY_VIOLATION = '23503';
+const PG_CHECK_VIOLATION = '23514';
+const PG_CONNECTION_CLASS = '08';
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+
+export function translatePgError(err: unknown): AppError | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') {
+    if (err instanceof KnexTimeoutError) return new UnavailableError();
+    return undefined;
+  }
+  if (code === PG_UNIQUE_VIOLATION) {
+    const constraint = (err as { constraint?: string }).constraint;
+    return new ConflictError('conflict', 'A record with the same unique value already exists.', constraint ? [{ path: constraint, message: 'already exists' }] : []);
+  }
+  if (code === PG_FOREIGN_KEY_VIOLATION) {
+    return new ValidationError([{ path: (err as { constraint?: string }).constraint ?? '', message: 'refers to something that does not exist' }]);
+  }
+  if (code === PG_CHECK_VIOLATION) {
+    return new ValidationError([{ path: (err as { constraint?: string }).constraint ?? '', message: 'violates a rule of the data model' }]);
+  }
+  if (code.startsWith(PG_CONNECTION_CLASS) || PG_UNAVAILABLE.has(code) || NODE_CONNECTION_ERRORS.has(code)) {
+    return new UnavailableError();
+  }
+  return undefined;
+}

@@ -1,0 +1,199 @@
+import type { DbOrTrx } from '../db';
+import type { Actor } from '../auth/actor';
+import { scopeOf } from '../auth/actor';
+import { OPEN_TASK_STATUSES, type IndicatorKind, type Outcome, type TaskKind, type TaskStatus } from '../domain/kinds';
+import { decodeCursor, toPage, type Page } from '../http/pagination';
+
+export type TaskResult = {
+  outcome: Outcome;
+  frozenMinor: number;
+  note: string | null;
+  recordedAt: string;
+  recordedBy: { type: string; id: string | null };
+  source: string;
+};
+
+export type Task = {
+  id: string;
+  reportId: string | null;
+  kind: TaskKind;
+  institutionId: string | null;
+  status: TaskStatus;
+  amountMinor: number | null;
+  currency: string | null;
+  target: { kind: IndicatorKind; value: string; name: string | null };
+  transferredAt: string | null;
+  dueAt: string;
+  overdue: boolean;
+  parentTaskId: string | null;
+  depth: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  dispatchedAt: string | null;
+  closedAt: string | null;
+  escalatedAt: string | null;
+  deliveryFailedAt: string | null;
+  deliveryError: string | null;
+  result: TaskResult | null;
+};
+
+export type TaskRow = {
+  id: string; report_id: string | null; kind: TaskKind; institution_id: string | null; status: TaskStatus;
+  target_kind: IndicatorKind; target_value: string; target_name: string | null; indicator_id: string | null;
+  transfer_id: string | null; amount_minor: number | null; currency: string | null; transferred_at: Date | null;
+  parent_task_id: string | null; depth: number; due_at: Date; version: number; dispatched_at: Date | null;
+  closed_at: Date | null; escalated_at: Date | null; delivery_failed_at: Date | null; delivery_error: string | null;
+  created_at: Date; updated_at: Date;
+};
+
+type ResultRow = {
+  task_id: string; outcome: Outcome; frozen_minor: number; note: string | null; created_at: Date;
+  actor_type: string; actor_id: string | null; source: string;
+};
+
+export type NewTask = {
+  reportId: string | null;
+  kind: TaskKind;
+  institutionId: string | null;
+  targetKind: IndicatorKind;
+  targetValue: string;
+  targetName?: string | null;
+  indicatorId?: string | null;
+  transferId?: string | null;
+  amountMinor?: number | null;
+  currency?: string | null;
+  transferredAt?: Date | null;
+  parentTaskId?: string | null;
+  depth?: number;
+  dueAt: Date;
+};
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toTask(row: TaskRow, result?: ResultRow, now = new Date()): Task {
+  const open = OPEN_TASK_STATUSES.includes(row.status);
+  return {
+    id: row.id,
+    reportId: row.report_id,
+    kind: row.kind,
+    institutionId: row.institution_id,
+    status: row.status,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+    target: { kind: row.target_kind, value: row.target_value, name: row.target_name },
+    transferredAt: iso(row.transferred_at),
+    dueAt: row.due_at.toISOString(),
+    overdue: open && row.due_at.getTime() < now.getTime(),
+    parentTaskId: row.parent_task_id,
+    depth: row.depth,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    dispatchedAt: iso(row.dispatched_at),
+    closedAt: iso(row.closed_at),
+    escalatedAt: iso(row.escalated_at),
+    deliveryFailedAt: iso(row.delivery_failed_at),
+    deliveryError: row.delivery_error,
+    result: result
+      ? {
+          outcome: result.outcome,
+          frozenMinor: result.frozen_minor,
+          note: result.note,
+          recordedAt: result.created_at.toISOString(),
+          recordedBy: { type: result.actor_type, id: result.actor_id },
+          source: result.source,
+        }
+      : null,
+  };
+}
+
+async function withResults(db: DbOrTrx, rows: TaskRow[]): Promise<Task[]> {
+  if (rows.length === 0) return [];
+  const results: ResultRow[] = await db('task_results').whereIn('task_id', rows.map((r) => r.id));
+  const byTask = new Map(results.map((r) => [r.task_id, r]));
+  const now = new Date();
+  return rows.map((r) => toTask(r, byTask.get(r.id), now));
+}
+
+export async function insertTasks(trx: DbOrTrx, tasks: NewTask[]): Promise<Task[]> {
+  if (tasks.length === 0) return [];
+  const rows: TaskRow[] = await trx('tasks')
+    .insert(
+      tasks.map((t) => ({
+        report_id: t.reportId,
+        kind: t.kind,
+        institution_id: t.institutionId,
+        status: t.institutionId ? 'queued' : 'unrouted',
+        target_kind: t.targetKind,
+        target_value: t.targetValue,
+        target_name: t.targetName ?? null,
+        indicator_id: t.indicatorId ?? null,
+        transfer_id: t.transferId ?? null,
+        amount_minor: t.amountMinor ?? null,
+        currency: t.amountMinor == null ? null : t.currency,
+        transferred_at: t.transferredAt ?? null,
+        parent_task_id: t.parentTaskId ?? null,
+        depth: t.depth ?? 1,
+        due_at: t.dueAt,
+      })),
+    )
+    .returning('*');
+  return rows.map((r) => toTask(r));
+}
+
+/** Scoped in the query: a partner-side actor never fetches another institution's row. */
+function visible(db: DbOrTrx, actor: Pick<Actor, 'role' | 'institutionId'>) {
+  const q = db<TaskRow>('tasks');
+  const scope = scopeOf(actor);
+  if (scope !== undefined) q.where('institution_id', scope);
+  return q;
+}
+
+export async function findVisibleTask(db: DbOrTrx, actor: Pick<Actor, 'role' | 'institutionId'>, id: string): Promise<Task | undefined> {
+  const row = await visible(db, actor).where({ id }).first();
+  if (!row) return undefined;
+  const [task] = await withResults(db, [row as TaskRow]);
+  return task;
+}
+
+export async function findTask(db: DbOrTrx, id: string): Promise<Task | undefined> {
+  const row: TaskRow | undefined = await db('tasks').where({ id }).first();
+  if (!row) return undefined;
+  const [task] = await withResults(db, [row]);
+  return task;
+}
+
+export async function tasksOfReport(db: DbOrTrx, reportId: string): Promise<Task[]> {
+  const rows: TaskRow[] = await db('tasks').where({ report_id: reportId }).orderBy([{ column: 'depth' }, { column: 'created_at' }, { column: 'id' }]);
+  return withResults(db, rows);
+}
+
+export type TaskFilters = {
+  status?: TaskStatus;
+  kind?: TaskKind;
+  institutionId?: string;
+  overdue?: boolean;
+  reportId?: string;
+  cursor?: string;
+  limit: number;
+};
+
+/** Most urgent first (due time, then id for a stable cursor). */
+export async function listVisibleTasks(db: DbOrTrx, actor: Pick<Actor, 'role' | 'institutionId'>, f: TaskFilters): Promise<Page<Task>> {
+  const q = visible(db, actor);
+  if (f.status) q.where('status', f.status);
+  if (f.kind) q.where('kind', f.kind);
+  if (f.institutionId) q.where('institution_id', f.institutionId);
+  if (f.reportId) q.where('report_id', f.reportId);
+  if (f.overdue !== undefined) {
+    const overdue = (qb: typeof q) => qb.whereIn('status', OPEN_TASK_STATUSES as TaskStatus[]).where('due_at', '<', db.fn.now());
+    if (f.overdue) overdue(q);
+    else q.whereNot((qb) => overdue(qb as typeof q));
+  }
+  const after = decodeCursor(f.cursor, 2);
+  if (after) q.whereRaw('(due_at, id) > (?::timestamptz, ?::uuid)', after);
+  const rows = (await q.orderBy([{ column: 'due_at' }, { column: 'id' }]).limit(f.limit + 1)) as TaskRow[];
+  const page = toPage(rows, f.limit, (r) => r, (r) => [r.due_at.toISOString(), r.id]);
+  return { items: await withResults(db, page.items), nextCursor: page.nextCursor };
+}

@@ -1,0 +1,7 @@
+import { Router } from 'express';
+import type { Deps } from '../wiring';
+
+export function tasksRoutes(_deps: Deps): Router {
+  const r = Router();
+  return r;
+}
