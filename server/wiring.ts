@@ -12,12 +12,18 @@ import { AuthService } from './auth/auth.service';
 import { AdminService } from './admin/admin.service';
 import { ReportsService } from './reports/reports.service';
 import { TasksService } from './tasks/tasks.service';
+import { TaskResultsService } from './tasks/task-results.service';
+import { TaskLifecycleService } from './tasks/task-lifecycle.service';
+import { StatsService } from './stats/stats.service';
 
 export type Services = {
   auth: AuthService;
   admin: AdminService;
   reports: ReportsService;
   tasks: TasksService;
+  taskResults: TaskResultsService;
+  taskLifecycle: TaskLifecycleService;
+  stats: StatsService;
 };
 
 export type Deps = ServiceContext & {
@@ -42,6 +48,9 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     admin: new AdminService(ctx),
     reports: new ReportsService(ctx, tasks),
     tasks,
+    taskResults: new TaskResultsService(ctx, tasks),
+    taskLifecycle: new TaskLifecycleService(ctx),
+    stats: new StatsService(ctx),
   };
 
   return {

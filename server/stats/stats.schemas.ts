@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { FraudType } from '../domain/kinds';
+
+/** A local date (YYYY-MM-DD) of the center, or an ISO timestamp whose local date is taken. */
+const Day = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+export const StatsQuery = z.object({
+  from: Day.optional().describe('first local day, included; default: the first day of the month of `to`'),
+  to: Day.optional().describe('last local day, included; default: today in the center\'s time zone'),
+  currency: z.string().regex(/^[A-Z]{3}$/).optional().describe('default: the configured currency'),
+});
+export type StatsQuery = z.infer<typeof StatsQuery>;
+
+const count = z.number().int();
+const minutes = z.number().nullable();
+
+export const InstitutionStats = z.object({
+  institutionId: z.string(),
+  lossPreventedMinor: z.number().int(),
+  tasksDone: count,
+  tasksFailed: count,
+  tasksOpen: count.describe('queued or dispatched now'),
+  tasksOverdue: count.describe('open now and past due'),
+  medianMinutesToResult: minutes.describe('over results recorded in the period'),
+});
+export type InstitutionStats = z.infer<typeof InstitutionStats>;
+
+export const StatsSummary = z.object({
+  from: z.iso.date(),
+  to: z.iso.date(),
+  currency: z.string(),
+  reports: count,
+  reportedLossMinor: z.number().int(),
+  lossPreventedMinor: z.number().int().describe('sum of frozen amounts booked in the period'),
+  tasks: z.object({
+    open: count.describe('queued or dispatched now'),
+    overdue: count.describe('open (including unrouted) now and past due'),
+    done: count.describe('closed as done in the period'),
+    failed: count.describe('closed as failed in the period'),
+    unrouted: count.describe('waiting for a supervisor to assign them, now'),
+  }),
+  medianMinutesReportToFirstFreeze: minutes.describe('over reports whose first freeze fell in the period'),
+  byInstitution: z.array(InstitutionStats),
+  byFraudType: z.array(z.object({ fraudType: FraudType, reports: count, reportedLossMinor: z.number().int(), lossPreventedMinor: z.number().int() })),
+  daily: z.array(z.object({ date: z.iso.date(), reports: count, lossPreventedMinor: z.number().int() })),
+});
+export type StatsSummary = z.infer<typeof StatsSummary>;

@@ -1,0 +1,138 @@
+import type { ServiceContext } from '../context';
+import { FRAUD_TYPES, type FraudType } from '../domain/kinds';
+import { sumMinor } from '../domain/money';
+import { ValidationError } from '../errors';
+import {
+  dailyRollups, institutionIds, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
+  todayIn, type Period,
+} from './stats.repo';
+import type { InstitutionStats, StatsQuery, StatsSummary } from './stats.schemas';
+
+const DAY_MS = 86_400_000;
+/** Beyond this many days the daily series lists only the days that have figures. */
+const MAX_FILLED_DAYS = 1000;
+
+const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
+const dayText = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+function localDate(value: string, timeZone: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      .formatToParts(new Date(value))
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+export const STATS_CSV_COLUMNS = [
+  'institutionId', 'lossPreventedMinor', 'tasksDone', 'tasksFailed', 'tasksOpen', 'tasksOverdue', 'medianMinutesToResult',
+] as const satisfies readonly (keyof InstitutionStats)[];
+
+/** The supervisor's figures, read from the rollup tables and the small set of open tasks. */
+export class StatsService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async period(q: StatsQuery): Promise<Period> {
+    const { timeZone, defaultCurrency } = this.ctx.config;
+    const to = q.to ? localDate(q.to, timeZone) : await todayIn(this.ctx.db, timeZone);
+    const from = q.from ? localDate(q.from, timeZone) : `${to.slice(0, 8)}01`;
+    if (dayNumber(from) > dayNumber(to)) throw new ValidationError([{ path: 'from', message: 'must not be after to' }]);
+    return { from, to, timeZone, currency: q.currency ?? defaultCurrency };
+  }
+
+  async summary(q: StatsQuery): Promise<StatsSummary> {
+    const p = await this.period(q);
+    const db = this.ctx.db;
+    const [daily, byInstitution, open, firstFreeze] = await Promise.all([
+      dailyRollups(db, p),
+      this.institutions(p),
+      openTaskCounts(db),
+      medianMinutesReportToFirstFreeze(db, p),
+    ]);
+
+    const byFraud = new Map<FraudType, { reports: number[]; reported: number[]; prevented: number[] }>(
+      FRAUD_TYPES.map((f) => [f, { reports: [], reported: [], prevented: [] }]),
+    );
+    const byDay = new Map<string, { reports: number[]; prevented: number[] }>();
+    const from = dayNumber(p.from);
+    const to = dayNumber(p.to);
+    if (to - from < MAX_FILLED_DAYS) for (let d = from; d <= to; d++) byDay.set(dayText(d), { reports: [], prevented: [] });
+    for (const row of daily) {
+      const f = byFraud.get(row.fraudType as FraudType);
+      if (f) {
+        f.reports.push(row.reports);
+        f.reported.push(row.reportedLossMinor);
+        f.prevented.push(row.lossPreventedMinor);
+      }
+      let d = byDay.get(row.date);
+      if (!d) byDay.set(row.date, (d = { reports: [], prevented: [] }));
+      d.reports.push(row.reports);
+      d.prevented.push(row.lossPreventedMinor);
+    }
+
+    return {
+      from: p.from,
+      to: p.to,
+      currency: p.currency,
+      reports: sumMinor(daily.map((r) => r.reports)),
+      reportedLossMinor: sumMinor(daily.map((r) => r.reportedLossMinor)),
+      lossPreventedMinor: sumMinor(daily.map((r) => r.lossPreventedMinor)),
+      tasks: {
+        open: sumMinor(open.map((o) => o.queued + o.dispatched)),
+        overdue: sumMinor(open.map((o) => o.overdue)),
+        done: sumMinor(byInstitution.map((i) => i.tasksDone)),
+        failed: sumMinor(byInstitution.map((i) => i.tasksFailed)),
+        unrouted: sumMinor(open.map((o) => o.unrouted)),
+      },
+      medianMinutesReportToFirstFreeze: firstFreeze,
+      byInstitution,
+      byFraudType: [...byFraud].map(([fraudType, f]) => ({
+        fraudType,
+        reports: sumMinor(f.reports),
+        reportedLossMinor: sumMinor(f.reported),
+        lossPreventedMinor: sumMinor(f.prevented),
+      })),
+      daily: [...byDay]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([date, d]) => ({ date, reports: sumMinor(d.reports), lossPreventedMinor: sumMinor(d.prevented) })),
+    };
+  }
+
+  /** Every partner institution, and any other that has figures in the period; most loss prevented first. */
+  async institutions(p: Period): Promise<InstitutionStats[]> {
+    const db = this.ctx.db;
+    const [ids, rollups, open, medians] = await Promise.all([
+      institutionIds(db), institutionRollups(db, p), openTaskCounts(db), medianMinutesToResult(db, p),
+    ]);
+    const rollupOf = new Map(rollups.map((r) => [r.institutionId, r]));
+    const openOf = new Map(open.filter((o) => o.institutionId).map((o) => [o.institutionId as string, o]));
+    const all = new Set([...ids, ...rollupOf.keys(), ...openOf.keys()]);
+    return [...all]
+      .map((institutionId) => {
+        const r = rollupOf.get(institutionId);
+        const o = openOf.get(institutionId);
+        return {
+          institutionId,
+          lossPreventedMinor: r?.lossPreventedMinor ?? 0,
+          tasksDone: r?.tasksDone ?? 0,
+          tasksFailed: r?.tasksFailed ?? 0,
+          tasksOpen: o ? o.queued + o.dispatched : 0,
+          tasksOverdue: o?.overdue ?? 0,
+          medianMinutesToResult: medians.get(institutionId) ?? null,
+        };
+      })
+      .sort((a, b) => b.lossPreventedMinor - a.lossPreventedMinor || (a.institutionId < b.institutionId ? -1 : 1));
+  }
+
+  async exportCsv(q: StatsQuery): Promise<{ period: Period; csv: string }> {
+    const period = await this.period(q);
+    const rows = await this.institutions(period);
+    const cell = (v: string | number | null) => {
+      const s = v === null ? '' : String(v);
+      return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    };
+    const lines = [STATS_CSV_COLUMNS.join(','), ...rows.map((r) => STATS_CSV_COLUMNS.map((c) => cell(r[c])).join(','))];
+    return { period, csv: `${lines.join('\r\n')}\r\n` };
+  }
+}

@@ -1,0 +1,88 @@
+import type { Actor } from '../auth/actor';
+import { SYSTEM_ACTOR } from '../auth/actor';
+import type { ServiceContext } from '../context';
+import { findInstitution } from '../admin/institutions.repo';
+import { recordEvent, recordEvents } from '../audit/events.repo';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { assignTask, escalateOverdue, lockTask, markDeliveryFailed, markDispatched } from './task-lifecycle.repo';
+import { findTask, toTask, type Task } from './tasks.repo';
+
+/** The moves of a task between creation and its result: assignment, dispatch, delivery failure, escalation. */
+export class TaskLifecycleService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** A supervisor sends an unrouted task to an institution; it is queued there and enqueued after commit. */
+  async assign(actor: Actor, taskId: string, institutionId: string): Promise<Task> {
+    if (actor.role !== 'admin' && actor.role !== 'supervisor') throw new ForbiddenError();
+    const task = await this.ctx.db.transaction(async (trx) => {
+      const row = await lockTask(trx, taskId);
+      if (!row) throw new NotFoundError('No such task.');
+      if (row.status !== 'unrouted') {
+        throw new ConflictError('conflict', `Only an unrouted task can be assigned; this one is ${row.status}.`);
+      }
+      const institution = await findInstitution(trx, institutionId);
+      if (!institution || !institution.active || institution.kind === 'police') {
+        throw new ValidationError([{ path: 'institutionId', message: 'is not an active partner institution' }]);
+      }
+      const updated = await assignTask(trx, row.id, row.version, institution.id);
+      if (!updated) throw new ConflictError('version_mismatch', 'The task changed while it was being assigned.');
+      await recordEvent(trx, actor, {
+        type: 'task.assigned',
+        reportId: row.report_id,
+        taskId: row.id,
+        data: { institutionId: institution.id, version: updated.version },
+      });
+      return toTask(updated);
+    });
+    await this.ctx.dispatcher.enqueue([task]);
+    return (await findTask(this.ctx.db, task.id)) ?? task;
+  }
+
+  /** queued → dispatched from the version the worker read; false when another copy of the job got there first. */
+  async markDispatched(taskId: string, version: number, integration: string): Promise<boolean> {
+    return this.ctx.db.transaction(async (trx) => {
+      const row = await markDispatched(trx, taskId, version);
+      if (!row) return false;
+      await recordEvent(trx, SYSTEM_ACTOR, {
+        type: 'task.dispatched',
+        reportId: row.report_id,
+        taskId: row.id,
+        data: { institutionId: row.institution_id, integration, version: row.version },
+      });
+      return true;
+    });
+  }
+
+  /** After the last delivery attempt: the task stays queued, visibly failed, for supervisors to see. */
+  async recordDeliveryFailure(taskId: string, error: string, attempts: number): Promise<boolean> {
+    return this.ctx.db.transaction(async (trx) => {
+      const row = await markDeliveryFailed(trx, taskId, error);
+      if (!row) return false;
+      await recordEvent(trx, SYSTEM_ACTOR, {
+        type: 'task.delivery_failed',
+        reportId: row.report_id,
+        taskId: row.id,
+        data: { institutionId: row.institution_id, error: error.slice(0, 500), attempts, version: row.version },
+      });
+      return true;
+    });
+  }
+
+  /** Marks open tasks past their due time as escalated, once each; returns how many it marked. */
+  async escalateOverdue(): Promise<number> {
+    return this.ctx.db.transaction(async (trx) => {
+      const rows = await escalateOverdue(trx);
+      await recordEvents(
+        trx,
+        SYSTEM_ACTOR,
+        rows.map((r) => ({
+          type: 'task.overdue',
+          reportId: r.report_id,
+          taskId: r.id,
+          data: { institutionId: r.institution_id, dueAt: r.due_at.toISOString(), status: r.status, version: r.version },
+        })),
+      );
+      return rows.length;
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import type { DbOrTrx } from '../db';
+import type { Outcome } from '../domain/kinds';
+
+export type NewTaskResult = {
+  taskId: string;
+  outcome: Outcome;
+  frozenMinor: number;
+  note: string | null;
+  onwardTransfers: unknown[];
+  actorType: string;
+  actorId: string | null;
+  source: string;
+};
+
+/** task_results.task_id is unique: a second result for a task cannot be written, whatever the code above does. */
+export async function insertResult(trx: DbOrTrx, r: NewTaskResult): Promise<{ id: string }> {
+  const [row] = await trx('task_results')
+    .insert({
+      task_id: r.taskId,
+      outcome: r.outcome,
+      frozen_minor: r.frozenMinor,
+      note: r.note,
+      onward_transfers: JSON.stringify(r.onwardTransfers),
+      actor_type: r.actorType,
+      actor_id: r.actorId,
+      source: r.source,
+    })
+    .returning(['id']);
+  return row as { id: string };
+}
+
+/**
+ * One freeze per task, guarded by the partial unique index ledger_one_freeze_per_task: a duplicate
+ * raises 23505 and rolls the whole use case back. The ledger is append-only (rules drop UPDATE/DELETE).
+ */
+export async function insertLedgerFreeze(
+  trx: DbOrTrx,
+  e: { taskId: string; taskResultId: string; reportId: string | null; institutionId: string | null; fraudType: string | null; amountMinor: number; currency: string },
+): Promise<void> {
+  await trx('loss_prevention_ledger').insert({
+    entry_type: 'freeze',
+    task_id: e.taskId,
+    task_result_id: e.taskResultId,
+    report_id: e.reportId,
+    institution_id: e.institutionId,
+    fraud_type: e.fraudType,
+    amount_minor: e.amountMinor,
+    currency: e.currency,
+  });
+}
+
+export async function reportFraudType(trx: DbOrTrx, reportId: string | null): Promise<string | null> {
+  if (!reportId) return null;
+  const row: { fraud_type: string } | undefined = await trx('reports').select('fraud_type').where({ id: reportId }).first();
+  return row?.fraud_type ?? null;
+}
+
+/** The first freeze on any of a report's tasks; later freezes leave it as it is. */
+export async function markReportFirstFrozen(trx: DbOrTrx, reportId: string): Promise<void> {
+  await trx('reports').where({ id: reportId }).whereNull('first_frozen_at').update({ first_frozen_at: trx.fn.now() });
+}
+
+export async function resultIdOf(trx: DbOrTrx, taskId: string): Promise<string | undefined> {
+  const row: { id: string } | undefined = await trx('task_results').select('id').where({ task_id: taskId }).first();
+  return row?.id;
+}

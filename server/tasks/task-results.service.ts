@@ -1,0 +1,139 @@
+import type { Actor } from '../auth/actor';
+import { isPartnerSide } from '../auth/actor';
+import type { ServiceContext } from '../context';
+import { normalizeAccount } from '../domain/normalize';
+import { checkResult, statusAfterOutcome } from '../domain/tasks';
+import { recordEvents, type EventActor } from '../audit/events.repo';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
+import { addInstitutionResult, addLossPreventedDaily } from '../stats/stats.repo';
+import { closeTask, lockTask } from './task-lifecycle.repo';
+import { insertLedgerFreeze, insertResult, markReportFirstFrozen, reportFraudType } from './task-results.repo';
+import { findTask, toTask, type Task } from './tasks.repo';
+import type { TaskResultBody } from './tasks.schemas';
+import type { TaskDraft, TasksService } from './tasks.service';
+
+export type ResultSource = 'api' | 'feed' | 'simulated';
+
+/** A partner's person or machine client; or the system itself, for the simulated demo partners. */
+export type ResultActor = Actor | { id: null; type: 'system'; name: string };
+
+export type RecordedResult = { task: Task; childTasks: Task[] };
+
+const isStaff = (actor: ResultActor): actor is Actor => actor.type !== 'system';
+
+export class TaskResultsService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly tasks: TasksService,
+  ) {}
+
+  /**
+   * Records a partner's answer to a task: closes it, books the frozen amount into the ledger once,
+   * keeps the rollups, and turns onward transfers into child interception tasks (enqueued after commit).
+   *
+   * Beyond the trail depth cap (config.maxTrailDepth) the result is still recorded, with its onward
+   * transfers kept on the result and a `task.trail_depth_reached` event, but no child tasks: the
+   * partner's answer is true and must not be refused because the chase has gone deep.
+   */
+  async record(actor: ResultActor, taskId: string, body: TaskResultBody, source: ResultSource): Promise<RecordedResult> {
+    if (isStaff(actor) && !isPartnerSide(actor)) throw new ForbiddenError('Only the partner institution answers its tasks.');
+    if (!isStaff(actor) && source !== 'simulated') throw new ForbiddenError('Only the partner institution answers its tasks.');
+    const { config, db, dispatcher, metrics } = this.ctx;
+    const scope = isStaff(actor) ? (actor.institutionId ?? '__none__') : undefined;
+
+    const outcome = await db.transaction(async (trx) => {
+      // The row lock serializes concurrent results for one task: the first commits, the rest then
+      // read a closed task and answer task_closed.
+      const row = await lockTask(trx, taskId, scope);
+      if (!row) throw new NotFoundError('No such task.');
+      if (row.status === 'done' || row.status === 'failed' || row.status === 'cancelled') {
+        throw new ConflictError('task_closed', 'This task already has a result.');
+      }
+      if (body.version !== undefined && body.version !== row.version) {
+        throw new ConflictError('version_mismatch', `The task is at version ${row.version}; reload it and answer again.`, [
+          { path: 'version', message: `current version is ${row.version}` },
+        ]);
+      }
+      const problems: ErrorDetail[] = checkResult(
+        { kind: row.kind, amountMinor: row.amount_minor, status: row.status },
+        { outcome: body.outcome, frozenMinor: body.frozenMinor, onwardTransfers: body.onwardTransfers },
+      );
+      const onward = (body.onwardTransfers ?? []).map((t, i) => {
+        const account = normalizeAccount(t.toAccount);
+        if (!account.ok) problems.push({ path: `onwardTransfers.${i}.toAccount`, message: account.message });
+        return { ...t, toAccount: account.ok ? account.value : t.toAccount };
+      });
+      if (problems.length > 0) throw new ValidationError(problems, 'The result breaks the rules of this task.');
+
+      const status = statusAfterOutcome(body.outcome);
+      const frozen = body.frozenMinor ?? 0;
+      const closed = await closeTask(trx, row.id, row.version, status);
+      if (!closed) throw new ConflictError('version_mismatch', 'The task changed while the result was being recorded.');
+      const result = await insertResult(trx, {
+        taskId: row.id,
+        outcome: body.outcome,
+        frozenMinor: frozen,
+        note: body.note ?? null,
+        onwardTransfers: onward,
+        actorType: actor.type,
+        actorId: actor.id,
+        source,
+      });
+
+      const fraudType = (await reportFraudType(trx, row.report_id)) ?? 'other';
+      const currency = row.currency ?? config.defaultCurrency;
+      if (frozen > 0) {
+        await insertLedgerFreeze(trx, {
+          taskId: row.id, taskResultId: result.id, reportId: row.report_id, institutionId: row.institution_id,
+          fraudType, amountMinor: frozen, currency,
+        });
+        await addLossPreventedDaily(trx, { timeZone: config.timeZone, currency, fraudType, amountMinor: frozen });
+        if (row.report_id) await markReportFirstFrozen(trx, row.report_id);
+      }
+      if (row.institution_id) {
+        await addInstitutionResult(trx, {
+          timeZone: config.timeZone, institutionId: row.institution_id, currency, lossPreventedMinor: frozen,
+          done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0,
+        });
+      }
+
+      const depth = row.depth + 1;
+      const chase = onward.length > 0 && depth <= config.maxTrailDepth;
+      await recordEvents(trx, actor as EventActor, [
+        {
+          type: 'task.result_recorded',
+          reportId: row.report_id,
+          taskId: row.id,
+          data: { outcome: body.outcome, status, frozenMinor: frozen, source, onwardTransfers: onward.length, version: closed.version },
+        },
+        ...(onward.length > 0 && !chase
+          ? [{ type: 'task.trail_depth_reached', reportId: row.report_id, taskId: row.id, data: { depth: row.depth, maxTrailDepth: config.maxTrailDepth, onwardTransfers: onward.length } }]
+          : []),
+      ]);
+
+      const drafts: TaskDraft[] = chase
+        ? onward.map((t) => ({
+            reportId: row.report_id,
+            kind: 'intercept_funds',
+            targetKind: 'bank_account',
+            targetValue: t.toAccount,
+            targetName: t.toAccountName ?? null,
+            amountMinor: t.amountMinor,
+            currency,
+            transferredAt: t.transferredAt ? new Date(t.transferredAt) : null,
+            parentTaskId: row.id,
+            depth,
+            toInstitutionId: t.toInstitutionId ?? null,
+          }))
+        : [];
+      const childTasks = await this.tasks.createTasks(trx, actor as EventActor, drafts);
+      return { task: toTask(closed), childTasks };
+    });
+
+    metrics.tasksClosed.inc({ outcome: body.outcome });
+    for (const c of outcome.childTasks) metrics.tasksCreated.inc({ kind: c.kind, status: c.status });
+    await dispatcher.enqueue(outcome.childTasks);
+    const task = (await findTask(db, taskId)) ?? outcome.task;
+    return { task, childTasks: outcome.childTasks };
+  }
+}

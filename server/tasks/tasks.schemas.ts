@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { IndicatorKind, Outcome, TaskKind, TaskStatus } from '../domain/kinds';
+import { ListQuery } from '../http/pagination';
+
+const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const OnwardTransfer = z.object({
+  toAccount: z.string().trim().min(1).max(64),
+  toAccountName: z.string().trim().max(200).optional(),
+  toInstitutionId: z.string().max(40).nullish(),
+  amountMinor: minor.positive(),
+  transferredAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type OnwardTransfer = z.infer<typeof OnwardTransfer>;
+
+/**
+ * The body of POST /tasks/:id/result, and of a `task_result` feed item (whose extra fields are
+ * stripped). The business rules (outcome per kind, amounts) are domain/tasks.ts checkResult.
+ */
+export const TaskResultBody = z.object({
+  outcome: Outcome,
+  frozenMinor: minor.optional(),
+  onwardTransfers: z.array(OnwardTransfer).max(100).optional(),
+  note: z.string().max(4000).optional(),
+  /** The version the partner last saw; when given, a stale one is 409 version_mismatch. */
+  version: z.number().int().min(1).optional(),
+});
+export type TaskResultBody = z.infer<typeof TaskResultBody>;
+
+export const AssignBody = z.object({ institutionId: z.string().min(1).max(40) });
+export type AssignBody = z.infer<typeof AssignBody>;
+
+const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const TaskListQuery = ListQuery.extend({
+  status: TaskStatus.optional(),
+  kind: TaskKind.optional(),
+  institutionId: z.string().max(40).optional(),
+  overdue: booleanText.optional(),
+  reportId: z.uuid().optional(),
+});
+export type TaskListQuery = z.infer<typeof TaskListQuery>;
+
+export const TaskIdParams = z.object({ id: z.uuid() });
+
+const isoTime = z.string().describe('ISO 8601, UTC');
+
+export const TaskResultOut = z.object({
+  outcome: Outcome,
+  frozenMinor: z.number().int(),
+  note: z.string().nullable(),
+  recordedAt: isoTime,
+  recordedBy: z.object({ type: z.string(), id: z.string().nullable() }),
+  source: z.string(),
+});
+
+export const TaskOut = z.object({
+  id: z.string(),
+  reportId: z.string().nullable(),
+  kind: TaskKind,
+  institutionId: z.string().nullable(),
+  status: TaskStatus,
+  amountMinor: z.number().int().nullable(),
+  currency: z.string().nullable(),
+  target: z.object({ kind: IndicatorKind, value: z.string(), name: z.string().nullable() }),
+  transferredAt: isoTime.nullable(),
+  dueAt: isoTime,
+  overdue: z.boolean(),
+  parentTaskId: z.string().nullable(),
+  depth: z.number().int(),
+  version: z.number().int(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  dispatchedAt: isoTime.nullable(),
+  closedAt: isoTime.nullable(),
+  escalatedAt: isoTime.nullable(),
+  deliveryFailedAt: isoTime.nullable(),
+  deliveryError: z.string().nullable(),
+  result: TaskResultOut.nullable(),
+});
+
+export const TaskPage = z.object({ items: z.array(TaskOut), nextCursor: z.string().nullable() });
+export const TaskResultAnswer = TaskOut.extend({ childTasks: z.array(TaskOut) });
