@@ -1,0 +1,279 @@
+import type { DbOrTrx } from '../db';
+import type { Channel, FraudType, IndicatorKind, ReportStatus } from '../domain/kinds';
+import { decodeCursor, toPage, type Page } from '../http/pagination';
+
+export type Report = {
+  id: string;
+  caseNumber: string;
+  status: ReportStatus;
+  channel: Channel;
+  fraudType: FraudType;
+  occurredAt: string;
+  victim: { name: string; phone: string | null; idNumber: string | null };
+  narrative: string;
+  currency: string;
+  reportedLossMinor: number;
+  createdAt: string;
+};
+
+export type Transfer = {
+  id: string;
+  toAccount: string;
+  toAccountName: string | null;
+  toInstitutionId: string | null;
+  amountMinor: number;
+  currency: string;
+  transferredAt: string | null;
+};
+
+export type ReportIndicator = { id: string; kind: IndicatorKind; value: string; rawValue: string; status: string | null };
+
+export type LinkedReport = {
+  id: string;
+  caseNumber: string;
+  fraudType: FraudType;
+  createdAt: string;
+  shared: { kind: IndicatorKind; value: string }[];
+};
+
+type ReportRow = {
+  id: string; case_number: string; status: ReportStatus; channel: Channel; fraud_type: FraudType; occurred_at: Date;
+  victim_name: string; victim_phone: string | null; victim_id_number: string | null; narrative: string;
+  currency: string; reported_loss_minor: number; created_at: Date;
+};
+
+type TransferRow = {
+  id: string; to_account: string; to_account_name: string | null; to_institution_id: string | null;
+  amount_minor: number; currency: string; transferred_at: Date | null;
+};
+
+const toReport = (r: ReportRow): Report => ({
+  id: r.id,
+  caseNumber: r.case_number,
+  status: r.status,
+  channel: r.channel,
+  fraudType: r.fraud_type,
+  occurredAt: r.occurred_at.toISOString(),
+  victim: { name: r.victim_name, phone: r.victim_phone, idNumber: r.victim_id_number },
+  narrative: r.narrative,
+  currency: r.currency,
+  reportedLossMinor: r.reported_loss_minor,
+  createdAt: r.created_at.toISOString(),
+});
+
+const toTransfer = (r: TransferRow): Transfer => ({
+  id: r.id,
+  toAccount: r.to_account,
+  toAccountName: r.to_account_name,
+  toInstitutionId: r.to_institution_id,
+  amountMinor: r.amount_minor,
+  currency: r.currency,
+  transferredAt: r.transferred_at ? r.transferred_at.toISOString() : null,
+});
+
+export async function nextCaseSequence(trx: DbOrTrx): Promise<number> {
+  const { rows } = await trx.raw<{ rows: { seq: number } [] }>(`SELECT nextval('report_case_seq') AS seq`);
+  return Number(rows[0]!.seq);
+}
+
+export type NewReport = {
+  caseNumber: string;
+  channel: Channel;
+  fraudType: FraudType;
+  occurredAt: string;
+  victim: { name: string; phone: string | null; idNumber: string | null };
+  narrative: string;
+  currency: string;
+  reportedLossMinor: number;
+  createdBy: string | null;
+};
+
+export async function insertReport(trx: DbOrTrx, r: NewReport): Promise<Report> {
+  const [row] = await trx('reports')
+    .insert({
+      case_number: r.caseNumber,
+      channel: r.channel,
+      fraud_type: r.fraudType,
+      occurred_at: new Date(r.occurredAt),
+      victim_name: r.victim.name,
+      victim_phone: r.victim.phone,
+      victim_id_number: r.victim.idNumber,
+      narrative: r.narrative,
+      currency: r.currency,
+      reported_loss_minor: r.reportedLossMinor,
+      created_by: r.createdBy,
+    })
+    .returning('*');
+  return toReport(row as ReportRow);
+}
+
+export type NewTransfer = {
+  toAccount: string; toAccountName: string | null; toInstitutionId: string | null;
+  amountMinor: number; currency: string; transferredAt: string | null;
+};
+
+export async function insertTransfers(trx: DbOrTrx, reportId: string, transfers: NewTransfer[]): Promise<Transfer[]> {
+  if (transfers.length === 0) return [];
+  const rows: TransferRow[] = await trx('transfers')
+    .insert(transfers.map((t, position) => ({
+      report_id: reportId,
+      position,
+      to_account: t.toAccount,
+      to_account_name: t.toAccountName,
+      to_institution_id: t.toInstitutionId,
+      amount_minor: t.amountMinor,
+      currency: t.currency,
+      transferred_at: t.transferredAt ? new Date(t.transferredAt) : null,
+    })))
+    .returning('*');
+  return rows.map(toTransfer);
+}
+
+/**
+ * Upserts the report's indicators (one row per normalized kind+value) and links them to the report.
+ * A value cited by a report is at least suspected; a stronger status is never lowered.
+ */
+export async function linkIndicators(
+  trx: DbOrTrx,
+  reportId: string,
+  items: { kind: IndicatorKind; value: string; rawValue: string }[],
+): Promise<ReportIndicator[]> {
+  if (items.length === 0) return [];
+  const rows: { id: string; kind: IndicatorKind; value: string; status: string | null }[] = await trx('indicators')
+    .insert(items.map((i) => ({ kind: i.kind, value: i.value, status: 'suspected', report_count: 1 })))
+    .onConflict(['kind', 'value'])
+    .merge({
+      report_count: trx.raw('indicators.report_count + 1'),
+      last_seen_at: trx.fn.now(),
+      status: trx.raw(`COALESCE(indicators.status, 'suspected')`),
+    })
+    .returning(['id', 'kind', 'value', 'status']);
+  const idOf = new Map(rows.map((r) => [`${r.kind}\u0000${r.value}`, r]));
+  const linked = items.map((i, position) => {
+    const row = idOf.get(`${i.kind}\u0000${i.value}`)!;
+    return { row, position, rawValue: i.rawValue };
+  });
+  await trx('report_indicators').insert(
+    linked.map((l) => ({ report_id: reportId, indicator_id: l.row.id, position: l.position, raw_value: l.rawValue })),
+  );
+  return linked.map((l) => ({ id: l.row.id, kind: l.row.kind, value: l.row.value, rawValue: l.rawValue, status: l.row.status }));
+}
+
+export async function findReport(db: DbOrTrx, id: string): Promise<Report | undefined> {
+  const row: ReportRow | undefined = await db('reports').where({ id }).first();
+  return row && toReport(row);
+}
+
+export async function transfersOf(db: DbOrTrx, reportId: string): Promise<Transfer[]> {
+  const rows: TransferRow[] = await db('transfers').where({ report_id: reportId }).orderBy('position');
+  return rows.map(toTransfer);
+}
+
+export async function indicatorsOf(db: DbOrTrx, reportId: string): Promise<ReportIndicator[]> {
+  const rows: { id: string; kind: IndicatorKind; value: string; raw_value: string; status: string | null }[] = await db('report_indicators as ri')
+    .join('indicators as i', 'i.id', 'ri.indicator_id')
+    .where('ri.report_id', reportId)
+    .orderBy('ri.position')
+    .select('i.id', 'i.kind', 'i.value', 'ri.raw_value', 'i.status');
+  return rows.map((r) => ({ id: r.id, kind: r.kind, value: r.value, rawValue: r.raw_value, status: r.status }));
+}
+
+/** Other reports sharing a normalized indicator or a receiving account: one mule account, many victims. */
+export async function linkedReports(db: DbOrTrx, reportId: string, limit = 50): Promise<LinkedReport[]> {
+  const { rows } = await db.raw<{ rows: { id: string; case_number: string; fraud_type: FraudType; created_at: Date; shared: { kind: IndicatorKind; value: string }[] }[] }>(
+    `
+    WITH mine AS (
+      SELECT i.kind, i.value FROM report_indicators ri JOIN indicators i ON i.id = ri.indicator_id WHERE ri.report_id = :reportId
+      UNION
+      SELECT 'bank_account', t.to_account FROM transfers t WHERE t.report_id = :reportId
+    ),
+    hits AS (
+      SELECT ri.report_id, i.kind, i.value
+        FROM mine m JOIN indicators i ON i.kind = m.kind AND i.value = m.value
+        JOIN report_indicators ri ON ri.indicator_id = i.id
+       WHERE ri.report_id <> :reportId
+      UNION
+      SELECT t.report_id, 'bank_account', t.to_account
+        FROM mine m JOIN transfers t ON m.kind = 'bank_account' AND t.to_account = m.value
+       WHERE t.report_id <> :reportId
+    )
+    SELECT r.id, r.case_number, r.fraud_type, r.created_at,
+           json_agg(DISTINCT jsonb_build_object('kind', h.kind, 'value', h.value)) AS shared
+      FROM hits h JOIN reports r ON r.id = h.report_id
+     GROUP BY r.id
+     ORDER BY r.created_at DESC
+     LIMIT :limit
+    `,
+    { reportId, limit },
+  );
+  return rows.map((r) => ({ id: r.id, caseNumber: r.case_number, fraudType: r.fraud_type, createdAt: r.created_at.toISOString(), shared: r.shared }));
+}
+
+export async function listReports(db: DbOrTrx, f: {
+  status?: ReportStatus; fraudType?: FraudType; q?: string; from?: string; to?: string; cursor?: string; limit: number;
+}): Promise<Page<Report>> {
+  const q = db<ReportRow>('reports');
+  if (f.status) q.where('status', f.status);
+  if (f.fraudType) q.where('fraud_type', f.fraudType);
+  if (f.from) q.where('created_at', '>=', new Date(f.from));
+  if (f.to) q.where('created_at', '<', new Date(f.to));
+  if (f.q) {
+    const text = f.q;
+    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const digits = text.replace(/\D/g, '');
+    q.where((w) => {
+      w.whereILike('case_number', like).orWhereILike('victim_name', like);
+      if (digits.length >= 6) {
+        w.orWhereExists(db('transfers as t').whereRaw('t.report_id = reports.id').where('t.to_account', digits));
+      }
+      w.orWhereExists(
+        db('report_indicators as ri').join('indicators as i', 'i.id', 'ri.indicator_id')
+          .whereRaw('ri.report_id = reports.id').where('i.value', text.toLowerCase()),
+      );
+    });
+  }
+  const after = decodeCursor(f.cursor, 2);
+  if (after) q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', after);
+  const rows = (await q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1)) as ReportRow[];
+  return toPage(rows, f.limit, toReport, (r) => [r.created_at.toISOString(), r.id]);
+}
+
+/** The report rollup the supervisor's figures read, bumped in the intake transaction. */
+export async function bumpDailyReportStats(
+  trx: DbOrTrx,
+  at: { timeZone: string },
+  r: { currency: string; fraudType: FraudType; reportedLossMinor: number },
+): Promise<void> {
+  await trx.raw(
+    `INSERT INTO stats_daily (day, currency, fraud_type, reports, reported_loss_minor)
+     VALUES ((now() AT TIME ZONE :tz)::date, :currency, :fraudType, 1, :loss)
+     ON CONFLICT (day, currency, fraud_type) DO UPDATE
+       SET reports = stats_daily.reports + 1,
+           reported_loss_minor = stats_daily.reported_loss_minor + EXCLUDED.reported_loss_minor`,
+    { tz: at.timeZone, currency: r.currency, fraudType: r.fraudType, loss: r.reportedLossMinor },
+  );
+}
+
+/** The stored first answer to an Idempotency-Key; the row lock makes a concurrent retry wait for the first to finish. */
+export async function claimIdempotencyKey(
+  trx: DbOrTrx,
+  actorId: string,
+  key: string,
+  requestHash: string,
+): Promise<{ state: 'new' } | { state: 'replay'; status: number; body: unknown } | { state: 'conflict' }> {
+  const inserted = await trx('idempotency_keys')
+    .insert({ actor_id: actorId, key, request_hash: requestHash })
+    .onConflict(['actor_id', 'key'])
+    .ignore()
+    .returning('key');
+  if (inserted.length > 0) return { state: 'new' };
+  const row: { request_hash: string; response_status: number | null; response_body: unknown } = await trx('idempotency_keys')
+    .where({ actor_id: actorId, key })
+    .first();
+  if (row.request_hash !== requestHash) return { state: 'conflict' };
+  return { state: 'replay', status: row.response_status ?? 201, body: row.response_body };
+}
+
+export async function storeIdempotentResponse(trx: DbOrTrx, actorId: string, key: string, status: number, body: unknown): Promise<void> {
+  await trx('idempotency_keys').where({ actor_id: actorId, key }).update({ response_status: status, response_body: JSON.stringify(body) });
+}
