@@ -59,3 +59,77 @@ export async function activeInstitutionIds(db: DbOrTrx): Promise<Set<string>> {
   const rows: { id: string }[] = await db('institutions').where({ active: true }).select('id');
   return new Set(rows.map((r) => r.id));
 }
+
+export type RouteSpec = { indicatorKind: IndicatorKind; prefix: string };
+
+export async function insertInstitution(
+  db: DbOrTrx,
+  inst: Omit<InstitutionWithSecret, 'active'> & { active?: boolean },
+): Promise<void> {
+  await db('institutions').insert({
+    id: inst.id,
+    name: inst.name,
+    kind: inst.kind,
+    integration: inst.integration,
+    webhook_url: inst.webhookUrl,
+    webhook_secret: inst.webhookSecret,
+    active: inst.active ?? true,
+  });
+}
+
+export async function updateInstitution(
+  db: DbOrTrx,
+  id: string,
+  patch: { name?: string; active?: boolean; webhookUrl?: string | null; webhookSecret?: string | null },
+): Promise<void> {
+  const row: Record<string, unknown> = { updated_at: db.fn.now() };
+  if (patch.name !== undefined) row.name = patch.name;
+  if (patch.active !== undefined) row.active = patch.active;
+  if (patch.webhookUrl !== undefined) row.webhook_url = patch.webhookUrl;
+  if (patch.webhookSecret !== undefined) row.webhook_secret = patch.webhookSecret;
+  await db('institutions').where({ id }).update(row);
+}
+
+export async function replaceRoutes(db: DbOrTrx, institutionId: string, routes: RouteSpec[]): Promise<void> {
+  await db('institution_routes').where({ institution_id: institutionId }).delete();
+  if (routes.length) {
+    await db('institution_routes').insert(
+      routes.map((r) => ({ institution_id: institutionId, indicator_kind: r.indicatorKind, prefix: r.prefix })),
+    );
+  }
+}
+
+/** Routes among `routes` that another institution already holds (a (kind, prefix) pair routes to one place). */
+export async function routesHeldElsewhere(
+  db: DbOrTrx,
+  institutionId: string,
+  routes: RouteSpec[],
+): Promise<(RouteSpec & { institutionId: string })[]> {
+  if (routes.length === 0) return [];
+  const rows: { institution_id: string; indicator_kind: IndicatorKind; prefix: string }[] = await db('institution_routes')
+    .whereNot('institution_id', institutionId)
+    .whereIn(['indicator_kind', 'prefix'], routes.map((r) => [r.indicatorKind, r.prefix]))
+    .select('institution_id', 'indicator_kind', 'prefix');
+  return rows.map((r) => ({ institutionId: r.institution_id, indicatorKind: r.indicator_kind, prefix: r.prefix }));
+}
+
+/** Idempotent upsert for seeding: same id → same row, routes pointed at this institution. */
+export async function upsertInstitution(
+  db: DbOrTrx,
+  inst: Omit<InstitutionWithSecret, 'active'> & { active?: boolean },
+  routes: RouteSpec[],
+): Promise<void> {
+  await db('institutions')
+    .insert({
+      id: inst.id, name: inst.name, kind: inst.kind, integration: inst.integration,
+      webhook_url: inst.webhookUrl, webhook_secret: inst.webhookSecret, active: inst.active ?? true,
+    })
+    .onConflict('id')
+    .merge(['name', 'kind', 'integration', 'webhook_url', 'webhook_secret', 'active']);
+  if (routes.length) {
+    await db('institution_routes')
+      .insert(routes.map((r) => ({ institution_id: inst.id, indicator_kind: r.indicatorKind, prefix: r.prefix })))
+      .onConflict(['indicator_kind', 'prefix'])
+      .merge(['institution_id']);
+  }
+}

@@ -1,7 +1,37 @@
 import { Router } from 'express';
 import type { Deps } from '../wiring';
+import { describeRoute, jsonBody } from '../http/openapi';
+import { parse } from '../http/validate';
+import { LoginBody, LoginResponse, TokenBody, TokenResponse } from './auth.schemas';
+import { createLoginLimiters, createTokenLimiter } from './rate-limits';
 
-export function authRoutes(_deps: Deps): Router {
+describeRoute({
+  method: 'post', path: '/auth/login', tags: ['auth'], public: true,
+  summary: 'Log in with username and password; answers a bearer token (sets no cookie).',
+  request: { body: jsonBody(LoginBody) }, ok: LoginResponse,
+});
+describeRoute({
+  method: 'post', path: '/auth/token', tags: ['auth'], public: true,
+  summary: 'Exchange a partner system\'s client credentials for a bearer token.',
+  request: { body: jsonBody(TokenBody) }, ok: TokenResponse,
+});
+
+export function authRoutes(deps: Deps): Router {
   const r = Router();
+  // Made here, per app instance, so every app (and every test file) counts on its own.
+  const loginLimiters = createLoginLimiters(deps.config);
+  const tokenLimiter = createTokenLimiter(deps.config);
+
+  r.post('/login', ...loginLimiters, async (req, res) => {
+    const body = parse(LoginBody, req.body);
+    const { token, expiresAt, user } = await deps.services.auth.login(body.username, body.password);
+    res.json({ token, expiresAt: expiresAt.toISOString(), user });
+  });
+
+  r.post('/token', tokenLimiter, async (req, res) => {
+    const body = parse(TokenBody, req.body);
+    res.json(await deps.services.auth.exchangeClientCredentials(body.clientId, body.clientSecret));
+  });
+
   return r;
 }

@@ -48,7 +48,12 @@ export class AuthService {
       const row = await this.ctx.db('users').where({ id: actor.id, active: true }).first('id');
       return Boolean(row);
     }
-    const row = await this.ctx.db('api_clients').where({ id: actor.id }).whereNull('revoked_at').first('id');
+    // A machine client speaks for its institution: a deactivated institution's clients stop with it.
+    const row = await this.ctx.db('api_clients as c')
+      .join('institutions as i', 'i.id', 'c.institution_id')
+      .where({ 'c.id': actor.id, 'i.active': true })
+      .whereNull('c.revoked_at')
+      .first('c.id');
     return Boolean(row);
   }
 }
