@@ -1,0 +1,98 @@
+import type { en } from './en';
+
+/** 简体中文. Typed as the English tree, so a missing key fails the type check. */
+export const zhCN: typeof en = {
+  app: { name: '反诈骗联合处置中心', short: '反诈中心' },
+  nav: {
+    label: '主导航', skip: '跳到正文', logout: '退出登录', newReport: '新建报案', reports: '报案列表',
+    tasks: '任务收件箱', dashboard: '指挥看板', institutions: '合作机构', users: '用户',
+    apiClients: 'API 客户端', queues: '队列',
+  },
+  role: { admin: '管理员', supervisor: '值班主管', desk_officer: '接警民警', liaison: '驻场联络员', partner_system: '合作方系统' },
+  login: {
+    title: '登录', username: '用户名', password: '密码', submit: '登录',
+    failed: '用户名或密码错误。', missing: '请输入用户名和密码。',
+  },
+  errors: {
+    home: '返回首页',
+    not_found: '未找到', forbidden: '无权访问', unauthorized: '需要登录', csrf_invalid: '表单已过期',
+    validation_failed: '请检查输入', conflict: '冲突', rate_limited: '尝试次数过多', unavailable: '服务暂不可用',
+    internal_error: '出现错误', task_closed: '任务已关闭', version_mismatch: '任务已被他人更新',
+    payload_too_large: '内容过大', bad_request: '请求有误', unsupported_media_type: '不支持的内容类型',
+  },
+  form: {
+    addRow: '添加一行', removeRow: '删除此行', save: '保存', search: '搜索', filter: '筛选', reset: '清除',
+    required: '必填', optional: '选填', choose: '— 请选择 —', none: '— 无 —', fixErrors: '部分字段需要修改，请查看字段旁的提示。',
+    anyValue: '全部', from: '起', to: '止', nextPage: '下一页', firstPage: '第一页',
+  },
+  time: { dueIn: '剩余 {{span}}', overdueBy: '已超时 {{span}}', minutes: '{{m}} 分钟', hoursMinutes: '{{h}} 小时 {{m}} 分钟' },
+  channel: { hotline: '热线电话', walk_in: '来访报案', online: '网上报案', referral: '转介' },
+  fraudType: {
+    impersonation: '冒充公检法', investment: '投资理财', romance: '网络交友', customer_service: '冒充客服',
+    part_time_job: '刷单兼职', loan: '贷款', shopping: '网络购物', other: '其他',
+  },
+  indicatorKind: {
+    phone: '电话号码', sms_sender: '短信发送方', url: '网址', domain: '域名', bank_account: '银行账户',
+    payment_account: '支付账户', im_account: '聊天账号',
+  },
+  taskKind: {
+    intercept_funds: '止付拦截', freeze_account: '冻结账户', block_number: '封停号码',
+    block_sms_sender: '封停短信发送方', takedown_url: '关停网址', freeze_payment_account: '冻结支付账户',
+    block_im_account: '封停聊天账号',
+  },
+  status: {
+    unrouted: '待分派', queued: '排队中', dispatched: '已下发', done: '已完成', failed: '未成功', cancelled: '已取消',
+    open: '办理中', closed: '已结案',
+  },
+  outcome: {
+    frozen: '已冻结', partially_frozen: '部分冻结', funds_moved: '资金已转出', blocked: '已封停',
+    not_found: '未找到', rejected: '已拒绝',
+  },
+  institutionKind: { bank: '银行', carrier: '运营商', platform: '互联网平台', police: '公安' },
+  integration: { manual: '人工（联络员收件箱）', webhook: 'Webhook 推送', simulated: '模拟' },
+  report: {
+    newTitle: '新建诈骗报案', victim: '受害人', victimName: '姓名', victimPhone: '电话', victimId: '身份证号',
+    incident: '案情', channel: '报案渠道', fraudType: '诈骗类型', occurredAt: '被骗时间',
+    narrative: '案情描述', transfers: '转账记录', transfer: '转账', toInstitution: '收款银行',
+    routeByAccount: '按账号自动分派', toAccount: '收款账号', toAccountName: '收款户名',
+    amount: '金额（元）', transferredAt: '转账时间', indicators: '涉诈号码、链接和账号',
+    indicator: '涉诈线索', kind: '类型', value: '内容', submit: '提交报案',
+    listTitle: '报案列表', caseNumber: '案件编号', reportedLoss: '报案损失', createdAt: '报案时间', status: '状态',
+    searchLabel: '搜索（案件编号、受害人、账号、电话）', noReports: '没有符合条件的报案。',
+    detailTitle: '报案 {{caseNumber}}', tasks: '处置任务', institution: '机构', target: '对象', amountCol: '金额',
+    due: '时限', result: '结果', frozen: '已冻结', trail: '资金链路', trailEmpty: '未报告转账。',
+    linked: '关联报案', linkedNone: '没有其他报案共用同一线索或账户。', sharedVia: '共用',
+    timeline: '操作记录', blockingTasks: '封停任务', noTasks: '没有任务。', unroutedNote: '等待主管分派',
+    layer: '第 {{depth}} 层', filedBy: '报案', eventBy: '操作人 {{name}}', idHidden: '已隐藏',
+  },
+  task: {
+    inboxTitle: '任务收件箱', inboxEmpty: '本机构暂无待办任务。', detailTitle: '任务',
+    kind: '任务', target: '对象', amount: '金额', due: '时限', status: '状态', overdue: '已超时', select: '选择',
+    bulkBlocked: '将所选标记为已封停', bulkHint: '勾选已完成封停的任务，一次性确认。',
+    bulkDone: '已将 {{count}} 个任务标记为已封停。', bulkFailed: '{{count}} 个任务未能关闭：{{reasons}}',
+    bulkNone: '未选择任务。', open: '打开', resultTitle: '登记处置结果', outcome: '处置结果',
+    frozenAmount: '冻结金额（元）', note: '备注', onward: '资金去向（继续转出）',
+    onwardAccount: '账号', submitResult: '登记结果', recorded: '结果已登记。', closed: '该任务已关闭。',
+    depth: '层级', parent: '来源任务', transferredAt: '转账时间', accountName: '户名', childTasks: '已生成后续任务：{{count}} 个。',
+  },
+  dashboard: {
+    title: '指挥看板', lossPrevented: '挽回损失', today: '今日', last7: '近 7 天', last30: '近 30 天', thisYear: '本年',
+    range: '统计区间', apply: '查看', reportedLoss: '报案损失', reports: '报案数', interception: '拦截率',
+    medianFreeze: '首次冻结用时中位数', minutesValue: '{{m}} 分钟', noValue: '暂无', tasksOpen: '待办任务',
+    tasksOverdue: '超时任务', tasksUnrouted: '待分派任务', tasksDone: '已完成', tasksFailed: '未成功',
+    league: '机构排名', institution: '机构', done: '已完成', open: '待办', overdue: '超时', medianResult: '处置用时中位数（分钟）',
+    fraudTypes: '诈骗类型', trend: '每日趋势', trendCaption: '每日挽回损失，{{from}} 至 {{to}}；最高一天 {{max}}。',
+    unroutedQueue: '待分派任务', unroutedEmpty: '所有任务均已分派。', assign: '分派', assignTo: '分派给',
+    assigned: '任务已分派给 {{institution}}。', export: '下载 CSV', date: '日期',
+  },
+  admin: {
+    institutionsTitle: '合作机构', usersTitle: '用户', clientsTitle: 'API 客户端', id: '标识', name: '名称', kind: '类型',
+    integration: '对接方式', webhookUrl: 'Webhook 地址', webhookSecret: 'Webhook 密钥', routes: '分派规则',
+    routesHint: '每行一条规则：类型和前缀，例如 "bank_account 622202"。前缀留空表示接收该类型的全部线索。',
+    active: '启用', inactive: '停用', deactivate: '停用', create: '创建', created: '已创建。', deactivated: '已停用。',
+    username: '用户名', displayName: '显示名称', role: '角色', password: '密码（至少 12 位）', institution: '所属机构',
+    clientName: '客户端名称', clientId: '客户端 ID', clientSecret: '客户端密钥',
+    secretOnce: '请立即复制密钥：它只显示这一次，系统只保存其哈希。', createdAt: '创建时间', revoked: '已吊销',
+    newInstitution: '新建机构', newUser: '新建用户', newClient: '新建 API 客户端', none: '暂无。',
+  },
+};

@@ -1,0 +1,66 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { doubleCsrf } from 'csrf-csrf';
+import type { Config } from '../config';
+import { AppError } from '../errors';
+import { AUTH_COOKIE } from '../auth/passport';
+
+/** Random per-browser id the CSRF token is bound to; it exists before login, so the login form is covered too. */
+export const SID_COOKIE = 'afrc_sid';
+export const CSRF_FIELD = '_csrf';
+
+export class CsrfError extends AppError {
+  constructor() {
+    super('csrf_invalid', 403, 'The form has expired or did not come from this site. Reload the page and try again.');
+  }
+}
+
+/**
+ * Double-submit CSRF (csrf-csrf): the token in the form must equal the one in the cookie and carry
+ * an HMAC bound to this browser's sid. API calls authenticated by a bearer header (or carrying no
+ * cookie at all) are not forgeable by another site and are left alone; the API already refuses
+ * form-encoded bodies. Bull Board's own XHR calls are JSON PUTs that a SameSite=Lax cookie never
+ * accompanies cross-site.
+ */
+export function csrfProtection(config: Config): RequestHandler {
+  const production = config.env === 'production';
+  const secret = createHmac('sha256', config.jwt.secret).update('afrc-csrf').digest('hex');
+  const { generateCsrfToken, validateRequest } = doubleCsrf({
+    getSecret: () => secret,
+    getSessionIdentifier: (req) => String(req.cookies?.[SID_COOKIE] ?? ''),
+    cookieName: production ? '__Host-afrc.csrf' : 'afrc_csrf',
+    cookieOptions: { sameSite: 'lax', path: '/', secure: production, httpOnly: true },
+    getCsrfTokenFromRequest: (req) => {
+      const fromBody = (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD];
+      return typeof fromBody === 'string' ? fromBody : req.get('x-csrf-token');
+    },
+  });
+
+  const exempt = (req: Request): boolean => {
+    if (req.path.startsWith('/admin/queues')) return true;
+    if (req.path.startsWith('/api/') || req.path === '/api') {
+      return Boolean(req.get('authorization')) || !req.cookies?.[AUTH_COOKIE];
+    }
+    return false;
+  };
+
+  return (req, res, next) => {
+    if (!req.cookies) req.cookies = {};
+    if (!req.path.startsWith('/api/') && !req.cookies[SID_COOKIE]) {
+      const sid = randomBytes(18).toString('base64url');
+      res.cookie(SID_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: production, path: '/' });
+      req.cookies[SID_COOKIE] = sid;
+    }
+    req.csrfToken = () => generateCsrfToken(req, res);
+    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || exempt(req)) return next();
+    if (!req.cookies[SID_COOKIE] || !validateRequest(req)) return next(new CsrfError());
+    next();
+  };
+}
+
+/** A fresh sid at login and logout, so a token planted before sign-in is worthless after it. */
+export function rotateSid(config: Config, res: import('express').Response): void {
+  res.cookie(SID_COOKIE, randomBytes(18).toString('base64url'), {
+    httpOnly: true, sameSite: 'lax', secure: config.env === 'production', path: '/',
+  });
+}

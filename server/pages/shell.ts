@@ -1,0 +1,92 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { Role } from '../domain/kinds';
+import type { Config } from '../config';
+import { pickLanguage, translator, type Language, type Translate } from '../i18n/i18n';
+
+type NavItem = { href: string; label: string };
+
+/** What each role works with, in the order they reach for it. */
+const NAV: Record<Role, NavItem[]> = {
+  desk_officer: [
+    { href: '/reports/new', label: 'nav.newReport' },
+    { href: '/reports', label: 'nav.reports' },
+  ],
+  liaison: [{ href: '/tasks', label: 'nav.tasks' }],
+  supervisor: [
+    { href: '/dashboard', label: 'nav.dashboard' },
+    { href: '/reports', label: 'nav.reports' },
+    { href: '/reports/new', label: 'nav.newReport' },
+  ],
+  admin: [
+    { href: '/admin/institutions', label: 'nav.institutions' },
+    { href: '/admin/users', label: 'nav.users' },
+    { href: '/admin/api-clients', label: 'nav.apiClients' },
+    { href: '/admin/queues', label: 'nav.queues' },
+    { href: '/dashboard', label: 'nav.dashboard' },
+    { href: '/reports', label: 'nav.reports' },
+  ],
+  partner_system: [],
+};
+
+export function homeOf(role: Role): string {
+  return NAV[role][0]?.href ?? '/login';
+}
+
+/** Only same-site paths may be a post-login destination (no open redirect to //evil.example). */
+export function safeNext(next: unknown): string | undefined {
+  return typeof next === 'string' && /^\/(?!\/)[^\\\s]*$/.test(next) && !next.startsWith('/login') ? next : undefined;
+}
+
+export type PageLocals = { lang: Language; t: Translate; timeZone: string; currency: string };
+
+/** Per request: language, the signed-in person, their navigation, the CSRF token for every form. */
+export function pageLocals(config: Config): RequestHandler {
+  return (req, res, next) => {
+    const lang = pickLanguage(req);
+    const t = translator(lang);
+    const user = req.user && req.user.type === 'user' ? req.user : undefined;
+    const path = req.path;
+    res.locals.lang = lang;
+    res.locals.otherLang = lang === 'en' ? 'zh-CN' : 'en';
+    res.locals.timeZone = config.timeZone;
+    res.locals.currency = config.defaultCurrency;
+    res.locals.currentPath = req.originalUrl;
+    res.locals.csrfToken = req.csrfToken ? req.csrfToken() : '';
+    res.locals.user = user && { name: user.name, role: user.role, institutionId: user.institutionId };
+    res.locals.nav = user
+      ? NAV[user.role].map((n) => ({ ...n, current: path === n.href || (n.href !== '/reports' && path.startsWith(`${n.href}/`)) }))
+      : [];
+    res.locals.pageT = t;
+    next();
+  };
+}
+
+export function localsOf(res: Response): PageLocals {
+  return { lang: res.locals.lang as Language, t: res.locals.pageT as Translate, timeZone: res.locals.timeZone as string, currency: res.locals.currency as string };
+}
+
+/** Renders a page with its title translated; view models come from presenters. */
+export function render(res: Response, view: string, titleKey: string, model: Record<string, unknown> = {}, status = 200): void {
+  const { t } = localsOf(res);
+  res.status(status).render(view, { title: t(titleKey), ...model });
+}
+
+export function formBody(req: Request): Record<string, string | string[]> {
+  const body = req.body as Record<string, unknown> | undefined;
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(body ?? {})) {
+    if (typeof v === 'string') out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.filter((x): x is string => typeof x === 'string');
+  }
+  return out;
+}
+
+export const field = (body: Record<string, string | string[]>, name: string): string => {
+  const v = body[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+};
+
+export const fieldList = (body: Record<string, string | string[]>, name: string): string[] => {
+  const v = body[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+};
