@@ -18,6 +18,8 @@ import { feedsRoutes } from './feeds/feeds.routes';
 import { indicatorsRoutes } from './indicators/indicators.routes';
 import { statsRoutes } from './stats/stats.routes';
 import { pageRoutes } from './pages/pages.routes';
+import { viewHelpers } from './pages/view-helpers';
+import { csrfProtection } from './pages/csrf';
 
 export const VIEWS_DIR = path.resolve(__dirname, '..', 'views');
 
@@ -34,6 +36,7 @@ export function createApp(deps: Deps): Express {
     defaultLayout: 'main',
     layoutsDir: path.join(VIEWS_DIR, 'layouts'),
     partialsDir: path.join(VIEWS_DIR, 'partials'),
+    helpers: viewHelpers,
   }));
   app.set('view engine', 'hbs');
   app.set('views', VIEWS_DIR);
@@ -75,6 +78,7 @@ export function createApp(deps: Deps): Express {
   });
   app.use('/api', express.json({ limit: deps.config.jsonBodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(csrfProtection(deps.config));
   app.use(authenticate(deps.passport));
 
   app.use(opsRoutes(deps));
