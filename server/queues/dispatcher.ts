@@ -48,18 +48,28 @@ export class TaskDispatcher {
 
   /** Returns how many tasks were handed to Redis; the rest wait for the reconciler. */
   async enqueue(tasks: RoutedTask[]): Promise<number> {
-    let sent = 0;
-    for (const task of tasks) {
-      if (task.status !== 'queued' || !task.institutionId) continue;
-      const data: TaskJob = { taskId: task.id };
-      try {
-        await withTimeout(this.queueFor(task.institutionId).add('deliver', data, this.jobOptions(task.id)), ENQUEUE_TIMEOUT_MS);
-        sent++;
-      } catch (err) {
-        this.logger.warn({ err, taskId: task.id }, 'enqueue failed; the reconciler will retry');
-      }
+    const routed = tasks.filter((t): t is RoutedTask & { institutionId: string } => t.status === 'queued' && Boolean(t.institutionId));
+    if (routed.length === 0) return 0;
+    // With Redis known to be down, do not make the caller wait for timeouts: the rows are committed.
+    if (this.connection.status !== 'ready') {
+      this.logger.warn({ tasks: routed.length, redis: this.connection.status }, 'redis not ready; tasks left for the reconciler');
+      return 0;
     }
-    return sent;
+    const byInstitution = new Map<string, RoutedTask[]>();
+    for (const t of routed) byInstitution.set(t.institutionId, [...(byInstitution.get(t.institutionId) ?? []), t]);
+    const sent = await Promise.all(
+      [...byInstitution].map(async ([institutionId, group]) => {
+        const jobs = group.map((t) => ({ name: 'deliver', data: { taskId: t.id } satisfies TaskJob, opts: this.jobOptions(t.id) }));
+        try {
+          await withTimeout(this.queueFor(institutionId).addBulk(jobs), ENQUEUE_TIMEOUT_MS);
+          return group.length;
+        } catch (err) {
+          this.logger.warn({ err, institutionId, tasks: group.length }, 'enqueue failed; the reconciler will retry');
+          return 0;
+        }
+      }),
+    );
+    return sent.reduce((a, b) => a + b, 0);
   }
 
   async close(): Promise<void> {

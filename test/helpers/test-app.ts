@@ -35,6 +35,10 @@ export async function testApp(env: Record<string, string> = {}) {
   await cloneTemplate(database);
   const config: Config = parseConfig(testEnv(database, queuePrefix, env));
   const deps: Deps = createDeps(config);
+  // Producers do not queue commands while connecting; start each test with Redis ready, as a running server is.
+  if (deps.redis.status !== 'ready' && !env.REDIS_URL) {
+    await new Promise<void>((resolve) => deps.redis.once('ready', () => resolve()));
+  }
   const app: Express = createApp(deps);
   const factories = createFactories(deps.db);
   const openQueues: Queue[] = [];
