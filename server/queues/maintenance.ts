@@ -1,0 +1,65 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { MAINTENANCE_QUEUE } from './names';
+
+export const SIMULATED_RESULT_JOB = 'simulated-result';
+export const OVERDUE_SCAN_JOB = 'overdue-scan';
+const OVERDUE_SCHEDULER_ID = 'overdue-scan';
+
+/** Ids only, as on every queue. */
+export const SimulatedResultJob = z.object({ taskId: z.uuid() });
+export type SimulatedResultJob = z.infer<typeof SimulatedResultJob>;
+
+const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+export const simulatedJobId = (taskId: string) => `sim-${taskId}`;
+
+/** The system queue: the simulated partners' delayed answers and the repeatable overdue scan. */
+export class MaintenanceQueue {
+  readonly queue: Queue;
+
+  constructor(connection: Redis, private readonly config: Config, logger: Logger) {
+    this.queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: config.queuePrefix, skipWaitingForReady: true });
+    this.queue.on('error', (err) => logger.warn({ err }, 'maintenance queue error'));
+  }
+
+  /** One answer per task (jobId), so a delivery that runs twice schedules it once. */
+  async scheduleSimulatedResult(taskId: string): Promise<void> {
+    const data: SimulatedResultJob = { taskId };
+    await this.queue.add(SIMULATED_RESULT_JOB, data, {
+      jobId: simulatedJobId(taskId),
+      delay: this.config.workers.simulatedDelayMs,
+      attempts: this.config.workers.attempts,
+      backoff: { type: 'exponential', delay: this.config.workers.backoffMs, jitter: 0.5 },
+      removeOnComplete: { count: 5000, age: 24 * 3600 },
+      removeOnFail: { count: 10000 },
+    });
+  }
+
+  /** Whether an answer job exists for the task in any state (a finished one is not run again). */
+  async hasSimulatedResult(taskId: string): Promise<boolean> {
+    const job = await this.queue.getJob(simulatedJobId(taskId));
+    return job !== undefined;
+  }
+
+  async isLive(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    return job !== undefined && LIVE_STATES.has(await job.getState());
+  }
+
+  /** Idempotent: every worker process calls it on each reconcile tick, so an emptied Redis gets it back. */
+  async ensureOverdueScheduler(): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      OVERDUE_SCHEDULER_ID,
+      { every: this.config.workers.overdueScanMs },
+      { name: OVERDUE_SCAN_JOB, data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,66 @@
+import type { Db } from '../db';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { staleQueuedTasks, staleSimulatedTasks } from '../tasks/task-lifecycle.repo';
+import type { TaskDispatcher } from './dispatcher';
+import type { MaintenanceQueue } from './maintenance';
+
+const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+/** A task whose delivery failed for good is offered again after this long, in case its endpoint is fixed. */
+export const FAILED_DELIVERY_RETRY_MS = 15 * 60_000;
+const BATCH = 1000;
+
+export type ReconcileReport = { checked: number; requeued: number; simulatedRescheduled: number };
+
+/**
+ * PostgreSQL is the record, Redis only carries work: any task still `queued` a few seconds after
+ * its last change with no live job gets its job back (jobId = task id, so racing reconcilers in
+ * several processes collapse into one job). Covers a crash between commit and enqueue, an enqueue
+ * while Redis was down, and a Redis that came back empty.
+ */
+export class Reconciler {
+  constructor(
+    private readonly db: Db,
+    private readonly dispatcher: TaskDispatcher,
+    private readonly maintenance: MaintenanceQueue | undefined,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  async runOnce(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { checked: 0, requeued: 0, simulatedRescheduled: 0 };
+    const stale = await staleQueuedTasks(this.db, this.config.workers.reconcileMinAgeMs, FAILED_DELIVERY_RETRY_MS, BATCH);
+    for (const task of stale) {
+      report.checked++;
+      const queue = this.dispatcher.queueFor(task.institutionId);
+      const job = await queue.getJob(task.id);
+      if (job) {
+        const state = await job.getState();
+        if (LIVE_STATES.has(state)) continue;
+        // A finished job with this id would swallow the re-add (same jobId), so it goes first.
+        try {
+          await job.remove();
+        } catch (err) {
+          this.logger.warn({ err, taskId: task.id, state }, 'could not remove the finished job of a queued task');
+          continue;
+        }
+      }
+      if ((await this.dispatcher.enqueue([{ id: task.id, institutionId: task.institutionId, status: 'queued' }])) > 0) {
+        report.requeued++;
+      }
+    }
+
+    if (this.maintenance) {
+      // A simulated partner's delayed answer lives only in Redis; if Redis lost it, schedule it again.
+      const olderThan = this.config.workers.simulatedDelayMs + this.config.workers.reconcileMinAgeMs;
+      for (const taskId of await staleSimulatedTasks(this.db, olderThan, BATCH)) {
+        if (await this.maintenance.hasSimulatedResult(taskId)) continue;
+        await this.maintenance.scheduleSimulatedResult(taskId);
+        report.simulatedRescheduled++;
+      }
+    }
+
+    if (report.requeued > 0 || report.simulatedRescheduled > 0) this.logger.info(report, 'reconciler re-enqueued lost work');
+    return report;
+  }
+}

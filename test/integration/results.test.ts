@@ -1,0 +1,221 @@
+import { testApp, type TestApp } from '../helpers/test-app';
+import { eventsOf, interceptTask, blockingTask, taskRow } from '../helpers/lifecycle';
+import type { TestInstitution, TestUser } from '../helpers/factories';
+
+let t: TestApp;
+let bankA: TestInstitution;
+let bankB: TestInstitution;
+let liaisonA: TestUser;
+let liaisonB: TestUser;
+
+beforeAll(async () => {
+  t = await testApp({ MAX_TRAIL_DEPTH: '3' });
+  bankA = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '622202' }] });
+  bankB = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '621700' }] });
+  liaisonA = await t.factories.user({ role: 'liaison', institutionId: bankA.id });
+  liaisonB = await t.factories.user({ role: 'liaison', institutionId: bankB.id });
+});
+afterAll(() => t.close());
+
+const ledgerRows = (taskId: string) => t.db('loss_prevention_ledger').where({ task_id: taskId });
+
+describe('POST /tasks/:id/result', () => {
+  it('when a bank freezes the full amount, then the task is done, the result is stored and the ledger books it once', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 500_000 });
+    const res = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`)
+      .send({ outcome: 'frozen', frozenMinor: 500_000, note: 'frozen at 10:02', version: task.version });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      id: task.id, status: 'done', version: task.version + 1, childTasks: [],
+      result: { outcome: 'frozen', frozenMinor: 500_000, note: 'frozen at 10:02', source: 'api', recordedBy: { type: 'user', id: liaisonA.id } },
+    });
+    expect(res.body.closedAt).toEqual(expect.any(String));
+    const ledger = await ledgerRows(task.id);
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({ entry_type: 'freeze', amount_minor: 500_000, currency: 'CNY', institution_id: bankA.id });
+    const inst = await t.db('stats_institution_daily').where({ institution_id: bankA.id }).first();
+    expect(inst).toMatchObject({ loss_prevented_minor: expect.any(Number), tasks_done: expect.any(Number) });
+    expect(inst.loss_prevented_minor).toBeGreaterThanOrEqual(500_000);
+    expect((await eventsOf(t, task.id, 'task.result_recorded'))).toHaveLength(1);
+  });
+
+  it('when a result comes for a task that already has one, then it is 409 task_closed and nothing is booked again', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 300_000 });
+    const first = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 300_000 });
+    expect(first.status).toBe(200);
+    const second = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 300_000 });
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('task_closed');
+    expect(await ledgerRows(task.id)).toHaveLength(1);
+    expect(await t.db('task_results').where({ task_id: task.id })).toHaveLength(1);
+  });
+
+  it('when the partner answers from a stale version, then it is 409 version_mismatch and the task stays open', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id });
+    await t.db('tasks').where({ id: task.id }).update({ version: task.version + 1 });
+    const res = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found', version: task.version });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('version_mismatch');
+    expect((await taskRow(t, task.id)).status).toBe('queued');
+  });
+
+  it('when five results for one task arrive at once, then exactly one is accepted and one freeze is booked', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 800_000 });
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 100_000 * i, version: task.version }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([200, 409, 409, 409, 409]);
+    expect(answers.filter((a) => a.status === 409).every((a) => a.body.error.code === 'task_closed')).toBe(true);
+    const winner = answers.find((a) => a.status === 200)!;
+    const ledger = await ledgerRows(task.id);
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0].amount_minor).toBe(winner.body.result.frozenMinor);
+  });
+
+  it('when money was partly frozen and partly moved on, then a child interception task opens at the next bank and is queued', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 1_000_000 });
+    const res = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({
+      outcome: 'partially_frozen', frozenMinor: 600_000, version: task.version,
+      onwardTransfers: [{ toAccount: '6217 0000 1111 2222', toAccountName: 'Zhao Lei', amountMinor: 400_000, transferredAt: '2026-11-28T10:05:00+08:00' }],
+    });
+
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('done');
+    expect(res.body.childTasks).toHaveLength(1);
+    const child = res.body.childTasks[0];
+    expect(child).toMatchObject({
+      kind: 'intercept_funds', institutionId: bankB.id, status: 'queued', amountMinor: 400_000, currency: 'CNY',
+      parentTaskId: task.id, depth: 2, target: { kind: 'bank_account', value: '6217000011112222', name: 'Zhao Lei' },
+    });
+    expect(await t.queueJobIds(`partner-${bankB.id}`)).toContain(child.id);
+    expect(await ledgerRows(task.id)).toHaveLength(1);
+    // The second bank answers its own task; the first bank cannot see it.
+    expect((await t.api.as(liaisonA).get(`/api/v1/tasks/${child.id}`)).status).toBe(404);
+    const childAnswer = await t.api.as(liaisonB).post(`/api/v1/tasks/${child.id}/result`).send({ outcome: 'frozen', frozenMinor: 400_000 });
+    expect(childAnswer.status).toBe(200);
+    const booked = await t.db('loss_prevention_ledger').whereIn('task_id', [task.id, child.id]).sum({ total: 'amount_minor' }).first();
+    expect(Number(booked!.total)).toBe(1_000_000);
+  });
+
+  it('when the trail is already at the depth cap, then the result is recorded without child tasks and the cap is noted', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 200_000, depth: 3 });
+    const res = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({
+      outcome: 'funds_moved', onwardTransfers: [{ toAccount: '6217000099998888', amountMinor: 200_000 }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.childTasks).toEqual([]);
+    expect(await t.db('tasks').where({ parent_task_id: task.id })).toHaveLength(0);
+    expect(await eventsOf(t, task.id, 'task.trail_depth_reached')).toHaveLength(1);
+    const stored = await t.db('task_results').where({ task_id: task.id }).first();
+    expect(stored.onward_transfers).toEqual([expect.objectContaining({ toAccount: '6217000099998888', amountMinor: 200_000 })]);
+  });
+
+  it('when the answer breaks the task\'s rules, then it is 400 with the paths and nothing changes', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 100_000 });
+    const tooMuch = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 100_001 });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.body.error.code).toBe('validation_failed');
+    expect(tooMuch.body.error.details.map((d: { path: string }) => d.path)).toContain('frozenMinor');
+    const wrongKind = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'blocked' });
+    expect(wrongKind.status).toBe(400);
+    expect(wrongKind.body.error.details.map((d: { path: string }) => d.path)).toContain('outcome');
+    const badShape = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 1.5 });
+    expect(badShape.status).toBe(400);
+    expect(badShape.body.error.details.map((d: { path: string }) => d.path)).toContain('frozenMinor');
+    const row = await taskRow(t, task.id);
+    expect(row.status).toBe('queued');
+    expect(row.version).toBe(task.version);
+  });
+
+  it('when a blocking task is answered blocked, then it is done with nothing booked', async () => {
+    await t.factories.institution({ kind: 'carrier', id: `carrier-${Date.now() % 100000}`, routes: [{ indicatorKind: 'phone', prefix: '+86171' }] });
+    const task = await blockingTask(t, { phone: '+8617100001234' });
+    const carrierLiaison = await t.factories.user({ role: 'liaison', institutionId: task.institutionId });
+    const res = await t.api.as(carrierLiaison).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'blocked' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'done', result: { outcome: 'blocked', frozenMinor: 0 } });
+    expect(await ledgerRows(task.id)).toHaveLength(0);
+  });
+
+  it('when another institution, or center staff, answers a task, then it is 404 or 403', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id });
+    const other = await t.api.as(liaisonB).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found' });
+    expect(other.status).toBe(404);
+    const officer = await t.factories.user({ role: 'desk_officer' });
+    expect((await t.api.as(officer).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found' })).status).toBe(403);
+    expect((await t.api.as(liaisonA).post('/api/v1/tasks/not-a-uuid/result').send({ outcome: 'not_found' })).status).toBe(404);
+    expect((await taskRow(t, task.id)).status).toBe('queued');
+  });
+
+  it('when a not_found answer arrives, then the task is failed and counted as failed for the institution', async () => {
+    const before = await t.db('stats_institution_daily').where({ institution_id: bankB.id }).sum({ n: 'tasks_failed' }).first();
+    const task = await interceptTask(t, { toInstitutionId: bankB.id });
+    const res = await t.api.as(liaisonB).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('failed');
+    const after = await t.db('stats_institution_daily').where({ institution_id: bankB.id }).sum({ n: 'tasks_failed' }).first();
+    expect(Number(after!.n) - Number(before!.n ?? 0)).toBe(1);
+  });
+
+  it('keeps the ledger equal to an independent recount of the results', async () => {
+    const ledger = await t.db('loss_prevention_ledger').sum({ total: 'amount_minor' }).first();
+    const results = await t.db('task_results').sum({ total: 'frozen_minor' }).first();
+    const daily = await t.db('stats_daily').sum({ total: 'loss_prevented_minor' }).first();
+    const byInstitution = await t.db('stats_institution_daily').sum({ total: 'loss_prevented_minor' }).first();
+    expect(Number(ledger!.total)).toBeGreaterThan(0);
+    expect(Number(results!.total)).toBe(Number(ledger!.total));
+    expect(Number(daily!.total)).toBe(Number(ledger!.total));
+    expect(Number(byInstitution!.total)).toBe(Number(ledger!.total));
+  });
+});
+
+describe('GET /tasks', () => {
+  it('shows a liaison only their institution\'s tasks, and center staff all of them', async () => {
+    const mine = await interceptTask(t, { toInstitutionId: bankA.id });
+    const theirs = await interceptTask(t, { toInstitutionId: bankB.id });
+    const list = await t.api.as(liaisonA).get('/api/v1/tasks?status=queued&limit=200');
+    expect(list.status).toBe(200);
+    const ids = list.body.items.map((i: { id: string }) => i.id);
+    expect(ids).toContain(mine.id);
+    expect(ids).not.toContain(theirs.id);
+    expect(list.body.items.every((i: { institutionId: string }) => i.institutionId === bankA.id)).toBe(true);
+    expect((await t.api.as(liaisonA).get(`/api/v1/tasks/${theirs.id}`)).status).toBe(404);
+    const one = await t.api.as(liaisonA).get(`/api/v1/tasks/${mine.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: mine.id, status: 'queued', overdue: false, result: null });
+    const supervisor = await t.factories.user({ role: 'supervisor' });
+    const all = await t.api.as(supervisor).get(`/api/v1/tasks?institutionId=${bankB.id}&limit=1`);
+    expect(all.status).toBe(200);
+    expect(all.body.items).toHaveLength(1);
+    expect(all.body.nextCursor).toEqual(expect.any(String));
+    expect((await t.api.as(supervisor).get('/api/v1/tasks?status=nope')).status).toBe(400);
+  });
+});
+
+describe('POST /tasks/:id/assign', () => {
+  it('when a supervisor assigns an unrouted task, then it is queued at that institution and enqueued', async () => {
+    const [task] = await t.db.transaction((trx) =>
+      t.deps.services.tasks.createTasks(trx, { id: null, type: 'system', name: 'test' }, [
+        { reportId: null, kind: 'takedown_url', targetKind: 'url', targetValue: 'https://unrouted.example/pay' },
+      ]),
+    );
+    expect(task!.status).toBe('unrouted');
+    const supervisor = await t.factories.user({ role: 'supervisor' });
+    const officer = await t.factories.user({ role: 'desk_officer' });
+    expect((await t.api.as(officer).post(`/api/v1/tasks/${task!.id}/assign`).send({ institutionId: bankA.id })).status).toBe(403);
+    expect((await t.api.as(supervisor).post(`/api/v1/tasks/${task!.id}/assign`).send({ institutionId: 'no-such-bank' })).status).toBe(400);
+
+    const res = await t.api.as(supervisor).post(`/api/v1/tasks/${task!.id}/assign`).send({ institutionId: bankA.id });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: task!.id, status: 'queued', institutionId: bankA.id, version: task!.version + 1 });
+    expect(await t.queueJobIds(`partner-${bankA.id}`)).toContain(task!.id);
+    expect(await eventsOf(t, task!.id, 'task.assigned')).toHaveLength(1);
+
+    const again = await t.api.as(supervisor).post(`/api/v1/tasks/${task!.id}/assign`).send({ institutionId: bankB.id });
+    expect(again.status).toBe(409);
+  });
+});

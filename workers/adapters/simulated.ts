@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { MaintenanceQueue } from '../../server/queues/maintenance';
+import type { TaskResultBody } from '../../server/tasks/tasks.schemas';
+import type { TaskKind } from '../../server/domain/kinds';
+import type { Adapter } from './adapter';
+
+/**
+ * The demo partner: delivery schedules its answer as a delayed job; the answer is then posted
+ * through the same result use case a real partner's API call goes through.
+ */
+export function simulatedAdapter(maintenance: MaintenanceQueue): Adapter {
+  return {
+    async deliver(task) {
+      await maintenance.scheduleSimulatedResult(task.id);
+    },
+  };
+}
+
+/** A bank the simulated partner can say the money moved on to: its id and an account prefix routed to it. */
+export type OnwardBank = { institutionId: string; prefix: string };
+
+export type SimulatedTask = { id: string; kind: TaskKind; institutionId: string | null; amountMinor: number | null; depth: number };
+
+function hashOf(id: string): Buffer {
+  return createHash('sha256').update(id).digest();
+}
+
+/** Which of the realistic answers a task gets; fixed by its id so a test can know it in advance. */
+export function simulatedBucket(taskId: string): number {
+  return hashOf(taskId).readUInt32BE(0) % 100;
+}
+
+function accountFor(prefix: string, seed: Buffer): string {
+  let digits = prefix.replace(/\D/g, '');
+  for (let i = 4; digits.length < Math.max(16, prefix.length + 6); i++) digits += String(seed[i % seed.length]! % 10);
+  return digits;
+}
+
+/**
+ * A realistic answer within the rules of checkResult:
+ * - interceptions: 35 % frozen in full, 25 % partially frozen (60 %) with the rest moved on to
+ *   another demo bank, 15 % moved on in full, 25 % not found;
+ * - blocking and account tasks: 85 % blocked, 15 % not found.
+ * Money moves on only while the trail may go deeper (`maxTrailDepth`) and another bank exists.
+ */
+export function simulatedAnswer(task: SimulatedTask, banks: OnwardBank[], maxTrailDepth: number): TaskResultBody {
+  const seed = hashOf(task.id);
+  const bucket = seed.readUInt32BE(0) % 100;
+  const note = 'answered by the simulated partner';
+  if (task.kind !== 'intercept_funds' || task.amountMinor === null) {
+    return bucket < 85 ? { outcome: 'blocked', note } : { outcome: 'not_found', note };
+  }
+  const amount = task.amountMinor;
+  const others = banks.filter((b) => b.institutionId !== task.institutionId).sort((a, b) => (a.institutionId < b.institutionId ? -1 : 1));
+  const next = others.length > 0 && task.depth < maxTrailDepth ? others[seed.readUInt16BE(4) % others.length] : undefined;
+  const onward = (amountMinor: number) =>
+    next ? [{ toAccount: accountFor(next.prefix, seed), toInstitutionId: next.institutionId, amountMinor, transferredAt: new Date().toISOString() }] : [];
+
+  if (bucket < 35) return { outcome: 'frozen', frozenMinor: amount, note };
+  if (bucket < 60) {
+    const frozen = Math.max(1, Number((BigInt(amount) * 3n) / 5n));
+    const rest = amount - frozen;
+    return { outcome: 'partially_frozen', frozenMinor: frozen, onwardTransfers: rest > 0 ? onward(rest) : [], note };
+  }
+  if (bucket < 75) return { outcome: 'funds_moved', onwardTransfers: onward(amount), note };
+  return { outcome: 'not_found', note };
+}

@@ -1,0 +1,124 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../server/config';
+import { loadConfig } from '../server/config';
+import { onShutdown } from '../server/lifecycle';
+import { createLogger, type Logger } from '../server/logger';
+import { createRedis } from '../server/queues/connection';
+import { MaintenanceQueue } from '../server/queues/maintenance';
+import { MAINTENANCE_QUEUE } from '../server/queues/names';
+import { Reconciler, type ReconcileReport } from '../server/queues/reconciler';
+import { createDeps } from '../server/wiring';
+import type { Adapters } from './adapters/adapter';
+import { manualAdapter } from './adapters/manual';
+import { simulatedAdapter } from './adapters/simulated';
+import { webhookAdapter } from './adapters/webhook';
+import { maintenanceProcessor } from './maintenance-worker';
+import { partnerProcessor } from './partner-worker';
+import { closeWorker, PartnerWorkerPool, type WorkerTuning } from './worker-pool';
+
+export type WorkerProcess = {
+  pool: PartnerWorkerPool;
+  /** One reconcile pass now (the process also runs one every config.workers.reconcileIntervalMs). */
+  reconcileOnce(): Promise<ReconcileReport>;
+  close(): Promise<void>;
+};
+
+export type WorkerProcessOptions = {
+  /** Lock and stall settings for the partner workers (tests shorten them). */
+  tuning?: WorkerTuning;
+  /** Run the reconciler on its timer (default true). */
+  reconcile?: boolean;
+};
+
+/** Queues must never lose a job to eviction: say so loudly when Redis would evict. */
+export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise<string | undefined> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy !== 'noeviction') {
+      logger.error(
+        { policy },
+        `REDIS maxmemory-policy is "${policy}", not "noeviction": Redis may evict queued jobs. ` +
+          'Run: redis-cli config set maxmemory-policy noeviction (and set it in redis.conf).',
+      );
+    }
+    return policy;
+  } catch (err) {
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read Redis maxmemory-policy; make sure it is noeviction');
+    return undefined;
+  }
+}
+
+/** Starts one worker per active partner institution, the maintenance worker and the reconciler. */
+export function startWorkers(config: Config, logger: Logger = createLogger(config.logLevel, { process: 'workers' }), options: WorkerProcessOptions = {}): WorkerProcess {
+  const deps = createDeps(config, logger);
+  // Workers block on Redis and retry forever (maxRetriesPerRequest: null); BullMQ duplicates this
+  // connection for each worker's blocking reads.
+  const connection = createRedis(config.redisUrl, 'worker');
+  connection.on('error', (err) => logger.warn({ err: err.message }, 'worker redis connection error'));
+  void checkEvictionPolicy(connection, logger);
+
+  const maintenance = new MaintenanceQueue(deps.redis, config, logger);
+  const adapters: Adapters = {
+    manual: manualAdapter,
+    webhook: webhookAdapter(config.workers.webhookTimeoutMs),
+    simulated: simulatedAdapter(maintenance),
+  };
+  const pool = new PartnerWorkerPool(deps.db, connection, config, logger, (id) => partnerProcessor(deps, adapters, id), options.tuning);
+  pool.start();
+
+  const maintenanceWorker = new Worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps), {
+    connection,
+    prefix: config.queuePrefix,
+    concurrency: config.workers.concurrency,
+  });
+  maintenanceWorker.on('error', (err) => logger.error({ err }, 'maintenance worker error'));
+  maintenanceWorker.on('failed', (job, err) => logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed'));
+
+  const reconciler = new Reconciler(deps.db, deps.dispatcher, maintenance, config, logger);
+  const reconcileOnce = async (): Promise<ReconcileReport> => {
+    const report = await reconciler.runOnce();
+    await maintenance.ensureOverdueScheduler();
+    return report;
+  };
+  let ticking = false;
+  const tick = async () => {
+    if (ticking) return;
+    ticking = true;
+    try {
+      await reconcileOnce();
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed; trying again on the next tick');
+    } finally {
+      ticking = false;
+    }
+  };
+  const timer = options.reconcile === false ? undefined : setInterval(() => void tick(), config.workers.reconcileIntervalMs);
+  timer?.unref();
+  if (timer) void tick();
+
+  let closed: Promise<void> | undefined;
+  return {
+    pool,
+    reconcileOnce,
+    close() {
+      closed ??= (async () => {
+        clearInterval(timer);
+        await Promise.allSettled([pool.close(), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger)]);
+        await maintenance.close().catch(() => undefined);
+        connection.disconnect();
+        await deps.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, { process: 'workers' });
+  const workers = startWorkers(config, logger);
+  logger.info('workers started');
+  onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [workers.close]);
+}

@@ -1,0 +1,49 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { findInstitutionWithSecret } from '../server/admin/institutions.repo';
+import { TaskJob } from '../server/queues/jobs';
+import { findTask } from '../server/tasks/tasks.repo';
+import type { Deps } from '../server/wiring';
+import type { Adapters } from './adapters/adapter';
+
+export type PartnerJobResult = 'missing' | 'skipped' | 'dispatched' | 'raced';
+
+/**
+ * At-least-once delivery, exactly-once effect: reload the task, skip what is no longer queued,
+ * hand it to the adapter of the institution's integration, and mark it dispatched from the version
+ * read here, so a second copy of the job (a retry, a stalled job picked up elsewhere) changes nothing.
+ */
+export function partnerProcessor(deps: Deps, adapters: Adapters, institutionId: string) {
+  const { db, logger, metrics, services } = deps;
+  const queue = `partner-${institutionId}`;
+  return async (job: Job): Promise<PartnerJobResult> => {
+    const parsed = TaskJob.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError('job data is not a task job');
+    const { taskId } = parsed.data;
+
+    const task = await findTask(db, taskId);
+    if (!task) return done('missing');
+    if (task.status !== 'queued' || task.institutionId !== institutionId) return done('skipped');
+    const institution = await findInstitutionWithSecret(db, institutionId);
+    if (!institution) throw new UnrecoverableError(`institution ${institutionId} does not exist`);
+
+    try {
+      await adapters[institution.integration].deliver(task, institution);
+    } catch (err) {
+      const attempt = job.attemptsMade + 1;
+      const last = err instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
+      const message = err instanceof Error ? err.message : String(err);
+      logger.warn({ taskId, institutionId, attempt, last, err: message }, 'delivery failed');
+      // Never a silent drop: after the last attempt the task itself shows the failure.
+      if (last) await services.taskLifecycle.recordDeliveryFailure(taskId, message, attempt);
+      metrics.jobsProcessed.inc({ queue, result: last ? 'failed' : 'retry' });
+      throw err;
+    }
+    const won = await services.taskLifecycle.markDispatched(taskId, task.version, institution.integration);
+    return done(won ? 'dispatched' : 'raced');
+  };
+
+  function done(result: PartnerJobResult): PartnerJobResult {
+    metrics.jobsProcessed.inc({ queue, result });
+    return result;
+  }
+}

@@ -1,0 +1,120 @@
+import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { listInstitutions } from '../server/admin/institutions.repo';
+import type { Config } from '../server/config';
+import type { Db } from '../server/db';
+import type { Logger } from '../server/logger';
+import { partnerQueueName } from '../server/queues/names';
+
+export type WorkerTuning = Partial<Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>>;
+
+/** Closes a worker, letting its active jobs finish; past the deadline it stops without waiting. */
+export async function closeWorker(worker: Worker, timeoutMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+    if (outcome === 'timeout') {
+      logger.warn({ queue: worker.name, timeoutMs }, 'worker did not drain in time; closing it without waiting');
+      await worker.close(true);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One BullMQ Worker per active partner institution, kept in step with the institutions table:
+ * institutions are data, so a new one gets a worker on the next poll and a deactivated one is
+ * drained and closed, with no restart.
+ */
+export class PartnerWorkerPool {
+  private readonly workers = new Map<string, Worker>();
+  private readonly closing = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly connection: Redis,
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private readonly processorFor: (institutionId: string) => Processor,
+    private readonly tuning: WorkerTuning = {},
+  ) {}
+
+  /** Institutions that currently have a running worker. */
+  get institutionIds(): string[] {
+    return [...this.workers.keys()].sort();
+  }
+
+  start(): void {
+    void this.sync();
+    this.timer = setInterval(() => void this.sync(), this.config.workers.institutionPollMs);
+    this.timer.unref();
+  }
+
+  /** Brings the set of workers in line with the active institutions; one sync at a time. */
+  sync(): Promise<void> {
+    this.syncing ??= this.doSync().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async doSync(): Promise<void> {
+    if (this.stopped) return;
+    let active: string[];
+    try {
+      active = (await listInstitutions(this.db, { activeOnly: true })).filter((i) => i.kind !== 'police').map((i) => i.id);
+    } catch (err) {
+      this.logger.error({ err }, 'cannot read institutions; keeping the current workers');
+      return;
+    }
+    if (this.stopped) return;
+    const wanted = new Set(active);
+    for (const id of wanted) if (!this.workers.has(id)) this.startWorker(id);
+    for (const id of [...this.workers.keys()]) if (!wanted.has(id)) this.stopWorker(id);
+  }
+
+  private startWorker(institutionId: string): void {
+    const { workers: w, queuePrefix } = this.config;
+    const worker = new Worker(partnerQueueName(institutionId), this.processorFor(institutionId), {
+      connection: this.connection,
+      prefix: queuePrefix,
+      concurrency: w.concurrency,
+      limiter: { max: w.rateMax, duration: w.rateDurationMs },
+      removeOnComplete: { count: 5000, age: 24 * 3600 },
+      removeOnFail: { count: 10000 },
+      ...this.tuning,
+    });
+    worker.on('error', (err) => this.logger.error({ err, institutionId }, 'partner worker error'));
+    worker.on('failed', (job, err) =>
+      this.logger.warn({ institutionId, taskId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'partner job failed'),
+    );
+    this.workers.set(institutionId, worker);
+    this.logger.info({ institutionId }, 'partner worker started');
+  }
+
+  private stopWorker(institutionId: string): void {
+    const worker = this.workers.get(institutionId);
+    if (!worker) return;
+    this.workers.delete(institutionId);
+    const p = closeWorker(worker, this.config.workers.shutdownTimeoutMs, this.logger)
+      .then(() => this.logger.info({ institutionId }, 'partner worker drained and stopped'))
+      .catch((err) => this.logger.error({ err, institutionId }, 'error while stopping a partner worker'))
+      .finally(() => this.closing.delete(p));
+    this.closing.add(p);
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.syncing;
+    for (const id of [...this.workers.keys()]) this.stopWorker(id);
+    await Promise.all([...this.closing]);
+  }
+}
