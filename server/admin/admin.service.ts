@@ -40,7 +40,8 @@ export function normalizeRoutePrefix(kind: IndicatorKind, raw: string): { ok: tr
       return /^(\+\d*)?$/.test(v) ? { ok: true, value: v } : { ok: false, message: 'a phone prefix is the start of an E.164 number, such as +86171' };
     }
     case 'sms_sender': {
-      const v = text.replace(/[\s\-()]+/g, '').toUpperCase();
+      // Sender names are stored without the 【】 their messages wrap them in (normalize.ts).
+      const v = text.replace(/[\s\-()]+/g, '').replace(/^[【\[](.*)[】\]]$/u, '$1').toUpperCase();
       return v.startsWith('+') && !/^\+\d*$/.test(v)
         ? { ok: false, message: 'a number prefix is the start of an E.164 number, such as +86106' }
         : { ok: true, value: v };
