@@ -76,7 +76,9 @@ export function createApp(deps: Deps): Express {
     }
     next();
   });
-  app.use('/api', express.json({ limit: deps.config.jsonBodyLimit, strict: true }));
+  const apiJson = express.json({ limit: deps.config.jsonBodyLimit, strict: true });
+  // Feed submissions have their own limit and stream NDJSON: the feeds router reads its own body.
+  app.use('/api', (req, res, next) => (req.method === 'POST' && /^\/v1\/feeds\/?$/.test(req.path) ? next() : apiJson(req, res, next)));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   app.use(csrfProtection(deps.config));
   app.use(authenticate(deps.passport));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_KINDS, type TaskKind } from './domain/kinds';
+import { parseBlockingRule } from './domain/indicator-rules';
 
 // The only reader of process.env. Everything else receives a frozen, typed Config.
 
@@ -42,6 +43,10 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     JSON_BODY_LIMIT: z.string().default('5mb'),
     FEED_BODY_LIMIT: z.string().default('50mb'),
+    FEED_CHUNK_SIZE: positiveInt(5000),
+    INDICATOR_BLOCKING_RULE: z.string().default('confirmed,institutions:2,reported').refine((s) => {
+      try { parseBlockingRule(s); return true; } catch { return false; }
+    }, 'a comma-separated list of confirmed, institutions:N, reported'),
     LOGIN_RATE_LIMIT: positiveInt(10),
     WORKER_CONCURRENCY: positiveInt(5),
     WORKER_RATE_MAX: positiveInt(50),
@@ -93,6 +98,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     logLevel: e.NODE_ENV === 'test' && !env.LOG_LEVEL ? 'silent' : e.LOG_LEVEL,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     feedBodyLimit: e.FEED_BODY_LIMIT,
+    feedChunkSize: e.FEED_CHUNK_SIZE,
+    blockingRule: Object.freeze(parseBlockingRule(e.INDICATOR_BLOCKING_RULE)),
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     workers: Object.freeze({
       concurrency: e.WORKER_CONCURRENCY,

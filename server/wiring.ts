@@ -15,6 +15,9 @@ import { TasksService } from './tasks/tasks.service';
 import { TaskResultsService } from './tasks/task-results.service';
 import { TaskLifecycleService } from './tasks/task-lifecycle.service';
 import { StatsService } from './stats/stats.service';
+import { FeedQueue } from './queues/feed-queue';
+import { FeedsService } from './feeds/feeds.service';
+import { IndicatorsService } from './indicators/indicators.service';
 
 export type Services = {
   auth: AuthService;
@@ -24,6 +27,8 @@ export type Services = {
   taskResults: TaskResultsService;
   taskLifecycle: TaskLifecycleService;
   stats: StatsService;
+  feeds: FeedsService;
+  indicators: IndicatorsService;
 };
 
 export type Deps = ServiceContext & {
@@ -43,6 +48,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   const ctx: ServiceContext = { config, logger, db, dispatcher, metrics };
 
   const tasks = new TasksService(ctx);
+  const feedQueue = new FeedQueue(redis, config, logger);
   const services: Services = {
     auth: new AuthService(ctx),
     admin: new AdminService(ctx),
@@ -51,6 +57,9 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     taskResults: new TaskResultsService(ctx, tasks),
     taskLifecycle: new TaskLifecycleService(ctx),
     stats: new StatsService(ctx),
+    // A task result by feed is the same use case as POST /tasks/:id/result.
+    feeds: new FeedsService(ctx, tasks, { record: (...args) => services.taskResults.record(...args) }, feedQueue),
+    indicators: new IndicatorsService(ctx),
   };
 
   return {
@@ -60,6 +69,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     passport: buildPassport(config, (actor) => services.auth.isActive(actor)),
     async close() {
       await dispatcher.close();
+      await feedQueue.close();
       redis.disconnect();
       await db.destroy();
     },

@@ -15,6 +15,7 @@ import { simulatedAdapter } from './adapters/simulated';
 import { webhookAdapter } from './adapters/webhook';
 import { maintenanceProcessor } from './maintenance-worker';
 import { partnerProcessor } from './partner-worker';
+import { createFeedWorker } from './feed-worker';
 import { closeWorker, PartnerWorkerPool, type WorkerTuning } from './worker-pool';
 
 export type WorkerProcess = {
@@ -76,6 +77,8 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   maintenanceWorker.on('error', (err) => logger.error({ err }, 'maintenance worker error'));
   maintenanceWorker.on('failed', (job, err) => logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed'));
 
+  const feeds = createFeedWorker(deps, connection, { sweep: options.reconcile !== false });
+
   const reconciler = new Reconciler(deps.db, deps.dispatcher, maintenance, config, logger);
   const reconcileOnce = async (): Promise<ReconcileReport> => {
     const report = await reconciler.runOnce();
@@ -105,7 +108,7 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     close() {
       closed ??= (async () => {
         clearInterval(timer);
-        await Promise.allSettled([pool.close(), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger)]);
+        await Promise.allSettled([pool.close(), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), feeds.close()]);
         await maintenance.close().catch(() => undefined);
         connection.disconnect();
         await deps.close();

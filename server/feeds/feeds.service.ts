@@ -1,0 +1,242 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import split2 from 'split2';
+import type { CountryCode } from 'libphonenumber-js';
+import type { Actor } from '../auth/actor';
+import { isPartnerSide, scopeOf } from '../auth/actor';
+import type { ServiceContext } from '../context';
+import { blockingDecision } from '../domain/indicator-rules';
+import { TASK_KIND_FOR_INDICATOR } from '../domain/kinds';
+import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import type { FeedQueue } from '../queues/feed-queue';
+import type { TaskResultsService } from '../tasks/task-results.service';
+import { TaskResultBody } from '../tasks/tasks.schemas';
+import type { TaskDraft, TasksService } from '../tasks/tasks.service';
+import type { Task } from '../tasks/tasks.repo';
+import { parseByteLimit, stageItem } from './feed-items';
+import type { FeedBatchOut } from './feeds.schemas';
+import {
+  advanceBatch, applyIndicatorItems, batchErrors, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
+  lockBatch, markBatchDone, nextItemTypes, resultCameFromFeed, staleBatchIds, type BatchActor, type FeedBatch,
+} from './feeds.repo';
+
+/** The errors a batch answer lists; `rejected` has the full count. */
+const MAX_LISTED_ERRORS = 1000;
+
+/** The actor the blocking rule acts as when a feed makes an indicator worth a task. */
+const RULE_ACTOR = { type: 'system', id: null, name: 'indicator-rule' } as const;
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limit: string) {
+    super('payload_too_large', 413, `The feed is larger than the configured limit of ${limit}.`);
+  }
+}
+
+/** Counts the bytes of a request body and stops it past the limit, without holding any of it. */
+class ByteLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number, private readonly label: string) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) return cb(new PayloadTooLargeError(this.label));
+    cb(null, chunk);
+  }
+}
+
+type ResultRecorder = Pick<TaskResultsService, 'record'>;
+
+export class FeedsService {
+  private readonly limitBytes: number;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly tasks: TasksService,
+    private readonly results: ResultRecorder,
+    private readonly queue: FeedQueue,
+  ) {
+    this.limitBytes = parseByteLimit(ctx.config.feedBodyLimit);
+  }
+
+  get bodyLimitBytes(): number {
+    return this.limitBytes;
+  }
+
+  private submitter(actor: Actor): BatchActor {
+    if (!isPartnerSide(actor) || !actor.institutionId) throw new ForbiddenError('Feeds come from a partner institution.');
+    return { type: actor.type, id: actor.id, name: actor.name, role: actor.role, institutionId: actor.institutionId };
+  }
+
+  /** A JSON feed: the body is already parsed (within the feed limit); each item is checked alone. */
+  async submitItems(actor: Actor, items: unknown[]): Promise<FeedBatch> {
+    const who = this.submitter(actor);
+    const region = this.ctx.config.defaultRegion as CountryCode;
+    const writer = await FeedWriter.open(this.ctx.db, who, 'application/json');
+    try {
+      for (let i = 0; i < items.length; i++) await writer.write(stageItem(i, items[i], region));
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+    return this.afterStore(await writer.commit(items.length));
+  }
+
+  /**
+   * An NDJSON feed, read line by line as it arrives: memory stays flat whatever the size, and
+   * PostgreSQL's pace sets the reading pace. Blank lines are skipped; indexes count items.
+   */
+  async submitStream(actor: Actor, body: Readable, declaredLength?: number): Promise<FeedBatch> {
+    const who = this.submitter(actor);
+    if (declaredLength !== undefined && declaredLength > this.limitBytes) {
+      body.resume();
+      throw new PayloadTooLargeError(this.ctx.config.feedBodyLimit);
+    }
+    const region = this.ctx.config.defaultRegion as CountryCode;
+    const limiter = new ByteLimit(this.limitBytes, this.ctx.config.feedBodyLimit);
+    const lines = body.pipe(limiter).pipe(split2());
+    body.on('error', (err) => lines.destroy(err));
+    limiter.on('error', (err) => lines.destroy(err));
+    const writer = await FeedWriter.open(this.ctx.db, who, 'application/x-ndjson');
+    let idx = 0;
+    try {
+      for await (const line of lines as AsyncIterable<string>) {
+        if (line.trim() === '') continue;
+        let value: unknown;
+        let parseError: string | undefined;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          parseError = 'The line is not valid JSON.';
+        }
+        await writer.write(stageItem(idx, value, region, parseError));
+        idx++;
+      }
+    } catch (err) {
+      body.unpipe();
+      body.resume();
+      await writer.abort();
+      throw err;
+    }
+    return this.afterStore(await writer.commit(idx));
+  }
+
+  private async afterStore(batch: FeedBatch): Promise<FeedBatch> {
+    this.ctx.logger.info(
+      { batchId: batch.id, institutionId: batch.institutionId, received: batch.received, stored: batch.stored, duplicates: batch.duplicates, rejected: batch.rejected },
+      'feed stored',
+    );
+    if (batch.status === 'processing') await this.queue.enqueue(batch.id);
+    return batch;
+  }
+
+  async get(actor: Actor, batchId: string): Promise<FeedBatchOut> {
+    const batch = await findVisibleBatch(this.ctx.db, batchId, scopeOf(actor));
+    if (!batch) throw new NotFoundError('No such feed batch.');
+    const errors = batch.rejected > 0 ? await batchErrors(this.ctx.db, batchId, MAX_LISTED_ERRORS) : [];
+    return {
+      batchId: batch.id,
+      status: batch.status,
+      received: batch.received,
+      processed: batch.processed,
+      accepted: batch.accepted,
+      duplicates: batch.duplicates,
+      rejected: batch.rejected,
+      errors,
+      errorsTruncated: batch.rejected > errors.length,
+      createdAt: batch.createdAt.toISOString(),
+      completedAt: batch.completedAt ? batch.completedAt.toISOString() : null,
+    };
+  }
+
+  /**
+   * Works through a stored batch in index order, one chunk per transaction, and returns once it is
+   * done. Safe to run twice at once or again after a crash: every chunk locks the batch row and
+   * starts from its cursor, so each item takes effect once.
+   */
+  async processBatch(batchId: string): Promise<'done' | 'missing'> {
+    const chunk = this.ctx.config.feedChunkSize;
+    for (;;) {
+      const step = await this.ctx.db.transaction(async (trx) => {
+        const batch = await lockBatch(trx, batchId);
+        if (!batch) return { kind: 'missing' as const };
+        if (batch.status === 'done') return { kind: 'done' as const };
+        const next = await nextItemTypes(trx, batchId, batch.cursor, chunk);
+        if (next.length === 0) {
+          await markBatchDone(trx, batchId);
+          return { kind: 'done' as const };
+        }
+        if (next[0]!.type === 'task_result') return { kind: 'task_result' as const, batch, idx: next[0]!.idx };
+        // A run of indicator items, up to the next task result: one set-based statement.
+        let upto = next[0]!.idx;
+        let count = 0;
+        for (const item of next) {
+          if (item.type !== 'fraud_indicator') break;
+          upto = item.idx;
+          count++;
+        }
+        const facts = await applyIndicatorItems(trx, batch, batch.cursor, upto);
+        const drafts: TaskDraft[] = facts
+          .filter((f) => blockingDecision(f, this.ctx.config.blockingRule).create)
+          .map((f) => ({ reportId: null, kind: TASK_KIND_FOR_INDICATOR[f.kind], targetKind: f.kind, targetValue: f.value, indicatorId: f.id }));
+        const created = await this.tasks.createTasks(trx, RULE_ACTOR, drafts);
+        await advanceBatch(trx, batchId, { cursor: upto, accepted: count, rejected: 0 });
+        return { kind: 'indicators' as const, created };
+      });
+      if (step.kind === 'missing') return 'missing';
+      if (step.kind === 'done') return 'done';
+      if (step.kind === 'indicators') await this.afterTasks(step.created);
+      else await this.processTaskResult(step.batch, step.idx);
+    }
+  }
+
+  private async afterTasks(created: Task[]): Promise<void> {
+    if (created.length === 0) return;
+    for (const t of created) this.ctx.metrics.tasksCreated.inc({ kind: t.kind, status: t.status });
+    await this.ctx.dispatcher.enqueue(created);
+  }
+
+  /**
+   * The same use case as POST /tasks/:id/result, acting as the submitter. What the use case refuses
+   * (another institution's task, a closed task, a result that breaks the rules) is a rejected item;
+   * anything else (the database is down) fails the job, which retries from this item.
+   */
+  private async processTaskResult(batch: FeedBatch, idx: number): Promise<void> {
+    const item = await findTaskResultItem(this.ctx.db, batch.id, idx);
+    let error: { code: string; message: string } | undefined;
+    if (item) {
+      const body = TaskResultBody.safeParse(item.body);
+      if (!body.success) {
+        error = { code: 'validation_failed', message: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+      } else {
+        try {
+          await this.results.record({ ...batch.actor }, item.taskId, body.data, 'feed');
+        } catch (err) {
+          if (!(err instanceof AppError) || err.status >= 500) throw err;
+          const retried = err instanceof ConflictError && err.code === 'task_closed'
+            && (await resultCameFromFeed(this.ctx.db, item.taskId, batch.actor.id, batch.createdAt));
+          if (!retried) {
+            const details = err.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+            error = { code: err.code, message: details ? `${err.message} ${details}` : err.message };
+          }
+        }
+      }
+    }
+    await this.ctx.db.transaction(async (trx) => {
+      const current = await lockBatch(trx, batch.id);
+      if (!current || current.cursor >= idx) return;
+      if (error) await insertItemErrors(trx, batch.id, [{ idx, externalId: item?.externalId ?? null, ...error }]);
+      await advanceBatch(trx, batch.id, { cursor: idx, accepted: error ? 0 : 1, rejected: error ? 1 : 0 });
+    });
+  }
+
+  /** Re-enqueues batches left processing without a live job (Redis was down, a job was lost). */
+  async sweep(): Promise<number> {
+    const ids = await staleBatchIds(this.ctx.db, this.ctx.config.workers.reconcileMinAgeMs);
+    let enqueued = 0;
+    for (const id of ids) {
+      if ((await this.queue.ensureEnqueued(id)) === 'enqueued') enqueued++;
+    }
+    if (enqueued > 0) this.ctx.logger.info({ enqueued }, 'feed batches re-enqueued');
+    return enqueued;
+  }
+}

@@ -1,0 +1,152 @@
+import type { DbOrTrx } from '../db';
+import type { IndicatorKind, IndicatorStatus } from '../domain/kinds';
+import { decodeCursor, toPage, type Page } from '../http/pagination';
+import { toTask, type Task, type TaskRow } from '../tasks/tasks.repo';
+import type { CitingReport, IndicatorOut, SightingOut } from './indicators.schemas';
+
+type IndicatorRow = {
+  id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null; report_count: number;
+  first_seen_at: Date; last_seen_at: Date;
+};
+
+const toIndicator = (r: IndicatorRow): IndicatorOut => ({
+  id: r.id,
+  kind: r.kind,
+  value: r.value,
+  status: r.status,
+  reportCount: r.report_count,
+  firstSeenAt: r.first_seen_at.toISOString(),
+  lastSeenAt: r.last_seen_at.toISOString(),
+});
+
+export type LookupHit = { status: IndicatorStatus | null; reportCount: number; lastSeenAt: Date | null };
+
+/**
+ * Screens a batch of normalized values in one round trip: the pairs go in as two arrays and come
+ * back in the same order. A bank account also counts the reports that name it as a receiving
+ * account, whether or not anyone filed it as an indicator.
+ */
+export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind; value: string }[]): Promise<LookupHit[]> {
+  if (pairs.length === 0) return [];
+  const { rows } = await db.raw(
+    `SELECT q.ord, i.status, i.last_seen_at, r.report_count, r.last_report_at
+       FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS q(kind, value, ord)
+       LEFT JOIN indicators i ON i.kind = q.kind AND i.value = q.value
+       LEFT JOIN LATERAL (
+         SELECT count(*)::int AS report_count, max(rep.created_at) AS last_report_at
+           FROM reports rep
+          WHERE rep.id IN (SELECT ri.report_id FROM report_indicators ri WHERE ri.indicator_id = i.id
+                           UNION
+                           SELECT t.report_id FROM transfers t WHERE q.kind = 'bank_account' AND t.to_account = q.value)
+       ) r ON true
+      ORDER BY q.ord`,
+    [pairs.map((p) => p.kind), pairs.map((p) => p.value)],
+  );
+  return (rows as { status: IndicatorStatus | null; last_seen_at: Date | null; report_count: number; last_report_at: Date | null }[]).map((r) => {
+    const seen = [r.last_seen_at, r.last_report_at].filter((d): d is Date => d !== null);
+    return {
+      status: r.status,
+      reportCount: r.report_count,
+      lastSeenAt: seen.length ? new Date(Math.max(...seen.map((d) => d.getTime()))) : null,
+    };
+  });
+}
+
+export type IndicatorFilters = { kind?: IndicatorKind; status?: IndicatorStatus; q?: string; cursor?: string; limit: number };
+
+/** Most recently seen first; `q` matches any part of the value (trigram index). */
+export async function listIndicators(db: DbOrTrx, f: IndicatorFilters): Promise<Page<IndicatorOut>> {
+  const q = db<IndicatorRow>('indicators');
+  if (f.kind) q.where('kind', f.kind);
+  if (f.status) q.where('status', f.status);
+  if (f.q) q.whereRaw(`value ILIKE ? ESCAPE '\\'`, [`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
+  const after = decodeCursor(f.cursor, 2);
+  if (after) q.whereRaw('(last_seen_at, id) < (?::timestamptz, ?::uuid)', after);
+  const rows = (await q.orderBy([{ column: 'last_seen_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1)) as IndicatorRow[];
+  return toPage(rows, f.limit, toIndicator, (r) => [r.last_seen_at.toISOString(), r.id]);
+}
+
+export async function findIndicator(db: DbOrTrx, id: string): Promise<IndicatorOut | undefined> {
+  const row: IndicatorRow | undefined = await db('indicators').where({ id }).first();
+  return row && toIndicator(row);
+}
+
+export async function sightingsOf(db: DbOrTrx, indicatorId: string, limit = 200): Promise<{ sightings: SightingOut[]; count: number; institutions: number }> {
+  const [rows, totals] = await Promise.all([
+    db('indicator_sightings').where({ indicator_id: indicatorId }).orderBy([{ column: 'observed_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit),
+    db('indicator_sightings').where({ indicator_id: indicatorId })
+      .first(db.raw('count(*)::int AS count'), db.raw('count(DISTINCT institution_id)::int AS institutions')),
+  ]);
+  return {
+    sightings: (rows as { institution_id: string; confidence: 'suspected' | 'confirmed'; observed_at: Date; note: string | null; batch_id: string | null; external_id: string | null; created_at: Date }[])
+      .map((r) => ({
+        institutionId: r.institution_id,
+        confidence: r.confidence,
+        observedAt: r.observed_at.toISOString(),
+        note: r.note,
+        batchId: r.batch_id,
+        externalId: r.external_id,
+        recordedAt: r.created_at.toISOString(),
+      })),
+    count: (totals as { count: number } | undefined)?.count ?? 0,
+    institutions: (totals as { institutions: number } | undefined)?.institutions ?? 0,
+  };
+}
+
+/** The reports that cite an indicator, by listing it or (for an account) by sending money to it. */
+export async function reportsCiting(db: DbOrTrx, indicator: { id: string; kind: IndicatorKind; value: string }): Promise<CitingReport[]> {
+  const { rows } = await db.raw(
+    `WITH cites AS (
+       SELECT report_id, 'indicator' AS via FROM report_indicators WHERE indicator_id = :id
+       UNION
+       SELECT report_id, 'transfer' FROM transfers WHERE :kind = 'bank_account' AND to_account = :value
+     )
+     SELECT r.id, r.case_number, r.status, r.fraud_type, r.currency, r.reported_loss_minor, r.created_at,
+            CASE WHEN count(DISTINCT c.via) > 1 THEN 'both' ELSE min(c.via) END AS via
+       FROM cites c JOIN reports r ON r.id = c.report_id
+      GROUP BY r.id
+      ORDER BY r.created_at DESC, r.id
+      LIMIT 500`,
+    { id: indicator.id, kind: indicator.kind, value: indicator.value },
+  );
+  return (rows as { id: string; case_number: string; status: string; fraud_type: string; currency: string; reported_loss_minor: number; created_at: Date; via: CitingReport['via'] }[])
+    .map((r) => ({
+      id: r.id,
+      caseNumber: r.case_number,
+      status: r.status,
+      fraudType: r.fraud_type,
+      currency: r.currency,
+      reportedLossMinor: r.reported_loss_minor,
+      createdAt: r.created_at.toISOString(),
+      via: r.via,
+    }));
+}
+
+/** Tasks against an indicator: linked by id, or aimed at the same normalized value. */
+export async function tasksAgainst(db: DbOrTrx, indicator: { id: string; kind: IndicatorKind; value: string }): Promise<Task[]> {
+  const rows: TaskRow[] = await db('tasks')
+    .where('indicator_id', indicator.id)
+    .orWhere((w) => w.where({ target_kind: indicator.kind, target_value: indicator.value }))
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }])
+    .limit(500);
+  if (rows.length === 0) return [];
+  type ResultRow = NonNullable<Parameters<typeof toTask>[1]>;
+  const results: ResultRow[] = await db('task_results').whereIn('task_id', rows.map((r) => r.id));
+  const byTask = new Map(results.map((r) => [r.task_id, r]));
+  const now = new Date();
+  return rows.map((r) => toTask(r, byTask.get(r.id), now));
+}
+
+/**
+ * The hook for the task result use case: a blocking task done with outcome `blocked` makes its
+ * indicator 'blocked', the top of the ladder (feeds never move it back down). Pass the task's
+ * indicatorId when it has one, else its target.
+ */
+export async function markIndicatorBlocked(
+  trx: DbOrTrx, target: { indicatorId?: string | null; kind: IndicatorKind; value: string },
+): Promise<boolean> {
+  const q = trx('indicators').whereRaw(`status IS DISTINCT FROM 'blocked'`);
+  if (target.indicatorId) q.where({ id: target.indicatorId });
+  else q.where({ kind: target.kind, value: target.value });
+  return (await q.update({ status: 'blocked' })) > 0;
+}

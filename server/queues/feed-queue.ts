@@ -1,0 +1,90 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { FEEDS_QUEUE } from './names';
+
+/** A feed job names its batch only; the items are in PostgreSQL. */
+export const FeedJob = z.object({ batchId: z.uuid() });
+export type FeedJob = z.infer<typeof FeedJob>;
+
+const ENQUEUE_TIMEOUT_MS = 2000;
+const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * Puts committed feed batches on the feeds queue with jobId = batch id. A failure is logged, never
+ * thrown: the batch row is the truth, and the sweep re-enqueues a batch whose job went missing.
+ */
+export class FeedQueue {
+  private queue: Queue | undefined;
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  private get(): Queue {
+    if (!this.queue) {
+      this.queue = new Queue(FEEDS_QUEUE, { connection: this.connection, prefix: this.config.queuePrefix, skipWaitingForReady: true });
+      this.queue.on('error', (err) => this.logger.warn({ err }, 'feeds queue error'));
+    }
+    return this.queue;
+  }
+
+  jobOptions(batchId: string): JobsOptions {
+    return {
+      jobId: batchId,
+      attempts: this.config.workers.attempts,
+      backoff: { type: 'exponential', delay: this.config.workers.backoffMs, jitter: 0.5 },
+      removeOnComplete: { count: 1000, age: 24 * 3600 },
+      removeOnFail: { count: 1000 },
+    };
+  }
+
+  async enqueue(batchId: string): Promise<boolean> {
+    const data: FeedJob = { batchId };
+    try {
+      await withTimeout(this.get().add('process', data, this.jobOptions(batchId)), ENQUEUE_TIMEOUT_MS);
+      return true;
+    } catch (err) {
+      this.logger.warn({ err, batchId }, 'feed enqueue failed; the sweep will retry');
+      return false;
+    }
+  }
+
+  /**
+   * Makes sure a live job exists for the batch. A finished job with the same id would swallow a
+   * plain add, so one that is no longer waiting or running is removed first.
+   */
+  async ensureEnqueued(batchId: string): Promise<'live' | 'enqueued' | 'failed'> {
+    try {
+      const job = await withTimeout(this.get().getJob(batchId), ENQUEUE_TIMEOUT_MS);
+      if (job) {
+        const state = await withTimeout(job.getState(), ENQUEUE_TIMEOUT_MS);
+        if (LIVE_STATES.has(state)) return 'live';
+        await withTimeout(job.remove(), ENQUEUE_TIMEOUT_MS);
+      }
+    } catch (err) {
+      this.logger.warn({ err, batchId }, 'feed job check failed');
+      return 'failed';
+    }
+    return (await this.enqueue(batchId)) ? 'enqueued' : 'failed';
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close().catch(() => undefined);
+    this.queue = undefined;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
