@@ -46,6 +46,13 @@ export const en = {
     frozen: 'Frozen', partially_frozen: 'Partially frozen', funds_moved: 'Funds moved on', blocked: 'Blocked',
     not_found: 'Not found', rejected: 'Rejected',
   },
+  event: {
+    report: { created: 'Report filed' },
+    task: {
+      queued: 'Task queued', unrouted: 'Task has no institution', assigned: 'Task assigned', dispatched: 'Task delivered',
+      delivery_failed: 'Delivery failed', overdue: 'Task overdue', result_recorded: 'Result recorded', trail_depth_reached: 'Trail depth limit reached',
+    },
+  },
   institutionKind: { bank: 'Bank', carrier: 'Carrier', platform: 'Platform', police: 'Police' },
   integration: { manual: 'Manual (liaison inbox)', webhook: 'Webhook', simulated: 'Simulated' },
   report: {

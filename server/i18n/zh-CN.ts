@@ -48,6 +48,13 @@ export const zhCN: typeof en = {
     frozen: '已冻结', partially_frozen: '部分冻结', funds_moved: '资金已转出', blocked: '已封停',
     not_found: '未找到', rejected: '已拒绝',
   },
+  event: {
+    report: { created: '报案已登记' },
+    task: {
+      queued: '任务已排队', unrouted: '任务无对应机构', assigned: '任务已分派', dispatched: '任务已下发',
+      delivery_failed: '下发失败', overdue: '任务超时', result_recorded: '结果已登记', trail_depth_reached: '已达资金链路层级上限',
+    },
+  },
   institutionKind: { bank: '银行', carrier: '运营商', platform: '互联网平台', police: '公安' },
   integration: { manual: '人工（联络员收件箱）', webhook: 'Webhook 推送', simulated: '模拟' },
   report: {

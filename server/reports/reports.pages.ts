@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import type { Deps } from '../wiring';
+import { actorOf, requireRole } from '../http/auth';
+import { NotFoundError, ValidationError } from '../errors';
+import { parse } from '../http/validate';
+import { formBody, localsOf, render } from '../pages/shell';
+import { localToIso } from '../pages/format';
+import { CreateReportBody, ReportIdParams, ReportListQuery } from './reports.schemas';
+import {
+  emptyReportForm, presentReportDetail, presentReportForm, presentReportRow, readReportForm, reportFilterOptions,
+  toCreateReportInput, withSpareRows,
+} from './reports.presenter';
+
+const REPORT_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
+
+/** Desk officer pages: file a report, follow it, find it again. */
+export function reportsPages(deps: Deps): Router {
+  const r = Router();
+  const { reports, admin } = deps.services;
+  const guard = requireRole(...REPORT_ROLES);
+
+  const banks = async () => (await admin.listInstitutions()).items.filter((i) => i.active && i.kind === 'bank');
+
+  r.get('/reports/new', guard, async (_req, res) => {
+    const l = localsOf(res);
+    render(res, 'pages/reports/new', 'report.newTitle', presentReportForm(emptyReportForm(randomUUID()), await banks(), [], l));
+  });
+
+  r.post('/reports/new', guard, async (req, res) => {
+    const l = localsOf(res);
+    const actor = actorOf(req);
+    const form = readReportForm(formBody(req));
+    if (!form.idempotencyKey) form.idempotencyKey = randomUUID();
+    const { input, problems, toFormPath } = toCreateReportInput(form, deps.config.defaultCurrency, deps.config.timeZone);
+
+    const again = async (details: { path: string; message: string }[]) =>
+      render(res, 'pages/reports/new', 'report.newTitle', presentReportForm(withSpareRows(form), await banks(), details, l), 400);
+
+    const parsed = CreateReportBody.safeParse(input);
+    if (problems.length || !parsed.success) {
+      // Both the typing problems (amounts, times) and the schema's, each beside its field, in one round.
+      const fromSchema = parsed.success ? [] : ValidationError.fromZod(parsed.error).details;
+      const moneyRows = new Set(problems.map((p) => p.path.replace(/\.(amount|transferredAt)$/, '')));
+      const schemaDetails = fromSchema
+        .map((d) => ({ ...d, path: toFormPath(d.path) }))
+        .filter((d) => !(moneyRows.has(d.path.replace(/\.\w+$/, '')) && /\.(amount|transferredAt)$/.test(d.path)))
+        .filter((d) => !(problems.some((p) => p.path === 'occurredAt') && d.path === 'occurredAt'));
+      return again([...problems, ...schemaDetails]);
+    }
+    try {
+      const created = await reports.create(actor, parsed.data, `page:${form.idempotencyKey}`);
+      res.redirect(303, `/reports/${created.id}`);
+    } catch (err) {
+      if (err instanceof ValidationError) return again(err.details.map((d) => ({ ...d, path: toFormPath(d.path) })));
+      throw err;
+    }
+  });
+
+  r.get('/reports', guard, async (req, res) => {
+    const l = localsOf(res);
+    const raw = req.query as Record<string, unknown>;
+    const text = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : '');
+    const filters = { q: text('q'), status: text('status'), fraudType: text('fraudType'), from: text('from'), to: text('to') };
+    // Dates are the center's local days; "to" includes the whole day.
+    const toIso = filters.to ? localToIso(filters.to, deps.config.timeZone) : undefined;
+    const query = parse(ReportListQuery, {
+      q: filters.q || undefined,
+      status: filters.status || undefined,
+      fraudType: filters.fraudType || undefined,
+      from: filters.from ? localToIso(filters.from, deps.config.timeZone) ?? filters.from : undefined,
+      to: toIso ? new Date(Date.parse(toIso) + 86_400_000).toISOString() : filters.to || undefined,
+      cursor: text('cursor') || undefined,
+      limit: 50,
+    });
+    const page = await reports.list(actorOf(req), query);
+    const nextQuery = page.nextCursor
+      ? new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), cursor: page.nextCursor }).toString()
+      : '';
+    render(res, 'pages/reports/list', 'report.listTitle', {
+      filters,
+      ...reportFilterOptions(filters, l),
+      rows: page.items.map((rep) => presentReportRow(rep, l)),
+      nextQuery,
+      paged: Boolean(text('cursor')),
+    });
+  });
+
+  r.get('/reports/:id', guard, async (req, res) => {
+    const l = localsOf(res);
+    const params = ReportIdParams.safeParse(req.params);
+    if (!params.success) throw new NotFoundError('No such report.');
+    const [report, institutions] = await Promise.all([reports.get(actorOf(req), params.data.id), admin.listInstitutions()]);
+    const names = new Map(institutions.items.map((i) => [i.id, i.name]));
+    const model = presentReportDetail(report, names, l);
+    render(res, 'pages/reports/show', 'report.detailTitle', { report: model, title: l.t('report.detailTitle', { caseNumber: report.caseNumber }) });
+  });
+
+  return r;
+}

@@ -1,0 +1,109 @@
+import { Router } from 'express';
+import type { Deps } from '../wiring';
+import { actorOf, requireRole } from '../http/auth';
+import { AppError, NotFoundError, ValidationError } from '../errors';
+import { fieldList, formBody, localsOf, render } from '../pages/shell';
+import { TaskIdParams, TaskResultBody } from './tasks.schemas';
+import {
+  byUrgency, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withSpareOnward,
+} from './tasks.presenter';
+
+const INBOX_LIMIT = 200;
+
+/** The liaison's inbox: their institution's open tasks only (the service scopes the query). */
+export function tasksPages(deps: Deps): Router {
+  const r = Router();
+  const { tasks, taskResults, admin } = deps.services;
+  const guard = requireRole('liaison');
+
+  const taskId = (raw: unknown): string => {
+    const p = TaskIdParams.safeParse({ id: raw });
+    if (!p.success) throw new NotFoundError('No such task.');
+    return p.data.id;
+  };
+  const banks = async () => (await admin.listInstitutions()).items.filter((i) => i.active && i.kind === 'bank');
+
+  r.get('/tasks', guard, async (req, res) => {
+    const l = localsOf(res);
+    const actor = actorOf(req);
+    const [queued, dispatched] = await Promise.all([
+      tasks.list(actor, { status: 'queued', limit: INBOX_LIMIT }),
+      tasks.list(actor, { status: 'dispatched', limit: INBOX_LIMIT }),
+    ]);
+    const now = new Date();
+    const rows = byUrgency([...dispatched.items, ...queued.items]).map((t) => presentTask(t, l, now));
+    const q = req.query as Record<string, unknown>;
+    const num = (k: string) => (typeof q[k] === 'string' && /^\d{1,4}$/.test(q[k] as string) ? Number(q[k]) : 0);
+    const notices = [];
+    if (num('blocked')) notices.push({ text: l.t('task.bulkDone', { count: num('blocked') }) });
+    if (num('failed')) notices.push({ text: l.t('task.bulkFailed', { count: num('failed'), reasons: typeof q.reasons === 'string' ? q.reasons : '' }), error: true });
+    if (q.none === '1') notices.push({ text: l.t('task.bulkNone'), error: true });
+    render(res, 'pages/tasks/inbox', 'task.inboxTitle', { rows, notices, anyBulk: rows.some((t) => t.bulk) });
+  });
+
+  /** Several blocking tasks carried out at once: each is the same result use case, one by one. */
+  r.post('/tasks/bulk-blocked', guard, async (req, res) => {
+    const actor = actorOf(req);
+    const picked = fieldList(formBody(req), 'task')
+      .map((v) => /^([0-9a-f-]{36}):(\d+)$/i.exec(v))
+      .filter((m): m is RegExpExecArray => m !== null);
+    if (picked.length === 0) return res.redirect(303, '/tasks?none=1');
+    let blocked = 0;
+    const reasons = new Set<string>();
+    for (const [, id, version] of picked) {
+      try {
+        await taskResults.record(actor, id!, TaskResultBody.parse({ outcome: 'blocked', version: Number(version) }), 'api');
+        blocked++;
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        reasons.add(err.code);
+      }
+    }
+    const failed = picked.length - blocked;
+    const qs = new URLSearchParams({ blocked: String(blocked), ...(failed ? { failed: String(failed), reasons: [...reasons].join(', ') } : {}) });
+    res.redirect(303, `/tasks?${qs.toString()}`);
+  });
+
+  r.get('/tasks/:id', guard, async (req, res) => {
+    const l = localsOf(res);
+    const task = await tasks.get(actorOf(req), taskId(req.params.id));
+    const recorded = req.query.recorded === '1';
+    const children = typeof req.query.children === 'string' && /^\d{1,3}$/.test(req.query.children) ? Number(req.query.children) : 0;
+    render(res, 'pages/tasks/show', 'task.detailTitle', {
+      task: presentTask(task, l),
+      result: presentResultForm(task, emptyResultForm(task), await banks(), [], l),
+      recorded,
+      childrenNotice: children ? l.t('task.childTasks', { count: children }) : '',
+    });
+  });
+
+  r.post('/tasks/:id/result', guard, async (req, res) => {
+    const l = localsOf(res);
+    const actor = actorOf(req);
+    const task = await tasks.get(actor, taskId(req.params.id));
+    const form = readResultForm(formBody(req));
+    const { body, problems, toFormPath } = toResultBody(form, task.currency ?? deps.config.defaultCurrency, deps.config.timeZone);
+    const again = async (details: { path: string; message: string }[], status = 400) =>
+      render(res, 'pages/tasks/show', 'task.detailTitle', {
+        task: presentTask(task, l),
+        result: presentResultForm(task, withSpareOnward(form), await banks(), details, l),
+      }, status);
+
+    const parsed = TaskResultBody.safeParse(body);
+    if (problems.length || !parsed.success) {
+      const schema = parsed.success ? [] : ValidationError.fromZod(parsed.error).details.map((d) => ({ ...d, path: toFormPath(d.path) }));
+      const typed = new Set(problems.map((p) => p.path));
+      return again([...problems, ...schema.filter((d) => !typed.has(d.path))]);
+    }
+    try {
+      const recorded = await taskResults.record(actor, task.id, parsed.data, 'api');
+      res.redirect(303, `/tasks/${task.id}?recorded=1&children=${recorded.childTasks.length}`);
+    } catch (err) {
+      if (err instanceof ValidationError) return again(err.details.map((d) => ({ ...d, path: toFormPath(d.path) })));
+      if (err instanceof AppError && err.status === 409) return again([{ path: '', message: err.message }], 409);
+      throw err;
+    }
+  });
+
+  return r;
+}

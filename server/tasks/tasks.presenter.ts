@@ -1,0 +1,164 @@
+import type { ErrorDetail } from '../errors';
+import { OPEN_TASK_STATUSES } from '../domain/kinds';
+import { formatMinor, formatMinorPlain, MoneyFormatError, parseMajorToMinor } from '../domain/money';
+import { compareUrgency, OUTCOMES_BY_TASK_KIND } from '../domain/tasks';
+import type { PageLocals } from '../pages/shell';
+import { countdownText, formatDateTime, localToIso } from '../pages/format';
+import type { Task } from './tasks.repo';
+
+/** The inbox order the room works in: soonest due first, then the most money at stake. */
+export function byUrgency(tasks: Task[]): Task[] {
+  return [...tasks].sort((a, b) =>
+    compareUrgency(
+      { dueAt: new Date(a.dueAt), amountMinor: a.amountMinor, createdAt: new Date(a.createdAt) },
+      { dueAt: new Date(b.dueAt), amountMinor: b.amountMinor, createdAt: new Date(b.createdAt) },
+    ),
+  );
+}
+
+/** Blocking tasks that can be closed as "blocked" in one go from the inbox. */
+export const canBulkBlock = (task: Task) =>
+  task.kind !== 'intercept_funds' && OUTCOMES_BY_TASK_KIND[task.kind].includes('blocked') && OPEN_TASK_STATUSES.includes(task.status);
+
+/**
+ * A task as a partner sees it: what to act on and by when. It carries no report, so no victim
+ * identity ever reaches a liaison's page.
+ */
+export function presentTask(task: Task, l: PageLocals, now = new Date()) {
+  const currency = task.currency ?? l.currency;
+  return {
+    id: task.id,
+    kind: task.kind,
+    status: task.status,
+    statusClass: task.overdue ? 'overdue' : task.status,
+    overdue: task.overdue,
+    open: OPEN_TASK_STATUSES.includes(task.status),
+    target: task.target.value,
+    targetKind: task.target.kind,
+    targetName: task.target.name ?? '',
+    amount: task.amountMinor === null ? '' : formatMinor(task.amountMinor, currency, l.lang),
+    transferredAt: formatDateTime(task.transferredAt, l.lang, l.timeZone),
+    dueAt: task.dueAt,
+    dueText: formatDateTime(task.dueAt, l.lang, l.timeZone),
+    countdown: countdownText(task.dueAt, now, l.t),
+    depth: task.depth,
+    version: task.version,
+    bulk: canBulkBlock(task),
+    outcome: task.result?.outcome ?? '',
+    frozen: task.result && task.result.frozenMinor > 0 ? formatMinor(task.result.frozenMinor, currency, l.lang) : '',
+    note: task.result?.note ?? '',
+  };
+}
+
+// ---- the result form ------------------------------------------------------------------------
+
+export type OnwardRow = { toAccount: string; toAccountName: string; toInstitutionId: string; amount: string; transferredAt: string };
+export type ResultForm = { outcome: string; frozen: string; note: string; version: string; onward: OnwardRow[] };
+
+const blankOnward = (): OnwardRow => ({ toAccount: '', toAccountName: '', toInstitutionId: '', amount: '', transferredAt: '' });
+const isBlank = (r: OnwardRow) => Object.values(r).every((v) => v.trim() === '');
+
+export function emptyResultForm(task: Task): ResultForm {
+  return { outcome: '', frozen: '', note: '', version: String(task.version), onward: [blankOnward(), blankOnward()] };
+}
+
+export function readResultForm(body: Record<string, string | string[]>): ResultForm {
+  const one = (k: string) => { const v = body[k]; return (Array.isArray(v) ? v[0] : v) ?? ''; };
+  const rows = new Map<number, OnwardRow>();
+  for (const [name, raw] of Object.entries(body)) {
+    const m = /^onward\.(\d{1,3})\.(\w+)$/.exec(name);
+    if (!m) continue;
+    const row = rows.get(Number(m[1])) ?? blankOnward();
+    if (m[2]! in row) row[m[2] as keyof OnwardRow] = Array.isArray(raw) ? (raw[0] ?? '') : raw;
+    rows.set(Number(m[1]), row);
+  }
+  return {
+    outcome: one('outcome'), frozen: one('frozen'), note: one('note'), version: one('version'),
+    onward: [...rows.keys()].sort((a, b) => a - b).map((i) => rows.get(i)!),
+  };
+}
+
+/** The body of POST /api/v1/tasks/:id/result from the form; yuan become exact minor units. */
+export function toResultBody(form: ResultForm, currency: string, timeZone: string) {
+  const problems: ErrorDetail[] = [];
+  const rowOf: number[] = [];
+  const money = (text: string, path: string): number | undefined => {
+    try {
+      return parseMajorToMinor(text, currency);
+    } catch (err) {
+      if (!(err instanceof MoneyFormatError)) throw err;
+      problems.push({ path, message: err.message });
+      return undefined;
+    }
+  };
+  const onwardTransfers = form.onward.flatMap((row, i) => {
+    if (isBlank(row)) return [];
+    rowOf.push(i);
+    const at = row.transferredAt.trim() ? localToIso(row.transferredAt, timeZone) : undefined;
+    if (row.transferredAt.trim() && !at) problems.push({ path: `onward.${i}.transferredAt`, message: 'is not a date and time' });
+    return [{
+      toAccount: row.toAccount,
+      toAccountName: row.toAccountName.trim() || undefined,
+      toInstitutionId: row.toInstitutionId || undefined,
+      amountMinor: money(row.amount, `onward.${i}.amount`),
+      transferredAt: at,
+    }];
+  });
+  const body = {
+    outcome: form.outcome,
+    frozenMinor: form.frozen.trim() === '' ? undefined : money(form.frozen, 'frozen'),
+    onwardTransfers: onwardTransfers.length ? onwardTransfers : undefined,
+    note: form.note.trim() || undefined,
+    version: /^\d+$/.test(form.version) ? Number(form.version) : undefined,
+  };
+  const toFormPath = (path: string): string => {
+    if (path === 'frozenMinor') return 'frozen';
+    const m = /^onwardTransfers(?:\.(\d+)(?:\.(\w+))?)?/.exec(path);
+    if (!m) return path;
+    if (m[1] === undefined) return 'onward';
+    const row = rowOf[Number(m[1])] ?? Number(m[1]);
+    const field = m[2] === 'amountMinor' ? 'amount' : m[2];
+    return field ? `onward.${row}.${field}` : `onward.${row}`;
+  };
+  return { body, problems, toFormPath };
+}
+
+export function presentResultForm(
+  task: Task, form: ResultForm, institutions: { id: string; name: string }[], details: ErrorDetail[], l: PageLocals,
+) {
+  const byPath = new Map<string, string>();
+  for (const d of details) if (!byPath.has(d.path)) byPath.set(d.path, d.message);
+  const used = new Set<string>();
+  const take = (p: string) => { const m = byPath.get(p); if (m) used.add(p); return m; };
+  const allowed = OUTCOMES_BY_TASK_KIND[task.kind];
+  const rows = form.onward.length ? form.onward : [blankOnward()];
+  const onward = rows.map((row, i) => ({
+    index: i,
+    ...row,
+    institutions: institutions.map((inst) => ({ value: inst.id, label: `${inst.name} (${inst.id})`, selected: inst.id === row.toInstitutionId })),
+    errors: {
+      toAccount: take(`onward.${i}.toAccount`) ?? take(`onward.${i}`),
+      toAccountName: take(`onward.${i}.toAccountName`),
+      toInstitutionId: take(`onward.${i}.toInstitutionId`),
+      amount: take(`onward.${i}.amount`),
+      transferredAt: take(`onward.${i}.transferredAt`),
+    },
+  }));
+  const errors = { outcome: take('outcome'), frozen: take('frozen'), note: take('note'), onward: take('onward'), version: take('version') };
+  return {
+    form,
+    outcomes: allowed.map((o) => ({ value: o, label: l.t(`outcome.${o}`), selected: o === form.outcome })),
+    takesMoney: task.amountMinor !== null && allowed.includes('frozen'),
+    movesOn: allowed.includes('funds_moved'),
+    amountPlain: task.amountMinor === null ? '' : formatMinorPlain(task.amountMinor, task.currency ?? l.currency),
+    onward,
+    errors,
+    otherErrors: [...byPath].filter(([p]) => !used.has(p)).map(([path, message]) => ({ path, message })),
+    hasErrors: details.length > 0,
+  };
+}
+
+export function withSpareOnward(form: ResultForm): ResultForm {
+  const last = form.onward[form.onward.length - 1];
+  return last && isBlank(last) ? form : { ...form, onward: [...form.onward, blankOnward()] };
+}

@@ -1,0 +1,212 @@
+import { testApp, type TestApp } from '../helpers/test-app';
+import { pageSession } from '../helpers/page-session';
+import { FACTORY_PASSWORD, type TestInstitution, type TestUser } from '../helpers/factories';
+
+let t: TestApp;
+let bank: TestInstitution;
+let carrier: TestInstitution;
+let officer: TestUser;
+let liaison: TestUser;
+
+beforeAll(async () => {
+  t = await testApp();
+  bank = await t.factories.institution({ kind: 'bank', name: 'Bank of Test', routes: [{ indicatorKind: 'bank_account', prefix: '622202' }] });
+  carrier = await t.factories.institution({ kind: 'carrier', routes: [{ indicatorKind: 'phone', prefix: '+86171' }] });
+  officer = await t.factories.user({ role: 'desk_officer' });
+  liaison = await t.factories.user({ role: 'liaison', institutionId: bank.id });
+});
+afterAll(() => t.close());
+
+const validForm = (over: Record<string, string> = {}) => ({
+  'victim.name': 'Li Wei',
+  'victim.phone': '+8613800138000',
+  'victim.idNumber': '330106199001011234',
+  channel: 'hotline',
+  fraudType: 'impersonation',
+  occurredAt: '2026-11-28T09:12',
+  narrative: 'Caller claimed to be from the police.',
+  'transfers.0.toInstitutionId': '',
+  'transfers.0.toAccount': '6222 0212 3456 7890',
+  'transfers.0.toAccountName': 'Zhang San',
+  'transfers.0.amount': '1,234.56',
+  'transfers.0.transferredAt': '2026-11-28T09:30',
+  'transfers.1.toAccount': '', 'transfers.1.amount': '',
+  'indicators.0.kind': 'phone',
+  'indicators.0.value': '+86 171 0000 1234',
+  'indicators.1.kind': 'url', 'indicators.1.value': '',
+  ...over,
+});
+
+async function officerSession() {
+  const s = pageSession(t.app);
+  await s.login(officer.username, FACTORY_PASSWORD);
+  return s;
+}
+
+describe('/reports/new', () => {
+  it('renders the form with the banks to pick from and blank rows for browsers without JavaScript', async () => {
+    const s = await officerSession();
+    const res = await s.get('/reports/new');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Bank of Test');
+    expect(res.text).toContain('name="transfers.2.amount"');
+    expect(res.text).toContain('name="indicators.2.value"');
+    expect(res.text).not.toContain(carrier.name);
+  });
+
+  it('files a report: amounts typed in yuan become exact minor units, and the tasks are queued', async () => {
+    const s = await officerSession();
+    const res = await s.submit('/reports/new', '/reports/new', validForm());
+    expect(res.status).toBe(303);
+    const id = /^\/reports\/([0-9a-f-]{36})$/.exec(res.headers.location)![1]!;
+    const transfer = await t.db('transfers').where({ report_id: id }).first();
+    expect(Number(transfer.amount_minor)).toBe(123456);
+    const tasks = await t.db('tasks').where({ report_id: id });
+    expect(tasks.map((x) => [x.kind, x.institution_id]).sort()).toEqual([['block_number', carrier.id], ['intercept_funds', bank.id]].sort());
+    expect(await t.queueJobIds(`partner-${bank.id}`)).toContain(tasks.find((x) => x.kind === 'intercept_funds').id);
+
+    const page = await s.get(res.headers.location);
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/FR-\d{8}-\d{6}/);
+    expect(page.text).toContain('¥1,234.56');
+    expect(page.text).toContain('6222021234567890');
+    expect(page.text).toContain('Report filed');
+  });
+
+  it('comes back with each message beside its field and everything typed kept', async () => {
+    const s = await officerSession();
+    const res = await s.submit('/reports/new', '/reports/new', validForm({
+      'victim.name': '', 'transfers.0.amount': '12,34', fraudType: 'not-a-type', 'indicators.0.value': '+86 171 0000 1234',
+    }));
+    expect(res.status).toBe(400);
+    const html = res.text;
+    // The typed values are all back in their fields.
+    expect(html).toContain('value="6222 0212 3456 7890"');
+    expect(html).toContain('value="12,34"');
+    expect(html).toContain('value="Zhang San"');
+    expect(html).toContain('Caller claimed to be from the police.');
+    expect(html).toContain('value="+86 171 0000 1234"');
+    // Each message sits right after its own field.
+    expect(html).toMatch(/name="transfers\.0\.amount"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error"/);
+    expect(html).toMatch(/name="victim\.name"[^>]*aria-invalid="true"/);
+    expect(html).toMatch(/id="fraud-type" name="fraudType" aria-invalid="true"/);
+    expect(await t.db('reports').count('* as n').first()).toEqual({ n: 1 });
+  });
+
+  it('shows a service validation detail (an unknown account format) beside the transfer it is about', async () => {
+    const s = await officerSession();
+    const res = await s.submit('/reports/new', '/reports/new', validForm({
+      'transfers.0.toAccount': '', 'transfers.0.amount': '', 'transfers.0.toAccountName': '', 'transfers.0.transferredAt': '',
+      'transfers.1.toAccount': 'no digits here', 'transfers.1.amount': '10',
+    }));
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/name="transfers\.1\.toAccount" value="no digits here"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error"/);
+  });
+
+  it('shows a narrative of <script> as text', async () => {
+    const s = await officerSession();
+    const res = await s.submit('/reports/new', '/reports/new', validForm({ narrative: '<script>alert(1)</script>', 'victim.name': '<b>Bold</b>' }));
+    expect(res.status).toBe(303);
+    const page = await s.get(res.headers.location);
+    expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.text).not.toContain('<script>alert(1)');
+    expect(page.text).toContain('&lt;b&gt;Bold&lt;/b&gt;');
+    const list = await s.get('/reports?q=Bold');
+    expect(list.text).toContain('&lt;b&gt;Bold&lt;/b&gt;');
+  });
+
+  it('refuses a liaison, and refuses a post without the CSRF token', async () => {
+    const l = pageSession(t.app);
+    await l.login(liaison.username, FACTORY_PASSWORD);
+    expect((await l.get('/reports/new')).status).toBe(403);
+    expect((await l.get('/reports')).status).toBe(403);
+    const s = await officerSession();
+    await s.get('/reports/new');
+    expect((await s.post('/reports/new', validForm(), false)).status).toBe(403);
+  });
+});
+
+describe('/reports', () => {
+  it('lists and searches reports', async () => {
+    const s = await officerSession();
+    const all = await s.get('/reports');
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('Li Wei');
+    const none = await s.get('/reports?q=nobody-by-this-name');
+    expect(none.text).toContain('No reports match.');
+    const filtered = await s.get('/reports?fraudType=romance');
+    expect(filtered.text).not.toContain('Li Wei');
+  });
+});
+
+describe('liaison inbox', () => {
+  it('shows only their institution, most urgent first, and clears blocking tasks in bulk', async () => {
+    const carrierLiaison = await t.factories.user({ role: 'liaison', institutionId: carrier.id });
+    const s = pageSession(t.app);
+    await s.login(carrierLiaison.username, FACTORY_PASSWORD);
+    const inbox = await s.get('/tasks');
+    expect(inbox.status).toBe(200);
+    expect(inbox.text).toContain('+8617100001234');
+    expect(inbox.text).not.toContain('6222021234567890');
+    expect(inbox.text).not.toContain('330106199001011234');
+    const picks = [...inbox.text.matchAll(/name="task" value="([^"]+)"/g)].map((m) => m[1]!);
+    expect(picks.length).toBeGreaterThan(0);
+    const done = await s.post('/tasks/bulk-blocked', { task: picks });
+    expect(done.status).toBe(303);
+    expect(done.headers.location).toContain(`blocked=${picks.length}`);
+    const ids = picks.map((p) => p.split(':')[0]);
+    const rows = await t.db('tasks').whereIn('id', ids);
+    expect(rows.every((r) => r.status === 'done')).toBe(true);
+    const after = await s.get(done.headers.location);
+    expect(after.text).toContain(`${picks.length} task(s) marked as blocked.`);
+  });
+
+  it('records a partial freeze with an onward hop from the task page, with a validation round trip', async () => {
+    const s = pageSession(t.app);
+    await s.login(liaison.username, FACTORY_PASSWORD);
+    const inbox = await s.get('/tasks');
+    const id = /href="\/tasks\/([0-9a-f-]{36})"/.exec(inbox.text)![1]!;
+    const page = await s.get(`/tasks/${id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain('330106199001011234');
+    const version = /name="version" value="(\d+)"/.exec(page.text)![1]!;
+
+    const bad = await s.post(`/tasks/${id}/result`, { version, outcome: 'partially_frozen', frozen: '99999', note: 'too much' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/name="frozen" value="99999"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error"/);
+    expect(bad.text).toContain('too much');
+
+    const ok = await s.post(`/tasks/${id}/result`, {
+      version: /name="version" value="(\d+)"/.exec(bad.text)![1]!, outcome: 'partially_frozen', frozen: '1,000.00',
+      'onward.0.toAccount': '6222 0299 0000 1111', 'onward.0.amount': '200.50', 'onward.0.transferredAt': '2026-11-28T09:40',
+    });
+    expect(ok.status).toBe(303);
+    const result = await t.db('task_results').where({ task_id: id }).first();
+    expect(Number(result.frozen_minor)).toBe(100000);
+    const child = await t.db('tasks').where({ parent_task_id: id }).first();
+    expect(Number(child.amount_minor)).toBe(20050);
+    expect(child.depth).toBe(2);
+
+    const shown = await s.get(ok.headers.location);
+    expect(shown.text).toContain('¥1,000.00');
+    expect(shown.text).toContain('Follow-up tasks created: 1.');
+  });
+
+  it('answers 404 for another institution\'s task and 403 to a desk officer', async () => {
+    const other = await t.db('tasks').where({ institution_id: carrier.id }).first();
+    const s = pageSession(t.app);
+    await s.login(liaison.username, FACTORY_PASSWORD);
+    expect((await s.get(`/tasks/${other.id}`)).status).toBe(404);
+    const o = await officerSession();
+    expect((await o.get('/tasks')).status).toBe(403);
+  });
+
+  it('shows the money trail as a tree with the frozen amount on the report page', async () => {
+    const s = await officerSession();
+    const report = await t.db('reports').where({ victim_name: 'Li Wei' }).orderBy('created_at').first();
+    const page = await s.get(`/reports/${report.id}`);
+    expect(page.text).toContain('Layer 2');
+    expect(page.text).toContain('Frozen ¥1,000.00');
+    expect(page.text).toMatch(/<ul class="tree">[\s\S]*<ul>[\s\S]*6222029900001111/);
+  });
+});
