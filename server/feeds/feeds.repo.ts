@@ -188,9 +188,9 @@ export class FeedWriter {
       const duplicates = received - storedCount - rejectedCount;
       const { rows } = await this.conn.query<BatchRow>(
         `UPDATE feed_batches
-            SET received = $2, stored = $3, duplicates = $4, rejected = $5, processed = $4 + $5,
-                status = CASE WHEN $3 = 0 THEN 'done' ELSE 'processing' END,
-                completed_at = CASE WHEN $3 = 0 THEN now() END, updated_at = now()
+            SET received = $2::int, stored = $3::int, duplicates = $4::int, rejected = $5::int, processed = $4::int + $5::int,
+                status = CASE WHEN $3::int = 0 THEN 'done' ELSE 'processing' END,
+                completed_at = CASE WHEN $3::int = 0 THEN now() END, updated_at = now()
           WHERE id = $1 RETURNING *`,
         [this.batchId, received, storedCount, duplicates, rejectedCount],
       );
@@ -317,6 +317,21 @@ export async function findTaskResultItem(db: DbOrTrx, batchId: string, idx: numb
     .where({ batch_id: batchId, idx, type: 'task_result' })
     .first();
   return row && { idx: row.idx, externalId: row.external_id, taskId: row.task_id, body: row.body };
+}
+
+/**
+ * Notes that item `idx` is about to be recorded; answers whether an earlier run already got that
+ * far (so a result found on the task may be that run's own).
+ */
+export async function markAttempt(db: DbOrTrx, batchId: string, idx: number): Promise<boolean> {
+  const { rows } = await db.raw(
+    `UPDATE feed_batches b SET attempting_idx = :idx
+       FROM (SELECT attempting_idx AS prev FROM feed_batches WHERE id = :id FOR UPDATE) old
+      WHERE b.id = :id
+      RETURNING old.prev`,
+    { id: batchId, idx },
+  );
+  return (rows as { prev: number | null }[])[0]?.prev === idx;
 }
 
 /** Whether a task's recorded result came in through a feed of this batch's submitter (a retried item). */

@@ -1,4 +1,4 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import split2 from 'split2';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Actor } from '../auth/actor';
@@ -16,7 +16,7 @@ import { parseByteLimit, stageItem } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
   advanceBatch, applyIndicatorItems, batchErrors, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
-  lockBatch, markBatchDone, nextItemTypes, resultCameFromFeed, staleBatchIds, type BatchActor, type FeedBatch,
+  lockBatch, markAttempt, markBatchDone, nextItemTypes, resultCameFromFeed, staleBatchIds, type BatchActor, type FeedBatch,
 } from './feeds.repo';
 
 /** The errors a batch answer lists; `rejected` has the full count. */
@@ -93,9 +93,11 @@ export class FeedsService {
     }
     const region = this.ctx.config.defaultRegion as CountryCode;
     const limiter = new ByteLimit(this.limitBytes, this.ctx.config.feedBodyLimit);
-    const lines = body.pipe(limiter).pipe(split2());
-    body.on('error', (err) => lines.destroy(err));
-    limiter.on('error', (err) => lines.destroy(err));
+    // The request itself stays out of the pipeline: on a failure it must stay open for the answer.
+    const lines = pipeline(limiter, split2(), () => undefined);
+    lines.on('error', () => undefined);
+    body.on('error', (err) => limiter.destroy(err));
+    body.pipe(limiter);
     const writer = await FeedWriter.open(this.ctx.db, who, 'application/x-ndjson');
     let idx = 0;
     try {
@@ -112,7 +114,7 @@ export class FeedsService {
         idx++;
       }
     } catch (err) {
-      body.unpipe();
+      body.unpipe(limiter);
       body.resume();
       await writer.abort();
       throw err;
@@ -208,11 +210,12 @@ export class FeedsService {
       if (!body.success) {
         error = { code: 'validation_failed', message: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
       } else {
+        const retry = await markAttempt(this.ctx.db, batch.id, idx);
         try {
           await this.results.record({ ...batch.actor }, item.taskId, body.data, 'feed');
         } catch (err) {
           if (!(err instanceof AppError) || err.status >= 500) throw err;
-          const retried = err instanceof ConflictError && err.code === 'task_closed'
+          const retried = retry && err instanceof ConflictError && err.code === 'task_closed'
             && (await resultCameFromFeed(this.ctx.db, item.taskId, batch.actor.id, batch.createdAt));
           if (!retried) {
             const details = err.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
