@@ -1,16 +1,33 @@
 import { Router } from 'express';
 import type { Deps } from '../wiring';
+import { requireRole } from '../http/auth';
+import { queueBoard } from '../queues/board';
 import { reportsPages } from '../reports/reports.pages';
 import { tasksPages } from '../tasks/tasks.pages';
+import { dashboardPages } from '../stats/dashboard.pages';
+import { adminPages } from '../admin/admin.pages';
 import { authPages } from './auth.pages';
 import { pageLocals } from './shell';
+
+export const QUEUE_BOARD_PATH = '/admin/queues';
 
 /** Server-rendered pages for the people in the room. */
 export function pageRoutes(deps: Deps): Router {
   const r = Router();
+  const board = queueBoard({
+    basePath: QUEUE_BOARD_PATH,
+    redis: deps.redis,
+    config: deps.config,
+    logger: deps.logger,
+    institutionIds: async () => (await deps.services.admin.listInstitutions()).items.map((i) => i.id),
+  });
+  r.use(QUEUE_BOARD_PATH, requireRole('admin'), board.refresh, board.router);
+
   r.use(pageLocals(deps.config));
   r.use(authPages(deps));
   r.use(reportsPages(deps));
   r.use(tasksPages(deps));
+  r.use(dashboardPages(deps));
+  r.use(adminPages(deps));
   return r;
 }

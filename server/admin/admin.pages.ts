@@ -1,0 +1,137 @@
+import { Router } from 'express';
+import type { Deps } from '../wiring';
+import { actorOf, requireRole } from '../http/auth';
+import { AppError, ValidationError } from '../errors';
+import { field, formBody, localsOf, render } from '../pages/shell';
+import { CreateApiClientBody, CreateInstitutionBody, CreateUserBody, InstitutionId } from './admin.schemas';
+import {
+  parseRoutes, presentDate, presentInstitutionForm, presentUserForm, type InstitutionForm, type UserForm,
+} from './admin.presenter';
+
+/** The administrator's pages: the same admin use cases the API calls. */
+export function adminPages(deps: Deps): Router {
+  const r = Router();
+  const { admin } = deps.services;
+  r.use('/admin', requireRole('admin'));
+
+  /** A 4xx the admin can fix is shown on the form; anything else goes to the error page. */
+  const fixable = (err: unknown) => err instanceof AppError && (err.status === 400 || err.status === 409);
+
+  const institutionsPage = async (res: import('express').Response, form: InstitutionForm, details: { path: string; message: string }[] = [], status = 200, notice?: object) => {
+    const l = localsOf(res);
+    const list = await admin.listInstitutions();
+    const rows = await Promise.all(list.items.map((i) => admin.getInstitution(i.id)));
+    render(res, 'pages/admin/institutions', 'admin.institutionsTitle', {
+      rows: rows.map((i) => ({ ...i, routesText: i.routes.map((rt) => `${rt.indicatorKind} ${rt.prefix || '*'}`).join(', ') })),
+      ...presentInstitutionForm(form, l, details),
+      notice,
+    }, status);
+  };
+  const blankInstitution: InstitutionForm = { id: '', name: '', kind: 'bank', integration: 'manual', webhookUrl: '', routes: '' };
+
+  r.get('/admin/institutions', async (req, res) => {
+    const l = localsOf(res);
+    const notice = req.query.done === 'created' ? { text: l.t('admin.created') } : req.query.done === 'deactivated' ? { text: l.t('admin.deactivated') } : undefined;
+    await institutionsPage(res, blankInstitution, [], 200, notice);
+  });
+
+  r.post('/admin/institutions', async (req, res) => {
+    const body = formBody(req);
+    const form: InstitutionForm = {
+      id: field(body, 'id'), name: field(body, 'name'), kind: field(body, 'kind'), integration: field(body, 'integration'),
+      webhookUrl: field(body, 'webhookUrl'), routes: field(body, 'routes'),
+    };
+    const { routes, problems } = parseRoutes(form.routes);
+    const parsed = CreateInstitutionBody.safeParse({
+      id: form.id.trim(), name: form.name, kind: form.kind, integration: form.integration,
+      webhookUrl: form.webhookUrl.trim() || undefined, webhookSecret: field(body, 'webhookSecret').trim() || undefined, routes,
+    });
+    if (problems.length || !parsed.success) {
+      const details = [...problems, ...(parsed.success ? [] : ValidationError.fromZod(parsed.error).details)];
+      return institutionsPage(res, form, details, 400);
+    }
+    try {
+      const created = await admin.createInstitution(actorOf(req), parsed.data);
+      if (created.webhookSecret) {
+        // Generated here and stored for signing; the admin sees it this once.
+        return render(res, 'pages/admin/secret', 'admin.institutionsTitle', { label: 'admin.webhookSecret', id: created.id, secret: created.webhookSecret, back: '/admin/institutions' }, 201);
+      }
+      res.redirect(303, '/admin/institutions?done=created');
+    } catch (err) {
+      if (fixable(err)) return institutionsPage(res, form, (err as AppError).details.length ? (err as AppError).details : [{ path: 'id', message: (err as AppError).message }], (err as AppError).status);
+      throw err;
+    }
+  });
+
+  r.post('/admin/institutions/:id/deactivate', async (req, res) => {
+    const id = InstitutionId.safeParse(req.params.id);
+    if (!id.success) throw new ValidationError([{ path: 'id', message: 'is not an institution id' }]);
+    await admin.updateInstitution(actorOf(req), id.data, { active: false });
+    res.redirect(303, '/admin/institutions?done=deactivated');
+  });
+
+  const usersPage = async (res: import('express').Response, form: UserForm, details: { path: string; message: string }[] = [], status = 200, notice?: object) => {
+    const l = localsOf(res);
+    const [users, institutions] = await Promise.all([admin.listUsers({ limit: 200 }), admin.listInstitutions()]);
+    render(res, 'pages/admin/users', 'admin.usersTitle', {
+      rows: users.items.map((u) => ({ ...u, createdAt: presentDate(u.createdAt, l) })),
+      ...presentUserForm(form, institutions.items.filter((i) => i.active), l, details),
+      notice,
+    }, status);
+  };
+
+  r.get('/admin/users', async (req, res) => {
+    const l = localsOf(res);
+    await usersPage(res, { username: '', displayName: '', role: 'desk_officer', institutionId: '' }, [], 200,
+      req.query.done === 'created' ? { text: l.t('admin.created') } : undefined);
+  });
+
+  r.post('/admin/users', async (req, res) => {
+    const body = formBody(req);
+    const form: UserForm = { username: field(body, 'username'), displayName: field(body, 'displayName'), role: field(body, 'role'), institutionId: field(body, 'institutionId') };
+    const parsed = CreateUserBody.safeParse({ ...form, password: field(body, 'password'), institutionId: form.institutionId || null });
+    if (!parsed.success) return usersPage(res, form, ValidationError.fromZod(parsed.error).details, 400);
+    try {
+      await admin.createUser(actorOf(req), parsed.data);
+      res.redirect(303, '/admin/users?done=created');
+    } catch (err) {
+      if (fixable(err)) return usersPage(res, form, (err as AppError).details.length ? (err as AppError).details : [{ path: 'username', message: (err as AppError).message }], (err as AppError).status);
+      throw err;
+    }
+  });
+
+  const clientsPage = async (res: import('express').Response, form: { institutionId: string; name: string }, details: { path: string; message: string }[] = [], status = 200) => {
+    const l = localsOf(res);
+    const [clients, institutions] = await Promise.all([admin.listApiClients({ limit: 200 }), admin.listInstitutions()]);
+    const errors: Record<string, string> = {};
+    for (const d of details) errors[d.path] ??= d.message;
+    render(res, 'pages/admin/api-clients', 'admin.clientsTitle', {
+      rows: clients.items.map((c) => ({ ...c, createdAt: presentDate(c.createdAt, l) })),
+      form,
+      institutions: institutions.items.filter((i) => i.active && i.kind !== 'police').map((i) => ({ value: i.id, label: `${i.name} (${i.id})`, selected: i.id === form.institutionId })),
+      errors,
+    }, status);
+  };
+
+  r.get('/admin/api-clients', async (_req, res) => {
+    await clientsPage(res, { institutionId: '', name: '' });
+  });
+
+  r.post('/admin/api-clients', async (req, res) => {
+    const body = formBody(req);
+    const form = { institutionId: field(body, 'institutionId'), name: field(body, 'name') };
+    const parsed = CreateApiClientBody.safeParse(form);
+    if (!parsed.success) return clientsPage(res, form, ValidationError.fromZod(parsed.error).details, 400);
+    try {
+      const created = await admin.createApiClient(actorOf(req), parsed.data);
+      // Answered directly, never by redirect: the secret must not sit in a URL or be shown twice.
+      res.setHeader('Cache-Control', 'no-store');
+      render(res, 'pages/admin/secret', 'admin.clientsTitle', { label: 'admin.clientSecret', id: created.clientId, secret: created.clientSecret, back: '/admin/api-clients' }, 201);
+    } catch (err) {
+      if (fixable(err)) return clientsPage(res, form, (err as AppError).details, (err as AppError).status);
+      throw err;
+    }
+  });
+
+  return r;
+}

@@ -1,0 +1,69 @@
+import { Router } from 'express';
+import type { Deps } from '../wiring';
+import { actorOf, requireRole } from '../http/auth';
+import { AppError, ValidationError } from '../errors';
+import { parse } from '../http/validate';
+import { field, formBody, localsOf, render } from '../pages/shell';
+import { localDate } from '../pages/format';
+import { presentTaskLine } from '../reports/reports.presenter';
+import { TaskIdParams } from '../tasks/tasks.schemas';
+import { StatsQuery } from './stats.schemas';
+import { presentDashboard } from './dashboard.presenter';
+
+const DAY_MS = 86_400_000;
+const shiftDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+
+/** The supervisor's room view. Every figure is what the stats summary use case answers for its period. */
+export function dashboardPages(deps: Deps): Router {
+  const r = Router();
+  const { stats, tasks, admin, taskLifecycle } = deps.services;
+  const guard = requireRole('supervisor', 'admin');
+
+  r.get('/dashboard', guard, async (req, res) => {
+    const l = localsOf(res);
+    const raw = req.query as Record<string, unknown>;
+    const day = (k: string) => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : undefined);
+    const query = parse(StatsQuery, { from: day('from'), to: day('to') });
+    const today = localDate(new Date(), deps.config.timeZone);
+    const [summary, todayS, last7, last30, year, unrouted, institutions] = await Promise.all([
+      stats.summary(query),
+      stats.summary({ from: today, to: today }),
+      stats.summary({ from: shiftDays(today, -6), to: today }),
+      stats.summary({ from: shiftDays(today, -29), to: today }),
+      stats.summary({ from: `${today.slice(0, 4)}-01-01`, to: today }),
+      tasks.list(actorOf(req), { status: 'unrouted', limit: 50 }),
+      admin.listInstitutions(),
+    ]);
+    const names = new Map(institutions.items.map((i) => [i.id, i.name]));
+    const partners = institutions.items.filter((i) => i.active && i.kind !== 'police');
+    const now = new Date();
+    const notice = typeof raw.assigned === 'string' && names.has(raw.assigned)
+      ? { text: l.t('dashboard.assigned', { institution: names.get(raw.assigned) }) }
+      : typeof raw.error === 'string' && /^[\w ,.'-]{1,200}$/.test(raw.error) ? { text: raw.error, error: true } : undefined;
+    render(res, 'pages/dashboard/index', 'dashboard.title', {
+      ...presentDashboard(summary, { today: todayS, last7, last30, year }, names, l),
+      unrouted: unrouted.items.map((t) => ({
+        ...presentTaskLine(t, (id) => (id ? names.get(id) ?? id : ''), l, now),
+        reportId: t.reportId,
+        partners: partners.map((p) => ({ value: p.id, label: `${p.name} (${p.id})` })),
+      })),
+      notice,
+    });
+  });
+
+  r.post('/dashboard/tasks/:id/assign', guard, async (req, res) => {
+    const id = TaskIdParams.safeParse({ id: req.params.id });
+    const institutionId = field(formBody(req), 'institutionId');
+    try {
+      if (!id.success) throw new ValidationError([{ path: 'id', message: 'is not a task id' }]);
+      await taskLifecycle.assign(actorOf(req), id.data.id, institutionId);
+      res.redirect(303, `/dashboard?${new URLSearchParams({ assigned: institutionId }).toString()}`);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500 || err.status === 403) throw err;
+      const detail = err.details[0] ? `${err.details[0].path} ${err.details[0].message}` : err.message;
+      res.redirect(303, `/dashboard?${new URLSearchParams({ error: detail.replace(/[^\w ,.'-]/g, ' ').slice(0, 200) }).toString()}`);
+    }
+  });
+
+  return r;
+}

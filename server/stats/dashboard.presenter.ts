@@ -1,0 +1,90 @@
+import { formatMinor } from '../domain/money';
+import type { PageLocals } from '../pages/shell';
+import type { StatsSummary } from './stats.schemas';
+
+const W = 720;
+const H = 180;
+const PAD_LEFT = 8;
+const PAD_BOTTOM = 22;
+
+/**
+ * Loss prevented per day as bars, drawn on the server: an inline SVG with no script and no inline
+ * style. Pixel geometry may be fractional; the amounts themselves stay integers.
+ */
+export function trendChart(daily: StatsSummary['daily'], currency: string, l: PageLocals) {
+  const max = daily.reduce((m, d) => Math.max(m, d.lossPreventedMinor), 0);
+  const n = Math.max(daily.length, 1);
+  const slot = (W - PAD_LEFT) / n;
+  const barW = Math.max(1, slot * 0.7);
+  const plotH = H - PAD_BOTTOM;
+  const labelEvery = Math.max(1, Math.ceil(n / 10));
+  const bars = daily.map((d, i) => {
+    const h = max === 0 ? 0 : Math.max(d.lossPreventedMinor > 0 ? 1 : 0, (d.lossPreventedMinor / max) * (plotH - 4));
+    const x = PAD_LEFT + i * slot + (slot - barW) / 2;
+    return {
+      x: x.toFixed(1), y: (plotH - h).toFixed(1), w: barW.toFixed(1), h: h.toFixed(1),
+      title: `${d.date}: ${formatMinor(d.lossPreventedMinor, currency, l.lang)} · ${d.reports}`,
+      label: i % labelEvery === 0 ? d.date.slice(5) : '',
+      labelX: (x + barW / 2).toFixed(1),
+    };
+  });
+  return {
+    width: W, height: H, baseline: plotH, labelY: H - 6, bars,
+    caption: l.t('dashboard.trendCaption', {
+      from: daily[0]?.date ?? '', to: daily[daily.length - 1]?.date ?? '', max: formatMinor(max, currency, l.lang),
+    }),
+  };
+}
+
+/** Loss prevented as a share of reported loss, to one decimal, by integer arithmetic. */
+export function interceptionRate(prevented: number, reported: number): string | null {
+  if (reported <= 0) return null;
+  const perMille = (BigInt(prevented) * 1000n + BigInt(reported) / 2n) / BigInt(reported);
+  return `${perMille / 10n}.${perMille % 10n}%`;
+}
+
+export function presentDashboard(
+  s: StatsSummary,
+  periods: { today: StatsSummary; last7: StatsSummary; last30: StatsSummary; year: StatsSummary },
+  names: Map<string, string>,
+  l: PageLocals,
+) {
+  const money = (m: number) => formatMinor(m, s.currency, l.lang);
+  const minutes = (m: number | null) => (m === null ? l.t('dashboard.noValue') : l.t('dashboard.minutesValue', { m: Math.round(m) }));
+  return {
+    from: s.from,
+    to: s.to,
+    headline: [
+      { label: l.t('dashboard.today'), value: money(periods.today.lossPreventedMinor), id: 'today' },
+      { label: l.t('dashboard.last7'), value: money(periods.last7.lossPreventedMinor), id: 'last7' },
+      { label: l.t('dashboard.last30'), value: money(periods.last30.lossPreventedMinor), id: 'last30' },
+      { label: l.t('dashboard.thisYear'), value: money(periods.year.lossPreventedMinor), id: 'year' },
+    ],
+    period: [
+      { label: l.t('dashboard.lossPrevented'), value: money(s.lossPreventedMinor), id: 'prevented' },
+      { label: l.t('dashboard.reportedLoss'), value: money(s.reportedLossMinor), id: 'reported' },
+      { label: l.t('dashboard.reports'), value: String(s.reports), id: 'reports' },
+      { label: l.t('dashboard.interception'), value: interceptionRate(s.lossPreventedMinor, s.reportedLossMinor) ?? l.t('dashboard.noValue'), id: 'rate' },
+      { label: l.t('dashboard.medianFreeze'), value: minutes(s.medianMinutesReportToFirstFreeze), id: 'median' },
+      { label: l.t('dashboard.tasksOpen'), value: String(s.tasks.open), id: 'open' },
+      { label: l.t('dashboard.tasksOverdue'), value: String(s.tasks.overdue), id: 'overdue', alert: s.tasks.overdue > 0 },
+      { label: l.t('dashboard.tasksUnrouted'), value: String(s.tasks.unrouted), id: 'unrouted', alert: s.tasks.unrouted > 0 },
+      { label: l.t('dashboard.tasksDone'), value: String(s.tasks.done), id: 'done' },
+      { label: l.t('dashboard.tasksFailed'), value: String(s.tasks.failed), id: 'failed' },
+    ],
+    league: s.byInstitution.map((i) => ({
+      id: i.institutionId,
+      name: names.get(i.institutionId) ?? i.institutionId,
+      prevented: money(i.lossPreventedMinor),
+      done: i.tasksDone,
+      open: i.tasksOpen,
+      overdue: i.tasksOverdue,
+      median: i.medianMinutesToResult === null ? l.t('dashboard.noValue') : String(Math.round(i.medianMinutesToResult)),
+    })),
+    fraudTypes: s.byFraudType
+      .filter((f) => f.reports > 0 || f.lossPreventedMinor > 0)
+      .map((f) => ({ fraudType: f.fraudType, reports: f.reports, reported: money(f.reportedLossMinor), prevented: money(f.lossPreventedMinor) })),
+    chart: trendChart(s.daily, s.currency, l),
+    exportQuery: new URLSearchParams({ from: s.from, to: s.to }).toString(),
+  };
+}
