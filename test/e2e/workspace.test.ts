@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { testApp, type TestApp } from '../helpers/test-app';
+import { FACTORY_PASSWORD, type TestInstitution, type TestUser } from '../helpers/factories';
+
+jest.setTimeout(120_000);
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'e2e');
+
+let t: TestApp;
+let server: Server;
+let base: string;
+let browser: Browser;
+let bank: TestInstitution;
+let carrier: TestInstitution;
+let officer: TestUser;
+let bankLiaison: TestUser;
+let carrierLiaison: TestUser;
+let supervisor: TestUser;
+let reportUrl = '';
+
+beforeAll(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  t = await testApp();
+  server = await new Promise<Server>((resolve) => { const s = t.app.listen(0, '127.0.0.1', () => resolve(s)); });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  bank = await t.factories.institution({ kind: 'bank', name: 'E2E Bank', routes: [{ indicatorKind: 'bank_account', prefix: '622202' }] });
+  carrier = await t.factories.institution({ kind: 'carrier', name: 'E2E Mobile', routes: [{ indicatorKind: 'phone', prefix: '+86171' }] });
+  officer = await t.factories.user({ role: 'desk_officer', displayName: 'Officer Wang' });
+  bankLiaison = await t.factories.user({ role: 'liaison', institutionId: bank.id });
+  carrierLiaison = await t.factories.user({ role: 'liaison', institutionId: carrier.id });
+  supervisor = await t.factories.user({ role: 'supervisor' });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await t?.close();
+});
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+async function signIn(user: TestUser, opts: { javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: 'en-US', javaScriptEnabled: opts.javaScriptEnabled ?? true, timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('#username', user.username);
+  await page.fill('#password', FACTORY_PASSWORD);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit].primary')]);
+  return { context, page };
+}
+
+it('a desk officer signs in by the form and files a report, fixing one mistake on the way', async () => {
+  const { context, page } = await signIn(officer);
+  expect(new URL(page.url()).pathname).toBe('/reports/new');
+  await page.fill('#victim-name', 'Chen Jie');
+  await page.fill('#victim-id', '330106199001011234');
+  await page.selectOption('#fraud-type', 'customer_service');
+  await page.fill('#occurred-at', '2026-11-28T09:12');
+  await page.fill('#narrative', 'Caller posing as a refund agent. <script>alert(1)</script>');
+  await page.selectOption('#transfers-0-bank', bank.id);
+  await page.fill('#transfers-0-account', '6222 0212 3456 7890');
+  await page.fill('#transfers-0-name', 'Zhang San');
+  await page.fill('#transfers-0-amount', '12,34');   // a European decimal comma: refused, not read as 1234
+  await page.fill('#indicators-0-value', '+86 171 0000 1234');
+  // Progressive enhancement: the add-row button appears with JavaScript and adds a numbered row.
+  const rowsBefore = await page.locator('#indicator-rows [data-row]').count();
+  await page.click('[data-add-row="indicator-rows"]');
+  expect(await page.locator('#indicator-rows [data-row]').count()).toBe(rowsBefore + 1);
+  await page.selectOption(`#indicators-${rowsBefore}-kind`, 'url');
+  await page.fill(`#indicators-${rowsBefore}-value`, 'http://refund-desk.example/pay');
+
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/reports/new"] button[type=submit]')]);
+  await shot(page, '01-report-validation');
+  const amountError = page.locator('#transfers-0-amount + .field-error');
+  await expect(amountError.textContent()).resolves.toContain('not an amount');
+  expect(await page.inputValue('#victim-name')).toBe('Chen Jie');
+  expect(await page.inputValue('#transfers-0-account')).toBe('6222 0212 3456 7890');
+  expect(await page.inputValue(`#indicators-${rowsBefore}-value`)).toBe('http://refund-desk.example/pay');
+
+  await page.fill('#transfers-0-amount', '50,000.00');
+  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.click('form[action="/reports/new"] button[type=submit]')]);
+  reportUrl = page.url();
+  await shot(page, '02-report-filed');
+  await expect(page.locator('h1').textContent()).resolves.toMatch(/FR-\d{8}-\d{6}/);
+  await expect(page.locator('.tree').textContent()).resolves.toContain('¥50,000.00');
+  await expect(page.locator('pre.narrative').textContent()).resolves.toContain('<script>alert(1)</script>');
+  await context.close();
+});
+
+it('the liaisons clear their tasks from /tasks: a freeze, and the blocking tasks in bulk', async () => {
+  const { context, page } = await signIn(bankLiaison);
+  expect(new URL(page.url()).pathname).toBe('/tasks');
+  await shot(page, '03-bank-inbox');
+  expect(await page.content()).not.toContain('330106199001011234');
+  await expect(page.locator('[data-countdown]').first().textContent()).resolves.toMatch(/due in|overdue by/);
+  await Promise.all([page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/), page.click('a[href^="/tasks/"]')]);
+  await page.selectOption('#outcome', 'frozen');
+  await page.fill('#frozen', '30,000.00');
+  await Promise.all([page.waitForURL(/recorded=1/), page.click('form[action$="/result"] button[type=submit]')]);
+  await shot(page, '04-task-frozen');
+  await expect(page.locator('.notice').first().textContent()).resolves.toContain('Result recorded.');
+  await page.goto(`${base}/tasks`);
+  await expect(page.locator('.notice').textContent()).resolves.toContain('No open tasks');
+  await context.close();
+
+  const carrierSide = await signIn(carrierLiaison);
+  const boxes = carrierSide.page.locator('input[name="task"]');
+  expect(await boxes.count()).toBe(1);
+  await boxes.first().check();
+  await Promise.all([carrierSide.page.waitForURL(/blocked=1/), carrierSide.page.click('form[action="/tasks/bulk-blocked"] button[type=submit]')]);
+  await shot(carrierSide.page, '05-carrier-bulk-blocked');
+  await expect(carrierSide.page.locator('.notice').first().textContent()).resolves.toContain('1 task(s) marked as blocked.');
+  await carrierSide.context.close();
+});
+
+it('the supervisor sees the frozen amount on the dashboard', async () => {
+  const { context, page } = await signIn(supervisor);
+  expect(new URL(page.url()).pathname).toBe('/dashboard');
+  await shot(page, '06-dashboard');
+  await expect(page.locator('[data-figure="today"] .value').textContent()).resolves.toBe('¥30,000.00');
+  await expect(page.locator('[data-figure="prevented"] .value').textContent()).resolves.toBe('¥30,000.00');
+  await expect(page.locator('#league').textContent()).resolves.toContain('E2E Bank');
+  await page.goto(reportUrl);
+  await expect(page.locator('.tree').textContent()).resolves.toContain('Frozen ¥30,000.00');
+  await context.close();
+});
+
+it('works without JavaScript: sign in and file a report with the plain form', async () => {
+  const { context, page } = await signIn(officer, { javaScriptEnabled: false });
+  expect(await page.locator('[data-add-row="transfer-rows"]').isVisible()).toBe(false);
+  await page.fill('#victim-name', 'No Script');
+  await page.selectOption('#fraud-type', 'loan');
+  await page.fill('#occurred-at', '2026-11-28T10:00');
+  await page.fill('#transfers-2-account', '6222020000000001');
+  await page.fill('#transfers-2-amount', '88.80');
+  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.click('form[action="/reports/new"] button[type=submit]')]);
+  await shot(page, '07-no-js-report');
+  await expect(page.locator('.tree').textContent()).resolves.toContain('¥88.80');
+  await context.close();
+});
