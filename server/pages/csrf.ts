@@ -9,6 +9,9 @@ import { AUTH_COOKIE } from '../auth/passport';
 export const SID_COOKIE = 'afrc_sid';
 export const CSRF_FIELD = '_csrf';
 
+/** Probes and scrapers get no browser cookie. */
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export class CsrfError extends AppError {
   constructor() {
     super('csrf_invalid', 403, 'The form has expired or did not come from this site. Reload the page and try again.');
@@ -46,7 +49,7 @@ export function csrfProtection(config: Config): RequestHandler {
 
   return (req, res, next) => {
     if (!req.cookies) req.cookies = {};
-    if (!req.path.startsWith('/api/') && !req.cookies[SID_COOKIE]) {
+    if (!req.path.startsWith('/api/') && !OPS_PATHS.has(req.path) && !req.cookies[SID_COOKIE]) {
       const sid = randomBytes(18).toString('base64url');
       res.cookie(SID_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: production, path: '/' });
       req.cookies[SID_COOKIE] = sid;

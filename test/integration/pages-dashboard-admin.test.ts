@@ -162,3 +162,25 @@ describe('admin pages', () => {
     expect(names).toEqual(expect.arrayContaining([`partner-${bank.id}`, 'feeds', 'maintenance']));
   });
 });
+
+describe('liaison inbox order', () => {
+  it('puts the soonest due first, then the most money', async () => {
+    const other = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '621700' }] });
+    const person = await t.factories.user({ role: 'liaison', institutionId: other.id });
+    const now = new Date().toISOString();
+    const res = await t.api.as(officer).post('/api/v1/reports').send({
+      channel: 'hotline', fraudType: 'loan', occurredAt: now, victim: { name: 'Order Victim', idNumber: '110101199003070000' },
+      transfers: [
+        { toAccount: '6217000000000001', amountMinor: 10_000, transferredAt: now },
+        { toAccount: '6217000000000002', amountMinor: 90_000, transferredAt: now },
+      ],
+    });
+    expect(res.status).toBe(201);
+    const s = await as(person);
+    const inbox = await s.get('/tasks');
+    expect(inbox.text.indexOf('6217000000000002')).toBeGreaterThan(-1);
+    expect(inbox.text.indexOf('6217000000000002')).toBeLessThan(inbox.text.indexOf('6217000000000001'));
+    expect(inbox.text).not.toContain('110101199003070000');
+    expect(inbox.text).not.toContain('Order Victim');
+  });
+});
