@@ -253,28 +253,28 @@ export type IndicatorFactsRow = {
 };
 
 /**
- * Applies the fraud_indicator items of (after, upto] in one statement: upserts each distinct
- * indicator once (status only escalates; 'blocked' stays), records every sighting, and returns
- * the facts of each indicator touched. The statement sees the table as it was before it ran, so
- * the institution count adds this batch's institution to the others already on record.
+ * Applies the fraud_indicator items of (after, upto]: upserts each distinct indicator once (status
+ * only escalates; 'blocked' stays) and returns the facts the blocking rule needs for each one, then
+ * records every sighting. The plans do not depend on table statistics (a freshly loaded feed has
+ * none yet): no joins, only index probes.
  */
 export async function applyIndicatorItems(
   trx: DbOrTrx, batch: Pick<FeedBatch, 'id' | 'institutionId'>, after: number, upto: number,
 ): Promise<IndicatorFactsRow[]> {
-  const open = OPEN_TASK_STATUSES.map((s) => `'${s}'`).join(',');
+  const range = { batch: batch.id, inst: batch.institutionId, after, upto };
+  const open = OPEN_TASK_STATUSES.map((st) => `'${st}'`).join(',');
+  // The facts are read in the upsert's own statement, which sees the tables as they were before
+  // it: this chunk's sightings are not written yet, so this institution counts as one more.
   const { rows } = await trx.raw(
-    `WITH src AS (
-       SELECT indicator_kind AS kind, indicator_value AS value, confidence, observed_at, note, external_id
+    `WITH up AS (
+       INSERT INTO indicators AS i (kind, value, status, first_seen_at, last_seen_at)
+       SELECT indicator_kind, indicator_value,
+              CASE WHEN bool_or(confidence = 'confirmed') THEN 'confirmed' ELSE 'suspected' END,
+              min(observed_at), max(observed_at)
          FROM feed_items
         WHERE batch_id = :batch AND idx > :after AND idx <= :upto AND type = 'fraud_indicator'
-     ), agg AS (
-       SELECT kind, value, bool_or(confidence = 'confirmed') AS confirmed,
-              min(observed_at) AS first_seen, max(observed_at) AS last_seen
-         FROM src GROUP BY kind, value
-         ORDER BY kind, value
-     ), up AS (
-       INSERT INTO indicators AS i (kind, value, status, first_seen_at, last_seen_at)
-       SELECT kind, value, CASE WHEN confirmed THEN 'confirmed' ELSE 'suspected' END, first_seen, last_seen FROM agg
+        GROUP BY indicator_kind, indicator_value
+        ORDER BY indicator_kind, indicator_value
        ON CONFLICT (kind, value) DO UPDATE SET
          status = CASE
            WHEN i.status = 'blocked' THEN 'blocked'
@@ -282,25 +282,32 @@ export async function applyIndicatorItems(
            ELSE 'suspected' END,
          first_seen_at = LEAST(i.first_seen_at, excluded.first_seen_at),
          last_seen_at = GREATEST(i.last_seen_at, excluded.last_seen_at)
-       RETURNING i.id, i.kind, i.value, i.status, i.report_count
-     ), seen AS (
-       INSERT INTO indicator_sightings (indicator_id, institution_id, batch_id, external_id, confidence, observed_at, note)
-       SELECT up.id, :inst, :batch, src.external_id, src.confidence, src.observed_at, src.note
-         FROM src JOIN up ON up.kind = src.kind AND up.value = src.value
+       RETURNING i.id, i.kind, i.value, i.status, i.report_count, (i.xmax = 0) AS created
      )
      SELECT up.id, up.kind, up.value, up.status,
-            1 + (SELECT count(DISTINCT s.institution_id) FROM indicator_sightings s
-                  WHERE s.indicator_id = up.id AND s.institution_id <> :inst)::int AS institution_count,
-            GREATEST(up.report_count,
-                     (SELECT count(*) FROM report_indicators ri WHERE ri.indicator_id = up.id)::int,
-                     CASE WHEN up.kind = 'bank_account'
-                          THEN (SELECT count(DISTINCT t.report_id) FROM transfers t WHERE t.to_account = up.value)::int
-                          ELSE 0 END) AS report_count,
+            CASE WHEN up.created THEN 1 ELSE
+              1 + (SELECT count(DISTINCT s.institution_id) FROM indicator_sightings s
+                    WHERE s.indicator_id = up.id AND s.institution_id <> :inst)::int END AS institution_count,
+            CASE WHEN up.created AND up.kind <> 'bank_account' THEN 0 ELSE
+              GREATEST(up.report_count,
+                       (SELECT count(*) FROM report_indicators ri WHERE ri.indicator_id = up.id)::int,
+                       CASE WHEN up.kind = 'bank_account'
+                            THEN (SELECT count(DISTINCT t.report_id) FROM transfers t WHERE t.to_account = up.value)::int
+                            ELSE 0 END) END AS report_count,
             EXISTS (SELECT 1 FROM tasks t WHERE t.indicator_id = up.id AND t.status IN (${open}))
               OR EXISTS (SELECT 1 FROM tasks t WHERE t.target_kind = up.kind AND t.target_value = up.value
                             AND t.kind <> 'intercept_funds' AND t.status IN (${open})) AS has_open_task
        FROM up`,
-    { batch: batch.id, inst: batch.institutionId, after, upto },
+    range,
+  );
+  if (rows.length === 0) return [];
+  await trx.raw(
+    `INSERT INTO indicator_sightings (indicator_id, institution_id, batch_id, external_id, confidence, observed_at, note)
+     SELECT (SELECT i.id FROM indicators i WHERE i.kind = f.indicator_kind AND i.value = f.indicator_value),
+            :inst, :batch, f.external_id, f.confidence, f.observed_at, f.note
+       FROM feed_items f
+      WHERE f.batch_id = :batch AND f.idx > :after AND f.idx <= :upto AND f.type = 'fraud_indicator'`,
+    range,
   );
   return (rows as { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null; institution_count: number; report_count: number; has_open_task: boolean }[])
     .map((r) => ({
