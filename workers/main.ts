@@ -85,17 +85,15 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     await maintenance.ensureOverdueScheduler();
     return report;
   };
-  let ticking = false;
-  const tick = async () => {
-    if (ticking) return;
-    ticking = true;
-    try {
-      await reconcileOnce();
-    } catch (err) {
-      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed; trying again on the next tick');
-    } finally {
-      ticking = false;
-    }
+  let ticking: Promise<void> | undefined;
+  const tick = () => {
+    ticking ??= reconcileOnce()
+      .then(() => undefined)
+      .catch((err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed; trying again on the next tick'))
+      .finally(() => {
+        ticking = undefined;
+      });
+    return ticking;
   };
   const timer = options.reconcile === false ? undefined : setInterval(() => void tick(), config.workers.reconcileIntervalMs);
   timer?.unref();
@@ -108,6 +106,7 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     close() {
       closed ??= (async () => {
         clearInterval(timer);
+        await ticking;
         await Promise.allSettled([pool.close(), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), feeds.close()]);
         await maintenance.close().catch(() => undefined);
         connection.disconnect();

@@ -39,6 +39,10 @@ export class TaskDispatcher {
         connection: this.connection,
         prefix: this.config.queuePrefix,
         skipWaitingForReady: true,
+        // BullMQ asks Redis for its version when a queue is made; with Redis down that failure would
+        // stay with the queue for the life of the process, so a queue first used during an outage
+        // would never enqueue again. The worker process checks Redis itself (maxmemory-policy).
+        skipVersionCheck: true,
       });
       q.on('error', (err) => this.logger.warn({ err, institutionId }, 'queue error'));
       this.queues.set(institutionId, q);

@@ -22,7 +22,7 @@ export class MaintenanceQueue {
   readonly queue: Queue;
 
   constructor(connection: Redis, private readonly config: Config, logger: Logger) {
-    this.queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: config.queuePrefix, skipWaitingForReady: true });
+    this.queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: config.queuePrefix, skipWaitingForReady: true, skipVersionCheck: true });
     this.queue.on('error', (err) => logger.warn({ err }, 'maintenance queue error'));
   }
 
