@@ -1,0 +1,118 @@
+import { Queue, Worker } from 'bullmq';
+import request from 'supertest';
+import { parseConfig } from '../../server/config';
+import { createApp } from '../../server/app';
+import { createDeps } from '../../server/wiring';
+import { issueToken } from '../../server/auth/tokens';
+import { testApp, testEnv, type TestApp } from '../helpers/test-app';
+import { reportBody } from '../helpers/bodies';
+import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
+import { startWorkers, type WorkerProcess } from '../../workers/main';
+import { partnerQueueName } from '../../server/queues/names';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await testApp({ ...FAST_WORKERS, RECONCILE_INTERVAL_MS: '200' });
+});
+afterAll(() => t.close());
+
+const DEAD_REDIS = 'redis://127.0.0.1:6390';
+
+it('when Redis is down during intake, then reports still answer 201, and once Redis is back every task is dispatched with no one acting', async () => {
+  const bank = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '622202' }] });
+  const carrier = await t.factories.institution({ kind: 'carrier', routes: [{ indicatorKind: 'phone', prefix: '+86' }] });
+  const officer = await t.factories.user({ role: 'desk_officer' });
+
+  // The web process as it runs while Redis is unreachable: same database, dead Redis.
+  const downConfig = parseConfig(testEnv(t.database, t.queuePrefix, { ...FAST_WORKERS, REDIS_URL: DEAD_REDIS }));
+  const downDeps = createDeps(downConfig);
+  const downApp = createApp(downDeps);
+  const token = issueToken(downConfig, { id: officer.id, type: 'user', name: officer.username, role: 'desk_officer', institutionId: null }).token;
+  const taskIds: string[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const res = await request(downApp).post('/api/v1/reports').set('Authorization', `Bearer ${token}`).send(
+        reportBody({
+          transfers: [{ toAccount: `6222 0200 0000 00${10 + i}`, amountMinor: 100_000 * (i + 1), transferredAt: '2026-11-28T09:30:00+08:00' }],
+          indicators: [{ kind: 'phone', value: `+86 171 0000 00${10 + i}` }],
+        }),
+      );
+      expect(res.status).toBe(201);
+      for (const task of res.body.tasks) {
+        expect(task.status).toBe('queued');
+        taskIds.push(task.id);
+      }
+    }
+  } finally {
+    await downDeps.close();
+  }
+  expect(taskIds).toHaveLength(6);
+  expect(await t.queueJobIds(partnerQueueName(bank.id))).toEqual([]);
+
+  // Redis is back (and empty for this prefix): a worker process starts and nobody touches anything.
+  const workers = startWorkers(t.config);
+  try {
+    for (const id of taskIds) {
+      await waitFor(async () => (await taskRow(t, id)).status === 'dispatched', `task ${id} to be dispatched`);
+    }
+    const rows = await t.db('tasks').whereIn('id', taskIds);
+    expect(new Set(rows.map((r) => r.institution_id))).toEqual(new Set([bank.id, carrier.id]));
+  } finally {
+    await workers.close();
+  }
+});
+
+it('when Redis comes back empty after tasks were enqueued, then the reconciler enqueues them again and each is dispatched once', async () => {
+  const bank = await t.factories.institution({ kind: 'bank' });
+  const tasks = await Promise.all([1, 2, 3, 4].map(() => interceptTask(t, { toInstitutionId: bank.id })));
+  expect((await t.queueJobIds(partnerQueueName(bank.id))).sort()).toEqual(tasks.map((x) => x.id).sort());
+
+  // Redis lost everything under this test's prefix (a restart without persistence).
+  const keys = await t.deps.redis.keys(`${t.queuePrefix}:*`);
+  if (keys.length) await t.deps.redis.del(...keys);
+  expect(await t.queueJobIds(partnerQueueName(bank.id))).toEqual([]);
+
+  const workers = startWorkers(t.config);
+  try {
+    for (const task of tasks) {
+      await waitFor(async () => (await taskRow(t, task.id)).status === 'dispatched', 'the task to be dispatched');
+      expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(1);
+    }
+  } finally {
+    await workers.close();
+  }
+});
+
+it('when a queued task\'s job has finished without dispatching it, then the reconciler replaces the job; a live job is left alone', async () => {
+  const bank = await t.factories.institution({ kind: 'bank' });
+  const stuck = await interceptTask(t, { toInstitutionId: bank.id });
+  const waiting = await interceptTask(t, { toInstitutionId: bank.id, enqueue: false });
+
+  // Something consumed the job and finished it while the task stayed queued.
+  const connection = { url: t.config.redisUrl } as never;
+  const consumer = new Worker(partnerQueueName(bank.id), async () => 'lost', { connection, prefix: t.queuePrefix });
+  const queue = new Queue(partnerQueueName(bank.id), { connection, prefix: t.queuePrefix });
+  try {
+    await waitFor(async () => (await queue.getJob(stuck.id))?.finishedOn, 'the job to complete');
+    await consumer.close();
+    await new Promise((r) => setTimeout(r, 150)); // older than RECONCILE_MIN_AGE_MS
+
+    // One reconcile pass, with no workers running, as a worker process would run it.
+    const workers = startWorkers(parseConfig(testEnv(t.database, t.queuePrefix, { ...FAST_WORKERS, INSTITUTION_POLL_MS: '600000' })), undefined, { reconcile: false });
+    await workers.pool.close();
+    try {
+      const report = await workers.reconcileOnce();
+      expect(report.requeued).toBeGreaterThanOrEqual(2);
+      expect(await (await queue.getJob(stuck.id))!.getState()).toBe('waiting');
+      expect(await (await queue.getJob(waiting.id))!.getState()).toBe('waiting');
+      const again = await workers.reconcileOnce();
+      expect(again.requeued).toBe(0);
+    } finally {
+      await workers.close();
+    }
+  } finally {
+    await consumer.close();
+    await queue.close();
+  }
+  expect((await taskRow(t, stuck.id)).status).toBe('queued');
+});
