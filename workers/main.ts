@@ -22,7 +22,8 @@ export type WorkerProcess = {
   pool: PartnerWorkerPool;
   /** One reconcile pass now (the process also runs one every config.workers.reconcileIntervalMs). */
   reconcileOnce(): Promise<ReconcileReport>;
-  close(): Promise<void>;
+  /** Graceful: active jobs finish (under config.workers.shutdownTimeoutMs). `force` stops at once, like a crash. */
+  close(opts?: { force?: boolean }): Promise<void>;
 };
 
 export type WorkerProcessOptions = {

@@ -8,17 +8,25 @@ import { partnerQueueName } from '../server/queues/names';
 
 export type WorkerTuning = Partial<Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>>;
 
-/** Closes a worker, letting its active jobs finish; past the deadline it stops without waiting. */
-export async function closeWorker(worker: Worker, timeoutMs: number, logger: Logger): Promise<void> {
+/**
+ * Closes a worker, letting its active jobs finish. Past the deadline it stops waiting (BullMQ cannot
+ * turn a graceful close into a forced one); the jobs still running are redone elsewhere once their
+ * locks lapse. `force` stops at once, as a crash would.
+ */
+export async function closeWorker(worker: Worker, timeoutMs: number, logger: Logger, force = false): Promise<void> {
+  if (force) {
+    await worker.close(true);
+    return;
+  }
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
+  const closing = worker.close().then(() => 'closed' as const);
+  closing.catch((err) => logger.error({ err, queue: worker.name }, 'error while closing a worker'));
   try {
-    const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
-    if (outcome === 'timeout') {
-      logger.warn({ queue: worker.name, timeoutMs }, 'worker did not drain in time; closing it without waiting');
-      await worker.close(true);
+    if ((await Promise.race([closing, timedOut])) === 'timeout') {
+      logger.warn({ queue: worker.name, timeoutMs }, 'worker did not drain in time; leaving its jobs to be redone elsewhere');
     }
   } finally {
     clearTimeout(timer);
@@ -99,22 +107,23 @@ export class PartnerWorkerPool {
     this.logger.info({ institutionId }, 'partner worker started');
   }
 
-  private stopWorker(institutionId: string): void {
+  private stopWorker(institutionId: string, force = false): void {
     const worker = this.workers.get(institutionId);
     if (!worker) return;
     this.workers.delete(institutionId);
-    const p = closeWorker(worker, this.config.workers.shutdownTimeoutMs, this.logger)
+    const p = closeWorker(worker, this.config.workers.shutdownTimeoutMs, this.logger, force)
       .then(() => this.logger.info({ institutionId }, 'partner worker drained and stopped'))
       .catch((err) => this.logger.error({ err, institutionId }, 'error while stopping a partner worker'))
       .finally(() => this.closing.delete(p));
     this.closing.add(p);
   }
 
-  async close(): Promise<void> {
+  /** Drains every worker (under the shutdown timeout); `force` stops them at once. */
+  async close(force = false): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.syncing;
-    for (const id of [...this.workers.keys()]) this.stopWorker(id);
+    for (const id of [...this.workers.keys()]) this.stopWorker(id, force);
     await Promise.all([...this.closing]);
   }
 }

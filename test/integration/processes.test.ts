@@ -1,0 +1,97 @@
+import http, { type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { parseConfig } from '../../server/config';
+import { createApp } from '../../server/app';
+import { createDeps } from '../../server/wiring';
+import { testApp, testEnv, type TestApp } from '../helpers/test-app';
+import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
+import { startWorkers } from '../../workers/main';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await testApp(FAST_WORKERS);
+});
+afterAll(() => t.close());
+
+it('when two worker processes share PostgreSQL and Redis, then each task is dispatched exactly once', async () => {
+  const banks = await Promise.all([1, 2].map(() => t.factories.institution({ kind: 'bank' })));
+  const one = startWorkers(t.config);
+  const two = startWorkers(t.config);
+  try {
+    await Promise.all([one.pool.sync(), two.pool.sync()]);
+    const tasks = await Promise.all(Array.from({ length: 30 }, (_, i) => interceptTask(t, { toInstitutionId: banks[i % 2]!.id })));
+    for (const task of tasks) {
+      await waitFor(async () => (await taskRow(t, task.id)).status === 'dispatched', 'every task to be dispatched');
+    }
+    const dispatchedEvents = await t.db('events').whereIn('task_id', tasks.map((x) => x.id)).where({ type: 'task.dispatched' })
+      .select('task_id').count({ n: '*' }).groupBy('task_id');
+    expect(dispatchedEvents).toHaveLength(30);
+    expect(dispatchedEvents.every((e) => Number(e.n) === 1)).toBe(true);
+    const rows = await t.db('tasks').whereIn('id', tasks.map((x) => x.id));
+    expect(rows.every((r) => r.version === 2)).toBe(true);
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
+});
+
+it('when the same result reaches two web processes at once, then it is booked once', async () => {
+  const bank = await t.factories.institution({ kind: 'bank' });
+  const liaison = await t.factories.user({ role: 'liaison', institutionId: bank.id });
+  const otherDeps = createDeps(t.config);
+  const otherApp = createApp(otherDeps);
+  try {
+    const task = await interceptTask(t, { toInstitutionId: bank.id, amountMinor: 700_000 });
+    const token = t.tokenFor(liaison);
+    const send = (app: typeof otherApp) =>
+      request(app).post(`/api/v1/tasks/${task.id}/result`).set('Authorization', `Bearer ${token}`).send({ outcome: 'frozen', frozenMinor: 700_000 });
+    const answers = await Promise.all([send(t.app), send(otherApp), send(t.app), send(otherApp)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409]);
+    expect(await t.db('loss_prevention_ledger').where({ task_id: task.id })).toHaveLength(1);
+    expect(await t.db('task_results').where({ task_id: task.id })).toHaveLength(1);
+  } finally {
+    await otherDeps.close();
+  }
+});
+
+it('when a worker dies mid-delivery, then another worker redoes the job and the task is dispatched once', async () => {
+  let first: ServerResponse | undefined;
+  let calls = 0;
+  const server: Server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      calls++;
+      if (calls === 1) first = res; // the first delivery hangs: its worker dies while waiting
+      else res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const tuning = { lockDuration: 1000, stalledInterval: 250 };
+  const dying = startWorkers(parseConfig(testEnv(t.database, t.queuePrefix, FAST_WORKERS)), undefined, { tuning });
+  let survivor: ReturnType<typeof startWorkers> | undefined;
+  try {
+    const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: url, webhookSecret: 'secret-for-the-dying-worker' });
+    await dying.pool.sync();
+    const task = await interceptTask(t, { toInstitutionId: bank.id });
+    await waitFor(async () => calls === 1, 'the first delivery to reach the partner');
+
+    // Killed: it stops without finishing the job and its lock lapses; another process takes over.
+    await dying.close({ force: true });
+    survivor = startWorkers(t.config, undefined, { tuning });
+    await waitFor(async () => (await taskRow(t, task.id)).status === 'dispatched', 'the job to be redone by the survivor', 15_000);
+    expect(calls).toBe(2);
+
+    first?.writeHead(200).end('{}'); // the dead worker's request finally returns: nothing more may happen
+    await new Promise((r) => setTimeout(r, 300));
+    const row = await taskRow(t, task.id);
+    expect(row.version).toBe(task.version + 1);
+    expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(1);
+  } finally {
+    await survivor?.close();
+    await dying.close();
+    first?.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
