@@ -1,54 +1,56 @@
 import { loadConfig } from '../config';
 import { createDb } from '../db';
+import { onShutdown } from '../lifecycle';
 import { createLogger } from '../logger';
-import { findUserByUsername } from '../admin/users.repo';
+import { startWeb } from '../main';
+import { startWorkers } from '../../workers/main';
 import { migrate } from './migrate';
-import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from './seed';
-import { startAll } from './start-all';
+import { DEMO_PASSWORD, seedDemo } from './seed';
 import { startDemoTraffic } from './demo-traffic';
 
-const DEMO_ADMIN = { ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'demo-admin-password' };
-const DEMO_REPORT_INTERVAL_MS = 20000;
+const DEMO_ADMIN = { username: 'admin', password: 'admin-demo-password' };
+const DEMO_REPORT_EVERY_MS = 10_000;
 
-/** One command for a new user: migrate, seed, run web and workers, and keep demo reports coming. */
-async function demo(): Promise<void> {
-  const config = loadConfig({ ...DEMO_ADMIN, ...process.env });
-  const logger = createLogger(config.logLevel, { process: 'demo' });
-  await migrate(config.databaseUrl);
+/** `npm run demo`: migrate, seed the demo center, run web + workers, and keep reports coming in. */
+async function demo() {
+  // The demo needs an admin to show the admin pages; an explicit setting wins.
+  process.env.ADMIN_USERNAME ??= DEMO_ADMIN.username;
+  process.env.ADMIN_PASSWORD ??= DEMO_ADMIN.password;
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+
+  const applied = await migrate(config.databaseUrl);
+  logger.info({ applied }, applied.length ? 'migrations applied' : 'database already up to date');
   const db = createDb(config.databaseUrl, 2);
   try {
-    await seedDemo(db, config, logger);
+    await seedDemo(db, config, logger.child({ process: 'seed' }));
   } finally {
     await db.destroy();
   }
-  const { web } = await startAll(config, logger);
-  const officerName = DEMO_USERS.find((u) => u.role === 'desk_officer')!.username;
-  const deps = web.deps;
-  const officer = await findUserByUsername(deps.db, officerName);
-  if (officer) {
-    const stop = startDemoTraffic(
-      deps.db,
-      deps.services.reports,
-      { id: officer.id, type: 'user', name: officer.username, role: officer.role, institutionId: officer.institutionId },
-      DEMO_REPORT_INTERVAL_MS,
-      logger,
-    );
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  }
+
+  const web = await startWeb(config, logger.child({ process: 'web' }));
+  const workers = startWorkers(config, logger.child({ process: 'workers' }));
+  const stopTraffic = await startDemoTraffic(web.deps.db, web.deps.services.reports, logger.child({ process: 'demo' }), DEMO_REPORT_EVERY_MS);
+
   process.stdout.write(
     [
       '',
-      `AFRC demo running at http://localhost:${config.port}`,
-      `  admin:       ${config.admin?.username} / ${process.env.ADMIN_PASSWORD ? '(ADMIN_PASSWORD)' : DEMO_ADMIN.ADMIN_PASSWORD}`,
-      `  demo users:  officer, supervisor, liaison-icbc, liaison-china-mobile, … / ${DEMO_PASSWORD}`,
-      `  a demo report is filed every ${DEMO_REPORT_INTERVAL_MS / 1000} s; simulated partners answer by themselves`,
+      `AFRC demo running on http://localhost:${config.port}`,
+      `  admin:       ${config.admin?.username ?? '(not set)'} / ${process.env.ADMIN_PASSWORD === DEMO_ADMIN.password ? DEMO_ADMIN.password : '(from ADMIN_PASSWORD)'}`,
+      `  supervisor:  supervisor / ${DEMO_PASSWORD}`,
+      `  officer:     officer / ${DEMO_PASSWORD}`,
+      `  liaison:     liaison-icbc / ${DEMO_PASSWORD}`,
+      `A demo report is filed every ${DEMO_REPORT_EVERY_MS / 1000} s; simulated partners answer after ${config.workers.simulatedDelayMs / 1000} s.`,
       '',
     ].join('\n') + '\n',
   );
+
+  onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [() => workers.close(), web.close, async () => stopTraffic()]);
 }
 
-demo().catch((err) => {
-  process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  demo().catch((err) => {
+    process.stderr.write(`demo failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

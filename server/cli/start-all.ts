@@ -1,20 +1,26 @@
-import { loadConfig, type Config } from '../config';
-import { createLogger, type Logger } from '../logger';
+import { loadConfig } from '../config';
 import { onShutdown } from '../lifecycle';
+import { createLogger } from '../logger';
 import { startWeb } from '../main';
 import { startWorkers } from '../../workers/main';
 
-/** Web and workers in one process, for a single machine or a demo; production may run them apart. */
-export async function startAll(config: Config = loadConfig(), logger: Logger = createLogger(config.logLevel)) {
-  const workers = startWorkers(config, logger.child({ process: 'workers' }));
+/** `npm start`: the web server and every worker in one process, for a single machine or a demo. */
+export async function startAll() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
   const web = await startWeb(config, logger.child({ process: 'web' }));
-  onShutdown(logger, config.workers.shutdownTimeoutMs, [workers.close, web.close]);
-  return { web, workers };
+  const workers = startWorkers(config, logger.child({ process: 'workers' }));
+  return { config, logger, web, workers };
 }
 
 if (require.main === module) {
-  startAll().catch((err) => {
-    process.stderr.write(`failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
+  startAll().then(
+    ({ config, logger, web, workers }) =>
+      // Closers run last-first: the web stops taking requests, then the workers drain.
+      onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [() => workers.close(), web.close]),
+    (err) => {
+      process.stderr.write(`failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

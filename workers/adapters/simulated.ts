@@ -38,8 +38,8 @@ function accountFor(prefix: string, seed: Buffer): string {
 
 /**
  * A realistic answer within the rules of checkResult:
- * - interceptions: 35 % frozen in full, 25 % partially frozen (60 %) with the rest moved on to
- *   another demo bank, 15 % moved on in full, 25 % not found;
+ * - interceptions: 40 % frozen in full, 30 % partially frozen (60 %) with the rest moved on to
+ *   another demo bank, 15 % moved on in full, 15 % not found;
  * - blocking and account tasks: 85 % blocked, 15 % not found.
  * Money moves on only while the trail may go deeper (`maxTrailDepth`) and another bank exists.
  */
@@ -56,12 +56,12 @@ export function simulatedAnswer(task: SimulatedTask, banks: OnwardBank[], maxTra
   const onward = (amountMinor: number) =>
     next ? [{ toAccount: accountFor(next.prefix, seed), toInstitutionId: next.institutionId, amountMinor, transferredAt: new Date().toISOString() }] : [];
 
-  if (bucket < 35) return { outcome: 'frozen', frozenMinor: amount, note };
-  if (bucket < 60) {
+  if (bucket < 40) return { outcome: 'frozen', frozenMinor: amount, note };
+  if (bucket < 70) {
     const frozen = Math.max(1, Number((BigInt(amount) * 3n) / 5n));
     const rest = amount - frozen;
     return { outcome: 'partially_frozen', frozenMinor: frozen, onwardTransfers: rest > 0 ? onward(rest) : [], note };
   }
-  if (bucket < 75) return { outcome: 'funds_moved', onwardTransfers: onward(amount), note };
+  if (bucket < 85) return { outcome: 'funds_moved', onwardTransfers: onward(amount), note };
   return { outcome: 'not_found', note };
 }
