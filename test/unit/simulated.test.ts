@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { TASK_KINDS } from '../../server/domain/kinds';
+import { checkResult } from '../../server/domain/tasks';
+import { simulatedAnswer, simulatedBucket } from '../../workers/adapters/simulated';
+
+const banks = [{ institutionId: 'icbc', prefix: '622202' }, { institutionId: 'ccb', prefix: '621700' }];
+
+it('always gives an answer the result rules accept, for every kind of task', () => {
+  for (let i = 0; i < 2000; i++) {
+    const kind = TASK_KINDS[i % TASK_KINDS.length]!;
+    const amountMinor = kind === 'intercept_funds' ? 1 + (i * 7919) % 10_000_000 : null;
+    const task = { id: randomUUID(), kind, institutionId: 'icbc', amountMinor, depth: 1 + (i % 6) };
+    const answer = simulatedAnswer(task, banks, 6);
+    expect(checkResult({ kind, amountMinor, status: 'dispatched' }, answer)).toEqual([]);
+  }
+});
+
+it('is the same answer for the same task, and moves money only to another bank within the depth cap', () => {
+  const ids = Array.from({ length: 400 }, () => randomUUID());
+  for (const id of ids) {
+    const task = { id, kind: 'intercept_funds' as const, institutionId: 'icbc', amountMinor: 1_000_000, depth: 1 };
+    const a = simulatedAnswer(task, banks, 6);
+    const { onwardTransfers: _drop, ...again } = simulatedAnswer(task, banks, 6);
+    const { onwardTransfers: _first, ...first } = a;
+    expect(again).toEqual(first);
+    for (const t of a.onwardTransfers ?? []) {
+      expect(t.toInstitutionId).toBe('ccb');
+      expect(t.toAccount.startsWith('621700')).toBe(true);
+    }
+    expect(simulatedAnswer({ ...task, depth: 6 }, banks, 6).onwardTransfers ?? []).toEqual([]);
+  }
+  const outcomes = new Set(ids.map((id) => simulatedAnswer({ id, kind: 'intercept_funds', institutionId: 'icbc', amountMinor: 1_000_000, depth: 1 }, banks, 6).outcome));
+  expect(outcomes).toEqual(new Set(['frozen', 'partially_frozen', 'funds_moved', 'not_found']));
+  expect(ids.every((id) => simulatedBucket(id) >= 0 && simulatedBucket(id) < 100)).toBe(true);
+});
