@@ -52,6 +52,20 @@ export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise
   }
 }
 
+/** The producer connection fails fast while it is not connected; a pass just after start waits for it a little. */
+async function readyWithin(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  await new Promise<void>((resolve) => {
+    onReady = resolve;
+    timer = setTimeout(resolve, ms);
+    redis.once('ready', onReady);
+  });
+  clearTimeout(timer);
+  if (onReady) redis.off('ready', onReady);
+}
+
 /** Starts one worker per active partner institution, the maintenance worker and the reconciler. */
 export function startWorkers(config: Config, logger: Logger = createLogger(config.logLevel, { process: 'workers' }), options: WorkerProcessOptions = {}): WorkerProcess {
   const deps = createDeps(config, logger);
@@ -82,6 +96,7 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
 
   const reconciler = new Reconciler(deps.db, deps.dispatcher, maintenance, config, logger);
   const reconcileOnce = async (): Promise<ReconcileReport> => {
+    await readyWithin(deps.redis, 2000);
     const report = await reconciler.runOnce();
     await maintenance.ensureOverdueScheduler();
     return report;
