@@ -9,6 +9,7 @@ import { addInstitutionResult, addLossPreventedDaily } from '../stats/stats.repo
 import { closeTask, lockTask } from './task-lifecycle.repo';
 import { insertLedgerFreeze, insertResult, markReportFirstFrozen, reportFraudType } from './task-results.repo';
 import { findTask, toTask, type Task } from './tasks.repo';
+import { markIndicatorBlocked } from '../indicators/indicators.repo';
 import type { TaskResultBody } from './tasks.schemas';
 import type { TaskDraft, TasksService } from './tasks.service';
 
@@ -95,6 +96,11 @@ export class TaskResultsService {
           timeZone: config.timeZone, institutionId: row.institution_id, currency, lossPreventedMinor: frozen,
           done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0,
         });
+      }
+
+      // A partner that blocked the number, URL or account makes it known-blocked for every lookup.
+      if (body.outcome === 'blocked' && row.kind !== 'intercept_funds') {
+        await markIndicatorBlocked(trx, { indicatorId: row.indicator_id, kind: row.target_kind, value: row.target_value });
       }
 
       const depth = row.depth + 1;

@@ -141,6 +141,19 @@ describe('POST /tasks/:id/result', () => {
     expect(await ledgerRows(task.id)).toHaveLength(0);
   });
 
+  it('when a number is answered blocked, then lookups report it as blocked', async () => {
+    const carrier = await t.factories.institution({ kind: 'carrier', routes: [{ indicatorKind: 'phone', prefix: '+86133' }] });
+    await t.db('indicators').insert({ kind: 'phone', value: '+8613300005678', status: 'suspected' });
+    const task = await blockingTask(t, { phone: '+8613300005678' });
+    const carrierLiaison = await t.factories.user({ role: 'liaison', institutionId: carrier.id });
+    const lookup = () => t.api.as(carrierLiaison).post('/api/v1/indicators/lookup').send({ items: [{ kind: 'phone', value: '133 0000 5678' }] });
+    expect((await lookup()).body.results[0]).toMatchObject({ flagged: true, status: 'suspected' });
+
+    const res = await t.api.as(carrierLiaison).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'blocked' });
+    expect(res.status).toBe(200);
+    expect((await lookup()).body.results[0]).toMatchObject({ value: '+8613300005678', flagged: true, status: 'blocked' });
+  });
+
   it('when another institution, or center staff, answers a task, then it is 404 or 403', async () => {
     const task = await interceptTask(t, { toInstitutionId: bankA.id });
     const other = await t.api.as(liaisonB).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found' });
