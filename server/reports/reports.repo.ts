@@ -76,17 +76,7 @@ export async function nextCaseSequence(trx: DbOrTrx): Promise<number> {
   return Number(rows[0]!.seq);
 }
 
-export type NewReport = {
-  caseNumber: string;
-  channel: Channel;
-  fraudType: FraudType;
-  occurredAt: string;
-  victim: { name: string; phone: string | null; idNumber: string | null };
-  narrative: string;
-  currency: string;
-  reportedLossMinor: number;
-  createdBy: string | null;
-};
+export type NewReport = Omit<Report, 'id' | 'status' | 'createdAt'> & { createdBy: string | null };
 
 export async function insertReport(trx: DbOrTrx, r: NewReport): Promise<Report> {
   const [row] = await trx('reports')
