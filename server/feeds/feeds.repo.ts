@@ -26,6 +26,8 @@ export type FeedBatch = {
   duplicates: number;
   rejected: number;
   cursor: number;
+  /** More segments of the feed are still arriving. */
+  storing: boolean;
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
@@ -34,7 +36,7 @@ export type FeedBatch = {
 type BatchRow = {
   id: string; institution_id: string; actor_type: 'user' | 'api_client'; actor_id: string; actor_name: string;
   actor_role: Role; content_type: string; status: 'processing' | 'done'; received: number; stored: number;
-  processed: number; accepted: number; duplicates: number; rejected: number; cursor: number;
+  processed: number; accepted: number; duplicates: number; rejected: number; cursor: number; storing: boolean;
   created_at: Date; updated_at: Date; completed_at: Date | null;
 };
 
@@ -51,6 +53,7 @@ const toBatch = (r: BatchRow): FeedBatch => ({
   duplicates: r.duplicates,
   rejected: r.rejected,
   cursor: r.cursor,
+  storing: r.storing,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   completedAt: r.completed_at,
@@ -89,27 +92,84 @@ function copyLine(i: StagedItem): string {
 const COPY_BUFFER_ROWS = 500;
 
 /**
- * Stores one submitted feed in a single transaction on one connection: the batch row, every item
- * streamed through COPY into a temporary staging table, then moved into feed_items with
- * ON CONFLICT DO NOTHING (a repeat of an (institution, externalId) is a duplicate) and the
- * rejected items into feed_errors. Nothing is visible, and nothing is half-written, before commit.
+ * How many items one committed segment holds. A feed no longer than this is stored in a single
+ * transaction; a longer one is committed segment by segment, and processing starts on the first.
+ */
+export const SEGMENT_ROWS = 50_000;
+
+/** Advisory lock class held by the connection storing a batch: its holder is alive and storing. */
+const STORING_LOCK_CLASS = 7_204_120;
+
+const STAGE_TABLE = `
+  CREATE TEMP TABLE feed_stage (
+    idx integer NOT NULL, external_id text, type text, indicator_kind text, indicator_value text,
+    confidence text, observed_at timestamptz, note text, task_id uuid, body jsonb,
+    error_code text, error_message text
+  ) ON COMMIT DROP`;
+
+// A staging table has no statistics, so the move's estimate can cross the JIT thresholds, and
+// compiling costs more than the move itself.
+const NO_JIT = 'SET LOCAL jit = off';
+
+const STAGE_COPY = 'COPY feed_stage (idx, external_id, type, indicator_kind, indicator_value, confidence, observed_at, note, task_id, body, error_code, error_message) FROM STDIN';
+
+/**
+ * Stores one submitted feed on one connection: the batch row, then the items streamed through
+ * COPY into a temporary staging table (no WAL), moved into feed_items with ON CONFLICT DO NOTHING
+ * (a repeat of an (institution, externalId) is a duplicate) and the rejected items into
+ * feed_errors. Up to SEGMENT_ROWS items this is one transaction: nothing is visible, nothing is
+ * half-written, before the commit. A longer feed commits every SEGMENT_ROWS items with the batch
+ * marked `storing`, so the processor can work on committed segments while the body is still
+ * arriving; the batch cannot be done until the last segment is in. The connection holds a session
+ * advisory lock on the batch while it stores, so a processor can tell a storer that died.
  */
 export class FeedWriter {
   private buffer: string[] = [];
-  private copy: Writable;
-  private copyDone: Promise<void>;
+  private copy!: Writable;
+  private copyDone!: Promise<void>;
   private failed: Error | undefined;
   private closed = false;
+  private inSegment = 0;
+  private segments = 0;
 
   private constructor(
     private readonly db: Db,
     private readonly conn: PoolClient,
     readonly batchId: string,
     private readonly institutionId: string,
+    private readonly onSegment: (batchId: string) => Promise<void>,
   ) {
-    this.copy = conn.query(copyFrom(
-      'COPY feed_stage (idx, external_id, type, indicator_kind, indicator_value, confidence, observed_at, note, task_id, body, error_code, error_message) FROM STDIN',
-    ));
+    this.startCopy();
+  }
+
+  static async open(
+    db: Db, actor: BatchActor, contentType: string, onSegment: (batchId: string) => Promise<void> = async () => undefined,
+  ): Promise<FeedWriter> {
+    const conn = (await db.client.acquireConnection()) as PoolClient;
+    try {
+      await conn.query('BEGIN');
+      await conn.query(NO_JIT);
+      const { rows } = await conn.query<{ id: string }>(
+        `INSERT INTO feed_batches (institution_id, actor_type, actor_id, actor_name, actor_role, content_type, storing)
+         VALUES ($1, $2, $3, $4, $5, $6, true) RETURNING id`,
+        [actor.institutionId, actor.type, actor.id, actor.name, actor.role, contentType],
+      );
+      await conn.query('SELECT pg_advisory_lock($1, hashtext($2))', [STORING_LOCK_CLASS, rows[0]!.id]);
+      await conn.query(STAGE_TABLE);
+      return new FeedWriter(db, conn, rows[0]!.id, actor.institutionId, onSegment);
+    } catch (err) {
+      await rollbackAndRelease(db, conn);
+      throw err;
+    }
+  }
+
+  /** True once a segment of this feed has been committed (and may already be processing). */
+  get segmented(): boolean {
+    return this.segments > 0;
+  }
+
+  private startCopy(): void {
+    this.copy = this.conn.query(copyFrom(STAGE_COPY));
     this.copyDone = new Promise<void>((resolve, reject) => {
       this.copy.on('finish', resolve);
       this.copy.on('error', (err: Error) => {
@@ -120,34 +180,13 @@ export class FeedWriter {
     this.copyDone.catch(() => undefined);
   }
 
-  static async open(db: Db, actor: BatchActor, contentType: string): Promise<FeedWriter> {
-    const conn = (await db.client.acquireConnection()) as PoolClient;
-    try {
-      await conn.query('BEGIN');
-      const { rows } = await conn.query<{ id: string }>(
-        `INSERT INTO feed_batches (institution_id, actor_type, actor_id, actor_name, actor_role, content_type)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-        [actor.institutionId, actor.type, actor.id, actor.name, actor.role, contentType],
-      );
-      // Temporary tables skip the WAL: the items reach durable storage once, in feed_items.
-      await conn.query(`
-        CREATE TEMP TABLE feed_stage (
-          idx integer NOT NULL, external_id text, type text, indicator_kind text, indicator_value text,
-          confidence text, observed_at timestamptz, note text, task_id uuid, body jsonb,
-          error_code text, error_message text
-        ) ON COMMIT DROP`);
-      return new FeedWriter(db, conn, rows[0]!.id, actor.institutionId);
-    } catch (err) {
-      await rollbackAndRelease(db, conn);
-      throw err;
-    }
-  }
-
   /** Queues one item; resolves when the stream can take more (backpressure from PostgreSQL). */
   async write(item: StagedItem): Promise<void> {
     if (this.failed) throw this.failed;
     this.buffer.push(copyLine(item));
+    this.inSegment++;
     if (this.buffer.length >= COPY_BUFFER_ROWS) await this.flush();
+    if (this.inSegment >= SEGMENT_ROWS) await this.commitSegment();
   }
 
   private async flush(): Promise<void> {
@@ -164,58 +203,138 @@ export class FeedWriter {
     }
   }
 
-  /** Moves the staged items into place, counts them, commits. */
-  async commit(received: number): Promise<FeedBatch> {
+  /** Ends the COPY and moves the staged items into place; answers the segment's counts. */
+  private async moveStaged(): Promise<{ received: number; stored: number; duplicates: number; rejected: number }> {
+    await this.flush();
+    this.copy.end();
+    await this.copyDone;
+    const stored = await this.conn.query(
+      `INSERT INTO feed_items (institution_id, external_id, batch_id, idx, type, indicator_kind, indicator_value,
+                               confidence, observed_at, note, task_id, body)
+       SELECT $1, external_id, $2, idx, type, indicator_kind, indicator_value, confidence, observed_at, note, task_id, body
+         FROM feed_stage WHERE error_code IS NULL ORDER BY idx
+       ON CONFLICT (institution_id, external_id) DO NOTHING`,
+      [this.institutionId, this.batchId],
+    );
+    const rejected = await this.conn.query(
+      `INSERT INTO feed_errors (batch_id, idx, external_id, code, message)
+       SELECT $1, idx, external_id, error_code, error_message FROM feed_stage WHERE error_code IS NOT NULL`,
+      [this.batchId],
+    );
+    const received = this.inSegment;
+    const storedCount = stored.rowCount ?? 0;
+    const rejectedCount = rejected.rowCount ?? 0;
+    return { received, stored: storedCount, rejected: rejectedCount, duplicates: received - storedCount - rejectedCount };
+  }
+
+  /** Adds a segment's counts to the batch; the duplicates and rejections are processed as they come. */
+  private async addCounts(
+    c: { received: number; stored: number; duplicates: number; rejected: number }, last: boolean,
+  ): Promise<BatchRow> {
+    const { rows } = await this.conn.query<BatchRow>(
+      `UPDATE feed_batches
+          SET received = received + $2::int, stored = stored + $3::int, duplicates = duplicates + $4::int,
+              rejected = rejected + $5::int, processed = processed + $4::int + $5::int, storing = NOT $6::boolean,
+              status = CASE WHEN $6::boolean AND processed + $4::int + $5::int >= received + $2::int THEN 'done' ELSE status END,
+              completed_at = CASE WHEN $6::boolean AND processed + $4::int + $5::int >= received + $2::int THEN now() ELSE completed_at END,
+              updated_at = now()
+        WHERE id = $1 RETURNING *`,
+      [this.batchId, c.received, c.stored, c.duplicates, c.rejected, last],
+    );
+    return rows[0]!;
+  }
+
+  private async commitSegment(): Promise<void> {
     try {
-      await this.flush();
-      this.copy.end();
-      await this.copyDone;
-      const stored = await this.conn.query(
-        `INSERT INTO feed_items (institution_id, external_id, batch_id, idx, type, indicator_kind, indicator_value,
-                                 confidence, observed_at, note, task_id, body)
-         SELECT $1, external_id, $2, idx, type, indicator_kind, indicator_value, confidence, observed_at, note, task_id, body
-           FROM feed_stage WHERE error_code IS NULL ORDER BY idx
-         ON CONFLICT (institution_id, external_id) DO NOTHING`,
-        [this.institutionId, this.batchId],
-      );
-      const rejected = await this.conn.query(
-        `INSERT INTO feed_errors (batch_id, idx, external_id, code, message)
-         SELECT $1, idx, external_id, error_code, error_message FROM feed_stage WHERE error_code IS NOT NULL`,
-        [this.batchId],
-      );
-      const storedCount = stored.rowCount ?? 0;
-      const rejectedCount = rejected.rowCount ?? 0;
-      const duplicates = received - storedCount - rejectedCount;
-      const { rows } = await this.conn.query<BatchRow>(
-        `UPDATE feed_batches
-            SET received = $2::int, stored = $3::int, duplicates = $4::int, rejected = $5::int, processed = $4::int + $5::int,
-                status = CASE WHEN $3::int = 0 THEN 'done' ELSE 'processing' END,
-                completed_at = CASE WHEN $3::int = 0 THEN now() END, updated_at = now()
-          WHERE id = $1 RETURNING *`,
-        [this.batchId, received, storedCount, duplicates, rejectedCount],
-      );
+      await this.addCounts(await this.moveStaged(), false);
       await this.conn.query('COMMIT');
-      this.release();
-      return toBatch(rows[0]!);
+      this.segments++;
+      this.inSegment = 0;
+      await this.conn.query('BEGIN');
+      await this.conn.query(NO_JIT);
+      await this.conn.query(STAGE_TABLE);
+      this.startCopy();
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+    if (this.segments === 1) await this.onSegment(this.batchId);
+  }
+
+  /** Moves the last staged items into place, counts them, commits. */
+  async commit(_received?: number): Promise<FeedBatch> {
+    try {
+      const row = await this.addCounts(await this.moveStaged(), true);
+      await this.conn.query('COMMIT');
+      await this.release();
+      return toBatch(row);
     } catch (err) {
       await this.abort();
       throw err;
     }
   }
 
-  /** Gives up: nothing of this submission remains. */
+  /**
+   * Gives up. Before the first segment commit nothing of this submission remains; after it, the
+   * committed segments stay stored (and are processed) and the batch is closed to further items.
+   */
   async abort(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (!this.copy.writableFinished) this.copy.destroy(new Error('feed submission aborted'));
     await this.copyDone.catch(() => undefined);
-    await rollbackAndRelease(this.db, this.conn);
-  }
-
-  private release(): void {
-    this.closed = true;
+    try {
+      await this.conn.query('ROLLBACK');
+      if (this.segments > 0) {
+        await this.conn.query(
+          `UPDATE feed_batches
+              SET storing = false,
+                  status = CASE WHEN processed >= received THEN 'done' ELSE status END,
+                  completed_at = CASE WHEN processed >= received THEN now() ELSE completed_at END,
+                  updated_at = now()
+            WHERE id = $1`,
+          [this.batchId],
+        );
+      }
+      await this.conn.query('SELECT pg_advisory_unlock($1, hashtext($2))', [STORING_LOCK_CLASS, this.batchId]);
+    } catch (err) {
+      // A connection in an unknown state is not put back into service (its lock goes with it).
+      (this.conn as unknown as { __knex__disposed: unknown }).__knex__disposed = err;
+    }
     this.db.client.releaseConnection(this.conn);
   }
+
+  private async release(): Promise<void> {
+    this.closed = true;
+    try {
+      await this.conn.query('SELECT pg_advisory_unlock($1, hashtext($2))', [STORING_LOCK_CLASS, this.batchId]);
+    } catch (err) {
+      (this.conn as unknown as { __knex__disposed: unknown }).__knex__disposed = err;
+    }
+    this.db.client.releaseConnection(this.conn);
+  }
+}
+
+/**
+ * For a batch still marked storing: whether its storer is gone (its connection died without
+ * closing the batch). Takes the storer's lock for the rest of the transaction if so.
+ */
+export async function storerGone(trx: DbOrTrx, batchId: string): Promise<boolean> {
+  const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(?, hashtext(?)) AS gone', [STORING_LOCK_CLASS, batchId]);
+  return (rows as { gone: boolean }[])[0]!.gone;
+}
+
+/** Closes a batch whose storer died: what was committed is the whole batch. */
+export async function sealBatch(trx: DbOrTrx, batchId: string): Promise<void> {
+  await trx.raw(
+    `UPDATE feed_batches
+        SET storing = false,
+            status = CASE WHEN processed >= received THEN 'done' ELSE status END,
+            completed_at = CASE WHEN processed >= received THEN now() ELSE completed_at END,
+            updated_at = now()
+      WHERE id = ?`,
+    [batchId],
+  );
 }
 
 async function rollbackAndRelease(db: Db, conn: PoolClient): Promise<void> {
@@ -253,6 +372,17 @@ export type IndicatorFactsRow = {
 };
 
 /**
+ * Settings for one processing transaction only. Its commit need not wait for the WAL flush: the
+ * chunk's effects and the batch cursor commit together, so a crash loses only a chunk that is
+ * done again (the storing transaction before the 202 keeps the synchronous commit). No JIT:
+ * once autoanalyze has seen the growing tables, the chunk statement's estimated cost crosses the
+ * JIT thresholds and compiling it costs more (about a second) than running it.
+ */
+export async function tuneProcessing(trx: DbOrTrx): Promise<void> {
+  await trx.raw('SET LOCAL synchronous_commit = off; SET LOCAL jit = off');
+}
+
+/**
  * Applies the fraud_indicator items of (after, upto]: upserts each distinct indicator once (status
  * only escalates; 'blocked' stays) and returns the facts the blocking rule needs for each one, then
  * records every sighting. The plans do not depend on table statistics (a freshly loaded feed has
@@ -263,16 +393,23 @@ export async function applyIndicatorItems(
 ): Promise<IndicatorFactsRow[]> {
   const range = { batch: batch.id, inst: batch.institutionId, after, upto };
   const open = OPEN_TASK_STATUSES.map((st) => `'${st}'`).join(',');
-  // The facts are read in the upsert's own statement, which sees the tables as they were before
-  // it: this chunk's sightings are not written yet, so this institution counts as one more.
+  // One statement: the chunk's items are read once, each distinct indicator upserted once, and
+  // every sighting joined to the upsert's RETURNING rows (no second look-up of the indicator).
+  // The facts are read in the same statement, which sees the tables as they were before it: this
+  // chunk's sightings are not visible yet, so this institution counts as one more.
+  // The sightings join is hashed, whatever the row estimates of a freshly loaded feed say.
+  await trx.raw('SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off');
   const { rows } = await trx.raw(
-    `WITH up AS (
+    `WITH items AS MATERIALIZED (
+       SELECT idx, external_id, indicator_kind, indicator_value, confidence, observed_at, note
+         FROM feed_items
+        WHERE batch_id = :batch AND idx > :after AND idx <= :upto AND type = 'fraud_indicator'
+     ), up AS (
        INSERT INTO indicators AS i (kind, value, status, first_seen_at, last_seen_at)
        SELECT indicator_kind, indicator_value,
               CASE WHEN bool_or(confidence = 'confirmed') THEN 'confirmed' ELSE 'suspected' END,
               min(observed_at), max(observed_at)
-         FROM feed_items
-        WHERE batch_id = :batch AND idx > :after AND idx <= :upto AND type = 'fraud_indicator'
+         FROM items
         GROUP BY indicator_kind, indicator_value
         ORDER BY indicator_kind, indicator_value
        ON CONFLICT (kind, value) DO UPDATE SET
@@ -283,6 +420,11 @@ export async function applyIndicatorItems(
          first_seen_at = LEAST(i.first_seen_at, excluded.first_seen_at),
          last_seen_at = GREATEST(i.last_seen_at, excluded.last_seen_at)
        RETURNING i.id, i.kind, i.value, i.status, i.report_count, (i.xmax = 0) AS created
+     ), seen AS (
+       INSERT INTO indicator_sightings (indicator_id, institution_id, batch_id, external_id, confidence, observed_at, note)
+       SELECT up.id, :inst, :batch, it.external_id, it.confidence, it.observed_at, it.note
+         FROM items it JOIN up ON up.kind = it.indicator_kind AND up.value = it.indicator_value
+        ORDER BY it.idx
      )
      SELECT up.id, up.kind, up.value, up.status,
             CASE WHEN up.created THEN 1 ELSE
@@ -300,15 +442,8 @@ export async function applyIndicatorItems(
        FROM up`,
     range,
   );
+  await trx.raw('RESET enable_nestloop; RESET enable_mergejoin');
   if (rows.length === 0) return [];
-  await trx.raw(
-    `INSERT INTO indicator_sightings (indicator_id, institution_id, batch_id, external_id, confidence, observed_at, note)
-     SELECT (SELECT i.id FROM indicators i WHERE i.kind = f.indicator_kind AND i.value = f.indicator_value),
-            :inst, :batch, f.external_id, f.confidence, f.observed_at, f.note
-       FROM feed_items f
-      WHERE f.batch_id = :batch AND f.idx > :after AND f.idx <= :upto AND f.type = 'fraud_indicator'`,
-    range,
-  );
   return (rows as { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null; institution_count: number; report_count: number; has_open_task: boolean }[])
     .map((r) => ({
       id: r.id, kind: r.kind, value: r.value, status: r.status,
@@ -372,8 +507,8 @@ export async function advanceBatch(
       accepted: trx.raw('accepted + ?', [step.accepted]),
       rejected: trx.raw('rejected + ?', [step.rejected]),
       processed: trx.raw('processed + ?', [n]),
-      status: trx.raw(`CASE WHEN processed + ? >= received THEN 'done' ELSE status END`, [n]),
-      completed_at: trx.raw('CASE WHEN processed + ? >= received THEN now() ELSE completed_at END', [n]),
+      status: trx.raw(`CASE WHEN NOT storing AND processed + ? >= received THEN 'done' ELSE status END`, [n]),
+      completed_at: trx.raw('CASE WHEN NOT storing AND processed + ? >= received THEN now() ELSE completed_at END', [n]),
       updated_at: trx.fn.now(),
     })
     .returning('*')) as BatchRow[];
@@ -382,7 +517,7 @@ export async function advanceBatch(
 
 /** Closes a batch whose items are all accounted for (a safety net; counts normally close it). */
 export async function markBatchDone(trx: DbOrTrx, batchId: string): Promise<void> {
-  await trx('feed_batches').where({ id: batchId, status: 'processing' })
+  await trx('feed_batches').where({ id: batchId, status: 'processing', storing: false })
     .update({ status: 'done', completed_at: trx.fn.now(), updated_at: trx.fn.now() });
 }
 

@@ -16,8 +16,15 @@ import { parseByteLimit, stageItem } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
   advanceBatch, applyIndicatorItems, batchErrors, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
-  lockBatch, markAttempt, markBatchDone, nextItemTypes, resultCameFromFeed, staleBatchIds, type BatchActor, type FeedBatch,
+  lockBatch, markAttempt, markBatchDone, nextItemTypes, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
+  tuneProcessing, type BatchActor, type FeedBatch,
 } from './feeds.repo';
+
+/** Lines read between two turns of the event loop. */
+const YIELD_EVERY = 256;
+
+/** How long a processor that caught up with a feed still arriving waits before looking again. */
+const STORING_POLL_MS = 100;
 
 /** The errors a batch answer lists; `rejected` has the full count. */
 const MAX_LISTED_ERRORS = 1000;
@@ -71,14 +78,14 @@ export class FeedsService {
   async submitItems(actor: Actor, items: unknown[]): Promise<FeedBatch> {
     const who = this.submitter(actor);
     const region = this.ctx.config.defaultRegion as CountryCode;
-    const writer = await FeedWriter.open(this.ctx.db, who, 'application/json');
+    const writer = await FeedWriter.open(this.ctx.db, who, 'application/json', this.startEarly);
     try {
       for (let i = 0; i < items.length; i++) await writer.write(stageItem(i, items[i], region));
     } catch (err) {
       await writer.abort();
       throw err;
     }
-    return this.afterStore(await writer.commit(items.length));
+    return this.afterStore(await writer.commit(items.length), writer.segmented);
   }
 
   /**
@@ -98,7 +105,7 @@ export class FeedsService {
     lines.on('error', () => undefined);
     body.on('error', (err) => limiter.destroy(err));
     body.pipe(limiter);
-    const writer = await FeedWriter.open(this.ctx.db, who, 'application/x-ndjson');
+    const writer = await FeedWriter.open(this.ctx.db, who, 'application/x-ndjson', this.startEarly);
     let idx = 0;
     try {
       for await (const line of lines as AsyncIterable<string>) {
@@ -112,6 +119,9 @@ export class FeedsService {
         }
         await writer.write(stageItem(idx, value, region, parseError));
         idx++;
+        // Reading a fast upload never waits on I/O; a turn of the event loop now and then lets the
+        // rest of the process (a feed worker processing this very batch) get its answers.
+        if (idx % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
       body.unpipe(limiter);
@@ -119,15 +129,25 @@ export class FeedsService {
       await writer.abort();
       throw err;
     }
-    return this.afterStore(await writer.commit(idx));
+    return this.afterStore(await writer.commit(idx), writer.segmented);
   }
 
-  private async afterStore(batch: FeedBatch): Promise<FeedBatch> {
+  /** A long feed's first segment is committed: processing may start while the rest arrives. */
+  private readonly startEarly = async (batchId: string): Promise<void> => {
+    await this.queue.enqueue(batchId);
+  };
+
+  private async afterStore(batch: FeedBatch, segmented = false): Promise<FeedBatch> {
     this.ctx.logger.info(
       { batchId: batch.id, institutionId: batch.institutionId, received: batch.received, stored: batch.stored, duplicates: batch.duplicates, rejected: batch.rejected },
       'feed stored',
     );
-    if (batch.status === 'processing') await this.queue.enqueue(batch.id);
+    // A segmented feed's job started early; should it have failed meanwhile, a plain add would be
+    // swallowed by the finished job of the same id.
+    if (batch.status === 'processing') {
+      if (segmented) await this.queue.ensureEnqueued(batch.id);
+      else await this.queue.enqueue(batch.id);
+    }
     return batch;
   }
 
@@ -164,6 +184,12 @@ export class FeedsService {
         if (batch.status === 'done') return { kind: 'done' as const };
         const next = await nextItemTypes(trx, batchId, batch.cursor, chunk);
         if (next.length === 0) {
+          // Caught up with a feed still arriving: wait for its next segment, unless its storer died.
+          if (batch.storing) {
+            if (!(await storerGone(trx, batchId))) return { kind: 'wait' as const };
+            await sealBatch(trx, batchId);
+            return { kind: 'sealed' as const };
+          }
           await markBatchDone(trx, batchId);
           return { kind: 'done' as const };
         }
@@ -176,6 +202,7 @@ export class FeedsService {
           upto = item.idx;
           count++;
         }
+        await tuneProcessing(trx);
         const facts = await applyIndicatorItems(trx, batch, batch.cursor, upto);
         const drafts: TaskDraft[] = facts
           .filter((f) => blockingDecision(f, this.ctx.config.blockingRule).create)
@@ -186,6 +213,11 @@ export class FeedsService {
       });
       if (step.kind === 'missing') return 'missing';
       if (step.kind === 'done') return 'done';
+      if (step.kind === 'sealed') continue;
+      if (step.kind === 'wait') {
+        await new Promise((resolve) => setTimeout(resolve, STORING_POLL_MS));
+        continue;
+      }
       if (step.kind === 'indicators') await this.afterTasks(step.created);
       else await this.processTaskResult(step.batch, step.idx);
     }
