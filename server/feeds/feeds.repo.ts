@@ -28,6 +28,8 @@ export type FeedBatch = {
   cursor: number;
   /** More segments of the feed are still arriving. */
   storing: boolean;
+  /** Where each processing lane stands (see LANES). */
+  laneCursors: number[];
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
@@ -36,7 +38,7 @@ export type FeedBatch = {
 type BatchRow = {
   id: string; institution_id: string; actor_type: 'user' | 'api_client'; actor_id: string; actor_name: string;
   actor_role: Role; content_type: string; status: 'processing' | 'done'; received: number; stored: number;
-  processed: number; accepted: number; duplicates: number; rejected: number; cursor: number; storing: boolean;
+  processed: number; accepted: number; duplicates: number; rejected: number; cursor: number; storing: boolean; lane_cursors: number[];
   created_at: Date; updated_at: Date; completed_at: Date | null;
 };
 
@@ -54,6 +56,7 @@ const toBatch = (r: BatchRow): FeedBatch => ({
   rejected: r.rejected,
   cursor: r.cursor,
   storing: r.storing,
+  laneCursors: r.lane_cursors,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   completedAt: r.completed_at,
@@ -390,8 +393,9 @@ export async function tuneProcessing(trx: DbOrTrx): Promise<void> {
  */
 export async function applyIndicatorItems(
   trx: DbOrTrx, batch: Pick<FeedBatch, 'id' | 'institutionId'>, after: number, upto: number,
-): Promise<IndicatorFactsRow[]> {
-  const range = { batch: batch.id, inst: batch.institutionId, after, upto };
+  part: { lane: number; lanes: number } = { lane: 0, lanes: 1 },
+): Promise<{ facts: IndicatorFactsRow[]; items: number }> {
+  const range = { batch: batch.id, inst: batch.institutionId, after, upto, lane: part.lane, lanes: part.lanes };
   const open = OPEN_TASK_STATUSES.map((st) => `'${st}'`).join(',');
   // One statement: the chunk's items are read once, each distinct indicator upserted once, and
   // every sighting joined to the upsert's RETURNING rows (no second look-up of the indicator).
@@ -404,6 +408,7 @@ export async function applyIndicatorItems(
        SELECT idx, external_id, indicator_kind, indicator_value, confidence, observed_at, note
          FROM feed_items
         WHERE batch_id = :batch AND idx > :after AND idx <= :upto AND type = 'fraud_indicator'
+          AND (:lanes::int = 1 OR abs(hashtext(indicator_kind || ':' || indicator_value) % :lanes::int) = :lane::int)
      ), up AS (
        INSERT INTO indicators AS i (kind, value, status, first_seen_at, last_seen_at)
        SELECT indicator_kind, indicator_value,
@@ -426,7 +431,7 @@ export async function applyIndicatorItems(
          FROM items it JOIN up ON up.kind = it.indicator_kind AND up.value = it.indicator_value
         ORDER BY it.idx
      )
-     SELECT up.id, up.kind, up.value, up.status,
+     SELECT up.id, up.kind, up.value, up.status, (SELECT count(*) FROM items)::int AS item_count,
             CASE WHEN up.created THEN 1 ELSE
               1 + (SELECT count(DISTINCT s.institution_id) FROM indicator_sightings s
                     WHERE s.indicator_id = up.id AND s.institution_id <> :inst)::int END AS institution_count,
@@ -443,12 +448,52 @@ export async function applyIndicatorItems(
     range,
   );
   await trx.raw('RESET enable_nestloop; RESET enable_mergejoin');
-  if (rows.length === 0) return [];
-  return (rows as { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null; institution_count: number; report_count: number; has_open_task: boolean }[])
-    .map((r) => ({
+  const list = rows as { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null; item_count: number; institution_count: number; report_count: number; has_open_task: boolean }[];
+  return {
+    items: list[0]?.item_count ?? 0,
+    facts: list.map((r) => ({
       id: r.id, kind: r.kind, value: r.value, status: r.status,
       institutionCount: r.institution_count, reportCount: r.report_count, hasOpenTask: r.has_open_task,
-    }));
+    })),
+  };
+}
+
+/** How many lanes work a run of indicator items side by side. */
+export const LANES = 2;
+
+const LANE_LOCK_CLASS = 7_204_121;
+
+/**
+ * Starts lane `lane`'s work on a batch: waits out any other run of the same lane (a second job
+ * for the batch) and answers where the lane stands, which is past the batch cursor once it has
+ * committed part of a run the batch cursor has not passed yet.
+ */
+export async function enterLane(trx: DbOrTrx, batchId: string, lane: number): Promise<number> {
+  await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [LANE_LOCK_CLASS, `${batchId}:${lane}`]);
+  const { rows } = await trx.raw(
+    'SELECT GREATEST(cursor, coalesce(lane_cursors[?::int], -1)) AS at FROM feed_batches WHERE id = ?',
+    [lane + 1, batchId],
+  );
+  return (rows as { at: number }[])[0]?.at ?? Number.MAX_SAFE_INTEGER;
+}
+
+/** A lane is through `upto`: its cursor moves and its items count as processed and accepted. */
+export async function advanceLane(trx: DbOrTrx, batchId: string, lane: number, upto: number, accepted: number): Promise<void> {
+  await trx.raw(
+    `UPDATE feed_batches
+        SET lane_cursors[:slot::int] = :upto::int,
+            accepted = accepted + :n::int, processed = processed + :n::int,
+            status = CASE WHEN NOT storing AND processed + :n::int >= received THEN 'done' ELSE status END,
+            completed_at = CASE WHEN NOT storing AND processed + :n::int >= received THEN now() ELSE completed_at END,
+            updated_at = now()
+      WHERE id = :id`,
+    { slot: lane + 1, upto, n: accepted, id: batchId },
+  );
+}
+
+/** Every lane is through `upto`: the batch cursor moves past the run. */
+export async function advanceCursor(trx: DbOrTrx, batchId: string, upto: number): Promise<void> {
+  await trx.raw('UPDATE feed_batches SET cursor = GREATEST(cursor, ?::int), updated_at = now() WHERE id = ?', [upto, batchId]);
 }
 
 export type TaskResultFeedItem = { idx: number; externalId: string; taskId: string; body: unknown };

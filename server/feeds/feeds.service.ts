@@ -15,9 +15,9 @@ import type { Task } from '../tasks/tasks.repo';
 import { parseByteLimit, stageItem } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
-  advanceBatch, applyIndicatorItems, batchErrors, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
+  advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
   lockBatch, markAttempt, markBatchDone, nextItemTypes, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
-  tuneProcessing, type BatchActor, type FeedBatch,
+  tuneProcessing, type BatchActor, type FeedBatch, type IndicatorFactsRow,
 } from './feeds.repo';
 
 /** Lines read between two turns of the event loop. */
@@ -182,7 +182,7 @@ export class FeedsService {
         const batch = await lockBatch(trx, batchId);
         if (!batch) return { kind: 'missing' as const };
         if (batch.status === 'done') return { kind: 'done' as const };
-        const next = await nextItemTypes(trx, batchId, batch.cursor, chunk);
+        const next = await nextItemTypes(trx, batchId, batch.cursor, chunk * LANES);
         if (next.length === 0) {
           // Caught up with a feed still arriving: wait for its next segment, unless its storer died.
           if (batch.storing) {
@@ -194,22 +194,21 @@ export class FeedsService {
           return { kind: 'done' as const };
         }
         if (next[0]!.type === 'task_result') return { kind: 'task_result' as const, batch, idx: next[0]!.idx };
-        // A run of indicator items, up to the next task result: one set-based statement.
+        // A run of indicator items, up to the next task result, worked by the lanes side by side.
         let upto = next[0]!.idx;
-        let count = 0;
         for (const item of next) {
           if (item.type !== 'fraud_indicator') break;
           upto = item.idx;
-          count++;
         }
-        await tuneProcessing(trx);
-        const facts = await applyIndicatorItems(trx, batch, batch.cursor, upto);
-        const drafts: TaskDraft[] = facts
-          .filter((f) => blockingDecision(f, this.ctx.config.blockingRule).create)
-          .map((f) => ({ reportId: null, kind: TASK_KIND_FOR_INDICATOR[f.kind], targetKind: f.kind, targetValue: f.value, indicatorId: f.id }));
-        const created = await this.tasks.createTasks(trx, RULE_ACTOR, drafts);
-        await advanceBatch(trx, batchId, { cursor: upto, accepted: count, rejected: 0 });
-        return { kind: 'indicators' as const, created };
+        // While the feed is still arriving, its storing takes a core: one lane, in this transaction.
+        if (batch.storing && batch.laneCursors.every((c) => c <= batch.cursor)) {
+          await tuneProcessing(trx);
+          const { facts, items } = await applyIndicatorItems(trx, batch, batch.cursor, upto);
+          const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
+          await advanceBatch(trx, batchId, { cursor: upto, accepted: items, rejected: 0 });
+          return { kind: 'applied' as const, created };
+        }
+        return { kind: 'indicators' as const, batch, upto };
       });
       if (step.kind === 'missing') return 'missing';
       if (step.kind === 'done') return 'done';
@@ -218,9 +217,45 @@ export class FeedsService {
         await new Promise((resolve) => setTimeout(resolve, STORING_POLL_MS));
         continue;
       }
-      if (step.kind === 'indicators') await this.afterTasks(step.created);
+      if (step.kind === 'applied') await this.afterTasks(step.created);
+      else if (step.kind === 'indicators') await this.processRun(step.batch, step.upto);
       else await this.processTaskResult(step.batch, step.idx);
     }
+  }
+
+  /**
+   * Works a run of indicator items (cursor, upto] in LANES transactions at once. Each lane owns
+   * the indicators whose (kind, value) hashes to it, so no two lanes touch the same indicator (or
+   * decide on a blocking task for it), and each counts its own items as it commits with its own
+   * cursor. The batch cursor moves past the run only once every lane is through it; a lane that
+   * already got through (an earlier run that failed halfway) is not worked again.
+   */
+  private async processRun(batch: FeedBatch, upto: number): Promise<void> {
+    const lanes = Array.from({ length: LANES }, (_, lane) => this.processLane(batch, lane, upto));
+    const settled = await Promise.allSettled(lanes);
+    const created = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    await this.afterTasks(created);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await this.ctx.db.transaction((trx) => advanceCursor(trx, batch.id, upto));
+  }
+
+  private blockingDrafts(facts: IndicatorFactsRow[]): TaskDraft[] {
+    return facts
+      .filter((f) => blockingDecision(f, this.ctx.config.blockingRule).create)
+      .map((f) => ({ reportId: null, kind: TASK_KIND_FOR_INDICATOR[f.kind], targetKind: f.kind, targetValue: f.value, indicatorId: f.id }));
+  }
+
+  private async processLane(batch: FeedBatch, lane: number, upto: number): Promise<Task[]> {
+    return this.ctx.db.transaction(async (trx) => {
+      const after = await enterLane(trx, batch.id, lane);
+      if (after >= upto) return [];
+      await tuneProcessing(trx);
+      const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, { lane, lanes: LANES });
+      const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
+      await advanceLane(trx, batch.id, lane, upto, items);
+      return created;
+    });
   }
 
   private async afterTasks(created: Task[]): Promise<void> {
