@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import type { Db, DbOrTrx } from '../db';
 import type { IndicatorKind, IndicatorStatus, Role } from '../domain/kinds';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
+import type { BlockingRule } from '../domain/indicator-rules';
 
 export type BatchActor = {
   type: 'user' | 'api_client';
@@ -357,10 +358,29 @@ export async function lockBatch(trx: DbOrTrx, batchId: string): Promise<FeedBatc
   return row && toBatch(row);
 }
 
-export async function nextItemTypes(
+/**
+ * What comes next after `after`, looking at most `limit` items ahead: nothing, a task result, or
+ * a run of indicator items ending at `upto` (the last one before the next task result). One row
+ * comes back, however long the run.
+ */
+export async function nextStep(
   trx: DbOrTrx, batchId: string, after: number, limit: number,
-): Promise<{ idx: number; type: 'fraud_indicator' | 'task_result' }[]> {
-  return trx('feed_items').select('idx', 'type').where('batch_id', batchId).andWhere('idx', '>', after).orderBy('idx').limit(limit);
+): Promise<{ kind: 'none' } | { kind: 'task_result'; idx: number } | { kind: 'indicators'; upto: number }> {
+  const { rows } = await trx.raw(
+    `WITH n AS MATERIALIZED (
+       SELECT idx, type FROM feed_items WHERE batch_id = :batch AND idx > :after ORDER BY idx LIMIT :limit
+     ), r AS (
+       SELECT min(idx) AS first, min(idx) FILTER (WHERE type = 'task_result') AS first_result FROM n
+     )
+     SELECT r.first, r.first_result,
+            (SELECT max(idx) FROM n WHERE idx < coalesce(r.first_result, 2147483647)) AS upto
+       FROM r`,
+    { batch: batchId, after, limit },
+  );
+  const row = (rows as { first: number | null; first_result: number | null; upto: number | null }[])[0];
+  if (!row || row.first === null) return { kind: 'none' };
+  if (row.first === row.first_result) return { kind: 'task_result', idx: row.first };
+  return { kind: 'indicators', upto: row.upto! };
 }
 
 /** What the blocking rule needs to know of each indicator a run of items touched. */
@@ -394,8 +414,12 @@ export async function tuneProcessing(trx: DbOrTrx): Promise<void> {
 export async function applyIndicatorItems(
   trx: DbOrTrx, batch: Pick<FeedBatch, 'id' | 'institutionId'>, after: number, upto: number,
   part: { lane: number; lanes: number } = { lane: 0, lanes: 1 },
+  rule?: BlockingRule,
 ): Promise<{ facts: IndicatorFactsRow[]; items: number }> {
-  const range = { batch: batch.id, inst: batch.institutionId, after, upto, lane: part.lane, lanes: part.lanes };
+  const range = {
+    batch: batch.id, inst: batch.institutionId, after, upto, lane: part.lane, lanes: part.lanes,
+    filtered: rule !== undefined, onConfirmed: rule?.onConfirmed ?? false, minInst: rule?.minInstitutions ?? 0, onReport: rule?.onReport ?? false,
+  };
   const open = OPEN_TASK_STATUSES.map((st) => `'${st}'`).join(',');
   // One statement: the chunk's items are read once, each distinct indicator upserted once, and
   // every sighting joined to the upsert's RETURNING rows (no second look-up of the indicator).
@@ -430,8 +454,8 @@ export async function applyIndicatorItems(
        SELECT up.id, :inst, :batch, it.external_id, it.confidence, it.observed_at, it.note
          FROM items it JOIN up ON up.kind = it.indicator_kind AND up.value = it.indicator_value
         ORDER BY it.idx
-     )
-     SELECT up.id, up.kind, up.value, up.status, (SELECT count(*) FROM items)::int AS item_count,
+     ), facts AS (
+     SELECT up.id, up.kind, up.value, up.status,
             CASE WHEN up.created THEN 1 ELSE
               1 + (SELECT count(DISTINCT s.institution_id) FROM indicator_sightings s
                     WHERE s.indicator_id = up.id AND s.institution_id <> :inst)::int END AS institution_count,
@@ -444,14 +468,25 @@ export async function applyIndicatorItems(
             EXISTS (SELECT 1 FROM tasks t WHERE t.indicator_id = up.id AND t.status IN (${open}))
               OR EXISTS (SELECT 1 FROM tasks t WHERE t.target_kind = up.kind AND t.target_value = up.value
                             AND t.kind <> 'intercept_funds' AND t.status IN (${open})) AS has_open_task
-       FROM up`,
+       FROM up
+     )
+     -- Given the rule, only the indicators it could act on come back (it still decides on each);
+     -- the chunk's item count comes back even when none does.
+     SELECT c.item_count, f.*
+       FROM (SELECT count(*)::int AS item_count FROM items) c
+       LEFT JOIN facts f ON NOT :filtered::boolean OR (
+              f.status IS DISTINCT FROM 'blocked' AND NOT f.has_open_task
+              AND ((:onConfirmed::boolean AND f.status = 'confirmed')
+                   OR (:minInst::int > 0 AND f.institution_count >= :minInst::int)
+                   OR (:onReport::boolean AND f.report_count > 0)))`,
     range,
   );
   await trx.raw('RESET enable_nestloop; RESET enable_mergejoin');
-  const list = rows as { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null; item_count: number; institution_count: number; report_count: number; has_open_task: boolean }[];
+  type FactsOut = { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null; item_count: number; institution_count: number; report_count: number; has_open_task: boolean };
+  const list = rows as (FactsOut | (Pick<FactsOut, 'item_count'> & { id: null }))[];
   return {
     items: list[0]?.item_count ?? 0,
-    facts: list.map((r) => ({
+    facts: list.filter((r): r is FactsOut => r.id !== null).map((r) => ({
       id: r.id, kind: r.kind, value: r.value, status: r.status,
       institutionCount: r.institution_count, reportCount: r.report_count, hasOpenTask: r.has_open_task,
     })),

@@ -16,7 +16,7 @@ import { parseByteLimit, stageItem } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
   advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
-  lockBatch, markAttempt, markBatchDone, nextItemTypes, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
+  lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
   tuneProcessing, type BatchActor, type FeedBatch, type IndicatorFactsRow,
 } from './feeds.repo';
 
@@ -182,8 +182,8 @@ export class FeedsService {
         const batch = await lockBatch(trx, batchId);
         if (!batch) return { kind: 'missing' as const };
         if (batch.status === 'done') return { kind: 'done' as const };
-        const next = await nextItemTypes(trx, batchId, batch.cursor, chunk * LANES);
-        if (next.length === 0) {
+        const next = await nextStep(trx, batchId, batch.cursor, chunk * LANES);
+        if (next.kind === 'none') {
           // Caught up with a feed still arriving: wait for its next segment, unless its storer died.
           if (batch.storing) {
             if (!(await storerGone(trx, batchId))) return { kind: 'wait' as const };
@@ -193,17 +193,13 @@ export class FeedsService {
           await markBatchDone(trx, batchId);
           return { kind: 'done' as const };
         }
-        if (next[0]!.type === 'task_result') return { kind: 'task_result' as const, batch, idx: next[0]!.idx };
+        if (next.kind === 'task_result') return { kind: 'task_result' as const, batch, idx: next.idx };
         // A run of indicator items, up to the next task result, worked by the lanes side by side.
-        let upto = next[0]!.idx;
-        for (const item of next) {
-          if (item.type !== 'fraud_indicator') break;
-          upto = item.idx;
-        }
+        const upto = next.upto;
         // While the feed is still arriving, its storing takes a core: one lane, in this transaction.
         if (batch.storing && batch.laneCursors.every((c) => c <= batch.cursor)) {
           await tuneProcessing(trx);
-          const { facts, items } = await applyIndicatorItems(trx, batch, batch.cursor, upto);
+          const { facts, items } = await applyIndicatorItems(trx, batch, batch.cursor, upto, undefined, this.ctx.config.blockingRule);
           const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
           await advanceBatch(trx, batchId, { cursor: upto, accepted: items, rejected: 0 });
           return { kind: 'applied' as const, created };
@@ -251,7 +247,7 @@ export class FeedsService {
       const after = await enterLane(trx, batch.id, lane);
       if (after >= upto) return [];
       await tuneProcessing(trx);
-      const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, { lane, lanes: LANES });
+      const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, { lane, lanes: LANES }, this.ctx.config.blockingRule);
       const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
       await advanceLane(trx, batch.id, lane, upto, items);
       return created;
