@@ -512,6 +512,21 @@ export async function enterLane(trx: DbOrTrx, batchId: string, lane: number): Pr
   return (rows as { at: number }[])[0]?.at ?? Number.MAX_SAFE_INTEGER;
 }
 
+/**
+ * Starts work on a run as every lane at once: waits out any lane's work on the batch and answers
+ * the batch cursor, or null when some lane is already past it (a run was left halfway by lanes;
+ * only lanes finish it).
+ */
+export async function enterAllLanes(trx: DbOrTrx, batchId: string): Promise<number | null> {
+  for (let lane = 0; lane < LANES; lane++) {
+    await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [LANE_LOCK_CLASS, `${batchId}:${lane}`]);
+  }
+  const row: { cursor: number; lane_cursors: number[] } | undefined = await trx('feed_batches')
+    .where({ id: batchId }).first('cursor', 'lane_cursors');
+  if (!row) return null;
+  return row.lane_cursors.every((c) => c <= row.cursor) ? row.cursor : null;
+}
+
 /** A lane is through `upto`: its cursor moves and its items count as processed and accepted. */
 export async function advanceLane(trx: DbOrTrx, batchId: string, lane: number, upto: number, accepted: number): Promise<void> {
   await trx.raw(

@@ -15,7 +15,7 @@ import type { Task } from '../tasks/tasks.repo';
 import { parseByteLimit, stageItem } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
-  advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
+  advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterAllLanes, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
   lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
   tuneProcessing, type BatchActor, type FeedBatch, type IndicatorFactsRow,
 } from './feeds.repo';
@@ -196,14 +196,6 @@ export class FeedsService {
         if (next.kind === 'task_result') return { kind: 'task_result' as const, batch, idx: next.idx };
         // A run of indicator items, up to the next task result, worked by the lanes side by side.
         const upto = next.upto;
-        // While the feed is still arriving, its storing takes a core: one lane, in this transaction.
-        if (batch.storing && batch.laneCursors.every((c) => c <= batch.cursor)) {
-          await tuneProcessing(trx);
-          const { facts, items } = await applyIndicatorItems(trx, batch, batch.cursor, upto, undefined, this.ctx.config.blockingRule);
-          const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
-          await advanceBatch(trx, batchId, { cursor: upto, accepted: items, rejected: 0 });
-          return { kind: 'applied' as const, created };
-        }
         return { kind: 'indicators' as const, batch, upto };
       });
       if (step.kind === 'missing') return 'missing';
@@ -213,8 +205,7 @@ export class FeedsService {
         await new Promise((resolve) => setTimeout(resolve, STORING_POLL_MS));
         continue;
       }
-      if (step.kind === 'applied') await this.afterTasks(step.created);
-      else if (step.kind === 'indicators') await this.processRun(step.batch, step.upto);
+      if (step.kind === 'indicators') await this.processRun(step.batch, step.upto);
       else await this.processTaskResult(step.batch, step.idx);
     }
   }
@@ -227,6 +218,24 @@ export class FeedsService {
    * already got through (an earlier run that failed halfway) is not worked again.
    */
   private async processRun(batch: FeedBatch, upto: number): Promise<void> {
+    // While the feed is still arriving its storing takes a core: the run goes as one lane. The
+    // batch row is locked only at the end, so a segment commit never waits out a whole run.
+    if (batch.storing) {
+      const done = await this.ctx.db.transaction(async (trx) => {
+        const after = await enterAllLanes(trx, batch.id);
+        if (after === null) return undefined;
+        if (after >= upto) return [];
+        await tuneProcessing(trx);
+        const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, undefined, this.ctx.config.blockingRule);
+        const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
+        await advanceBatch(trx, batch.id, { cursor: upto, accepted: items, rejected: 0 });
+        return created;
+      });
+      if (done) {
+        await this.afterTasks(done);
+        return;
+      }
+    }
     const lanes = Array.from({ length: LANES }, (_, lane) => this.processLane(batch, lane, upto));
     const settled = await Promise.allSettled(lanes);
     const created = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
