@@ -3,7 +3,7 @@
  * through the real HTTP route to a real server and processed by the real feeds worker until the
  * batch is done; against a baseline that COPYs the same rows into a bare table in the same run.
  *
- *   npm run bench:feeds                 (FEED_BENCH_LINES=200000 for a shorter run)
+ *   npm run bench:feeds                 (npm run bench:feeds -- 200000, or FEED_BENCH_LINES=200000, for a shorter run)
  *
  * The feed is generated line by line by a child process (the partner's side) and never held in
  * memory; peak memory is that of the server process (web + worker) measured here.
@@ -23,7 +23,10 @@ import { createRedis } from '../server/queues/connection';
 import { createFeedWorker } from '../workers/feed-worker';
 import { cloneTemplate, databaseUrl, dropDatabase, ensureTemplate } from '../test/helpers/databases';
 
+// The size comes as the first argument or FEED_BENCH_LINES; the generator (forked) reads the latter.
+if (process.argv[2] !== undefined && process.argv[2] !== '--child') process.env.FEED_BENCH_LINES = process.argv[2];
 const LINES = Number(process.env.FEED_BENCH_LINES ?? 1_000_000);
+if (!Number.isInteger(LINES) || LINES <= 0) throw new RangeError(`the feed size must be a positive whole number of lines, not ${process.env.FEED_BENCH_LINES}`);
 /** One line in this many is a confirmation, which earns a blocking task (and a queued job). */
 const CONFIRMED_EVERY = 1000;
 
