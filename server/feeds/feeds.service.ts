@@ -171,9 +171,11 @@ export class FeedsService {
   }
 
   /**
-   * Works through a stored batch in index order, one chunk per transaction, and returns once it is
-   * done. Safe to run twice at once or again after a crash: every chunk locks the batch row and
-   * starts from its cursor, so each item takes effect once.
+   * Works through a stored batch in index order and returns once it is done; a batch whose items
+   * are still arriving is worked as far as it is committed, then waited on. Safe to run twice at
+   * once or again after a crash: each step starts from the batch cursor (and each lane from its
+   * own, under a lock per lane), and moves it in the transaction of its effects, so each item
+   * takes effect once.
    */
   async processBatch(batchId: string): Promise<'done' | 'missing'> {
     const chunk = this.ctx.config.feedChunkSize;
@@ -194,9 +196,8 @@ export class FeedsService {
           return { kind: 'done' as const };
         }
         if (next.kind === 'task_result') return { kind: 'task_result' as const, batch, idx: next.idx };
-        // A run of indicator items, up to the next task result, worked by the lanes side by side.
-        const upto = next.upto;
-        return { kind: 'indicators' as const, batch, upto };
+        // A run of indicator items, up to the next task result.
+        return { kind: 'indicators' as const, batch, upto: next.upto };
       });
       if (step.kind === 'missing') return 'missing';
       if (step.kind === 'done') return 'done';
