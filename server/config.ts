@@ -44,6 +44,7 @@ const EnvSchema = z
     JSON_BODY_LIMIT: z.string().default('5mb'),
     FEED_BODY_LIMIT: z.string().default('50mb'),
     FEED_CHUNK_SIZE: positiveInt(5000),
+    FEED_SEGMENT_SIZE: positiveInt(50000),
     INDICATOR_BLOCKING_RULE: z.string().default('confirmed,institutions:2,reported').refine((s) => {
       try { parseBlockingRule(s); return true; } catch { return false; }
     }, 'a comma-separated list of confirmed, institutions:N, reported'),
@@ -99,6 +100,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     feedBodyLimit: e.FEED_BODY_LIMIT,
     feedChunkSize: e.FEED_CHUNK_SIZE,
+    feedSegmentSize: e.FEED_SEGMENT_SIZE,
     blockingRule: Object.freeze(parseBlockingRule(e.INDICATOR_BLOCKING_RULE)),
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     workers: Object.freeze({

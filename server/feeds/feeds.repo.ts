@@ -95,11 +95,6 @@ function copyLine(i: StagedItem): string {
 /** How many rows are written to the COPY stream per socket write. */
 const COPY_BUFFER_ROWS = 500;
 
-/**
- * How many items one committed segment holds. A feed no longer than this is stored in a single
- * transaction; a longer one is committed segment by segment, and processing starts on the first.
- */
-export const SEGMENT_ROWS = 50_000;
 
 /** Advisory lock class held by the connection storing a batch: its holder is alive and storing. */
 const STORING_LOCK_CLASS = 7_204_120;
@@ -121,8 +116,8 @@ const STAGE_COPY = 'COPY feed_stage (idx, external_id, type, indicator_kind, ind
  * Stores one submitted feed on one connection: the batch row, then the items streamed through
  * COPY into a temporary staging table (no WAL), moved into feed_items with ON CONFLICT DO NOTHING
  * (a repeat of an (institution, externalId) is a duplicate) and the rejected items into
- * feed_errors. Up to SEGMENT_ROWS items this is one transaction: nothing is visible, nothing is
- * half-written, before the commit. A longer feed commits every SEGMENT_ROWS items with the batch
+ * feed_errors. Up to `segmentRows` items (config FEED_SEGMENT_SIZE) this is one transaction: nothing is visible, nothing is
+ * half-written, before the commit. A longer feed commits every `segmentRows` items with the batch
  * marked `storing`, so the processor can work on committed segments while the body is still
  * arriving; the batch cannot be done until the last segment is in. The connection holds a session
  * advisory lock on the batch while it stores, so a processor can tell a storer that died.
@@ -142,12 +137,14 @@ export class FeedWriter {
     readonly batchId: string,
     private readonly institutionId: string,
     private readonly onSegment: (batchId: string) => Promise<void>,
+    private readonly segmentRows: number,
   ) {
     this.startCopy();
   }
 
   static async open(
-    db: Db, actor: BatchActor, contentType: string, onSegment: (batchId: string) => Promise<void> = async () => undefined,
+    db: Db, actor: BatchActor, contentType: string, segmentRows: number,
+    onSegment: (batchId: string) => Promise<void> = async () => undefined,
   ): Promise<FeedWriter> {
     const conn = (await db.client.acquireConnection()) as PoolClient;
     try {
@@ -160,7 +157,7 @@ export class FeedWriter {
       );
       await conn.query('SELECT pg_advisory_lock($1, hashtext($2))', [STORING_LOCK_CLASS, rows[0]!.id]);
       await conn.query(STAGE_TABLE);
-      return new FeedWriter(db, conn, rows[0]!.id, actor.institutionId, onSegment);
+      return new FeedWriter(db, conn, rows[0]!.id, actor.institutionId, onSegment, segmentRows);
     } catch (err) {
       await rollbackAndRelease(db, conn);
       throw err;
@@ -190,7 +187,7 @@ export class FeedWriter {
     this.buffer.push(copyLine(item));
     this.inSegment++;
     if (this.buffer.length >= COPY_BUFFER_ROWS) await this.flush();
-    if (this.inSegment >= SEGMENT_ROWS) await this.commitSegment();
+    if (this.inSegment >= this.segmentRows) await this.commitSegment();
   }
 
   private async flush(): Promise<void> {

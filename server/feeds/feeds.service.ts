@@ -78,7 +78,7 @@ export class FeedsService {
   async submitItems(actor: Actor, items: unknown[]): Promise<FeedBatch> {
     const who = this.submitter(actor);
     const region = this.ctx.config.defaultRegion as CountryCode;
-    const writer = await FeedWriter.open(this.ctx.db, who, 'application/json', this.startEarly);
+    const writer = await FeedWriter.open(this.ctx.db, who, 'application/json', this.ctx.config.feedSegmentSize, this.startEarly);
     try {
       for (let i = 0; i < items.length; i++) await writer.write(stageItem(i, items[i], region));
     } catch (err) {
@@ -105,7 +105,7 @@ export class FeedsService {
     lines.on('error', () => undefined);
     body.on('error', (err) => limiter.destroy(err));
     body.pipe(limiter);
-    const writer = await FeedWriter.open(this.ctx.db, who, 'application/x-ndjson', this.startEarly);
+    const writer = await FeedWriter.open(this.ctx.db, who, 'application/x-ndjson', this.ctx.config.feedSegmentSize, this.startEarly);
     let idx = 0;
     try {
       for await (const line of lines as AsyncIterable<string>) {

@@ -1,0 +1,60 @@
+import { testApp, type TestApp } from '../helpers/test-app';
+import type { TestInstitution, TestUser } from '../helpers/factories';
+
+// Long feeds are committed in segments and worked in two lanes; tiny segments and chunks make a
+// short feed take those paths.
+let t: TestApp;
+let carrier: TestInstitution;
+let liaison: TestUser;
+
+beforeAll(async () => {
+  t = await testApp({ FEED_SEGMENT_SIZE: '3', FEED_CHUNK_SIZE: '2' });
+  carrier = await t.factories.institution({ kind: 'carrier', routes: [{ indicatorKind: 'phone', prefix: '+86171' }] });
+  await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '622202' }] });
+  await t.factories.institution({ kind: 'platform', routes: [{ indicatorKind: 'url', prefix: '' }] });
+  liaison = await t.factories.user({ role: 'liaison', institutionId: carrier.id });
+});
+afterAll(() => t.close());
+
+const item = (externalId: string, kind: string, value: string, confidence = 'suspected') =>
+  JSON.stringify({ type: 'fraud_indicator', externalId, indicator: { kind, value }, confidence, observedAt: '2026-11-28T09:00:00+08:00' });
+
+it('when a feed spans several segments, then every item is counted once, duplicates across segments included', async () => {
+  const lines = [
+    item('a1', 'phone', '+86 171 1000 0001'),
+    item('b1', 'phone', '+86 171 1000 0002'),
+    item('c1', 'phone', '+86 171 1000 0003'),
+    '{not json',
+    item('d1', 'phone', '+8617110000001'), // the same number as a1, another sighting
+    item('e1', 'url', 'http://refund.example/pay'),
+    item('a1', 'phone', '+86 171 1000 0009'), // a repeat of a1's externalId: a duplicate, not applied
+    item('g1', 'phone', '+86 171 1000 0004', 'confirmed'),
+    item('h1', 'phone', '+86 171 1000 0005'),
+    item('i1', 'bank_account', '6222 0200 0000 0001'),
+    item('j1', 'phone', '+86 171 1000 0006'),
+  ];
+  const res = await t.api.as(liaison).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(lines.join('\n') + '\n');
+  expect(res.status).toBe(202);
+  expect(res.body.received).toBe(11);
+  const batchId = res.body.batchId as string;
+  expect(await t.db('feed_items').where({ batch_id: batchId })).toHaveLength(9);
+
+  await t.deps.services.feeds.processBatch(batchId);
+  const batch = (await t.api.as(liaison).get(`/api/v1/feeds/${batchId}`)).body;
+  expect(batch).toMatchObject({ status: 'done', received: 11, processed: 11, accepted: 9, duplicates: 1, rejected: 1 });
+  expect(batch.errors).toEqual([expect.objectContaining({ index: 3, code: 'malformed_json' })]);
+
+  const sightings = await t.db('indicator_sightings').where({ institution_id: carrier.id });
+  expect(sightings).toHaveLength(9);
+  expect(await t.db('indicators').where({ kind: 'phone', value: '+8617110000001' }).first()).toBeDefined();
+  expect(await t.db('indicators').where({ kind: 'phone', value: '+8617110000009' }).first()).toBeUndefined();
+  expect(Number((await t.db('indicators').count({ n: '*' }))[0]!.n)).toBe(8);
+
+  const blocking = await t.db('tasks').where({ kind: 'block_number', target_value: '+8617110000004' });
+  expect(blocking).toEqual([expect.objectContaining({ institution_id: carrier.id, status: 'queued' })]);
+
+  // Working the same batch again changes nothing.
+  await t.deps.services.feeds.processBatch(batchId);
+  expect(await t.db('indicator_sightings').where({ institution_id: carrier.id })).toHaveLength(9);
+  expect(await t.db('tasks').where({ kind: 'block_number' })).toHaveLength(1);
+});
