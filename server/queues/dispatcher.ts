@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { partnerQueueName } from './names';
 import type { TaskJob } from './jobs';
+import { retryingJobOptions, withTimeout } from './job-options';
 
 export type RoutedTask = { id: string; institutionId: string | null; status: string };
 
@@ -23,13 +24,7 @@ export class TaskDispatcher {
   ) {}
 
   jobOptions(taskId: string): JobsOptions {
-    return {
-      jobId: taskId,
-      attempts: this.config.workers.attempts,
-      backoff: { type: 'exponential', delay: this.config.workers.backoffMs, jitter: 0.5 },
-      removeOnComplete: { count: 5000, age: 24 * 3600 },
-      removeOnFail: { count: 10000 },
-    };
+    return retryingJobOptions(this.config, taskId, { completed: 5000, failed: 10000 });
   }
 
   queueFor(institutionId: string): Queue {
@@ -80,14 +75,4 @@ export class TaskDispatcher {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]);
 }

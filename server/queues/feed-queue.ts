@@ -4,13 +4,13 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { FEEDS_QUEUE } from './names';
+import { clearFinishedJob, retryingJobOptions, withTimeout } from './job-options';
 
 /** A feed job names its batch only; the items are in PostgreSQL. */
 export const FeedJob = z.object({ batchId: z.uuid() });
 export type FeedJob = z.infer<typeof FeedJob>;
 
 const ENQUEUE_TIMEOUT_MS = 2000;
-const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
  * Puts committed feed batches on the feeds queue with jobId = batch id. A failure is logged, never
@@ -34,13 +34,7 @@ export class FeedQueue {
   }
 
   jobOptions(batchId: string): JobsOptions {
-    return {
-      jobId: batchId,
-      attempts: this.config.workers.attempts,
-      backoff: { type: 'exponential', delay: this.config.workers.backoffMs, jitter: 0.5 },
-      removeOnComplete: { count: 1000, age: 24 * 3600 },
-      removeOnFail: { count: 1000 },
-    };
+    return retryingJobOptions(this.config, batchId, { completed: 1000, failed: 1000 });
   }
 
   async enqueue(batchId: string): Promise<boolean> {
@@ -60,12 +54,7 @@ export class FeedQueue {
    */
   async ensureEnqueued(batchId: string): Promise<'live' | 'enqueued' | 'failed'> {
     try {
-      const job = await withTimeout(this.get().getJob(batchId), ENQUEUE_TIMEOUT_MS);
-      if (job) {
-        const state = await withTimeout(job.getState(), ENQUEUE_TIMEOUT_MS);
-        if (LIVE_STATES.has(state)) return 'live';
-        await withTimeout(job.remove(), ENQUEUE_TIMEOUT_MS);
-      }
+      if ((await withTimeout(clearFinishedJob(this.get(), batchId), ENQUEUE_TIMEOUT_MS)) === 'live') return 'live';
     } catch (err) {
       this.logger.warn({ err, batchId }, 'feed job check failed');
       return 'failed';
@@ -77,14 +66,4 @@ export class FeedQueue {
     await this.queue?.close().catch(() => undefined);
     this.queue = undefined;
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]);
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { MAINTENANCE_QUEUE } from './names';
+import { isJobLive, retryingJobOptions } from './job-options';
 
 export const SIMULATED_RESULT_JOB = 'simulated-result';
 export const OVERDUE_SCAN_JOB = 'overdue-scan';
@@ -12,8 +13,6 @@ const OVERDUE_SCHEDULER_ID = 'overdue-scan';
 /** Ids only, as on every queue. */
 export const SimulatedResultJob = z.object({ taskId: z.uuid() });
 export type SimulatedResultJob = z.infer<typeof SimulatedResultJob>;
-
-const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 export const simulatedJobId = (taskId: string) => `sim-${taskId}`;
 
@@ -30,12 +29,8 @@ export class MaintenanceQueue {
   async scheduleSimulatedResult(taskId: string): Promise<void> {
     const data: SimulatedResultJob = { taskId };
     await this.queue.add(SIMULATED_RESULT_JOB, data, {
-      jobId: simulatedJobId(taskId),
+      ...retryingJobOptions(this.config, simulatedJobId(taskId), { completed: 5000, failed: 10000 }),
       delay: this.config.workers.simulatedDelayMs,
-      attempts: this.config.workers.attempts,
-      backoff: { type: 'exponential', delay: this.config.workers.backoffMs, jitter: 0.5 },
-      removeOnComplete: { count: 5000, age: 24 * 3600 },
-      removeOnFail: { count: 10000 },
     });
   }
 
@@ -46,8 +41,7 @@ export class MaintenanceQueue {
   }
 
   async isLive(jobId: string): Promise<boolean> {
-    const job = await this.queue.getJob(jobId);
-    return job !== undefined && LIVE_STATES.has(await job.getState());
+    return isJobLive(this.queue, jobId);
   }
 
   /** Idempotent: every worker process calls it on each reconcile tick, so an emptied Redis gets it back. */

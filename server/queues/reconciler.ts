@@ -4,8 +4,8 @@ import type { Logger } from '../logger';
 import { staleQueuedTasks, staleSimulatedTasks } from '../tasks/task-lifecycle.repo';
 import type { TaskDispatcher } from './dispatcher';
 import type { MaintenanceQueue } from './maintenance';
+import { clearFinishedJob } from './job-options';
 
-const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 /** A task whose delivery failed for good is offered again after this long, in case its endpoint is fixed. */
 export const FAILED_DELIVERY_RETRY_MS = 15 * 60_000;
 const BATCH = 1000;
@@ -32,18 +32,12 @@ export class Reconciler {
     const stale = await staleQueuedTasks(this.db, this.config.workers.reconcileMinAgeMs, FAILED_DELIVERY_RETRY_MS, BATCH);
     for (const task of stale) {
       report.checked++;
-      const queue = this.dispatcher.queueFor(task.institutionId);
-      const job = await queue.getJob(task.id);
-      if (job) {
-        const state = await job.getState();
-        if (LIVE_STATES.has(state)) continue;
+      try {
         // A finished job with this id would swallow the re-add (same jobId), so it goes first.
-        try {
-          await job.remove();
-        } catch (err) {
-          this.logger.warn({ err, taskId: task.id, state }, 'could not remove the finished job of a queued task');
-          continue;
-        }
+        if ((await clearFinishedJob(this.dispatcher.queueFor(task.institutionId), task.id)) === 'live') continue;
+      } catch (err) {
+        this.logger.warn({ err, taskId: task.id }, 'could not clear the finished job of a queued task');
+        continue;
       }
       if ((await this.dispatcher.enqueue([{ id: task.id, institutionId: task.institutionId, status: 'queued' }])) > 0) {
         report.requeued++;
