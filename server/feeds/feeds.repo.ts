@@ -490,6 +490,24 @@ export async function applyIndicatorItems(
   };
 }
 
+/**
+ * Of these indicators, the ones that now have an open task against them. Run after the chunk's
+ * upsert, in a statement of its own: the upsert holds each indicator's row lock, so a concurrent
+ * batch that opened a task for the same indicator has committed by now, and this fresh snapshot
+ * sees it where the upsert's own snapshot could not.
+ */
+export async function indicatorsWithOpenTasks(trx: DbOrTrx, indicators: { id: string; kind: IndicatorKind; value: string }[]): Promise<Set<string>> {
+  if (indicators.length === 0) return new Set();
+  const { rows } = await trx.raw<{ rows: { id: string }[] }>(
+    `SELECT c.id FROM unnest(?::uuid[], ?::text[], ?::text[]) AS c(id, kind, value)
+      WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.indicator_id = c.id AND t.status = ANY(?::text[]))
+         OR EXISTS (SELECT 1 FROM tasks t WHERE t.target_kind = c.kind AND t.target_value = c.value
+                       AND t.kind <> 'intercept_funds' AND t.status = ANY(?::text[]))`,
+    [indicators.map((i) => i.id), indicators.map((i) => i.kind), indicators.map((i) => i.value), [...OPEN_TASK_STATUSES], [...OPEN_TASK_STATUSES]],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
 /** How many lanes work a run of indicator items side by side. */
 export const LANES = 2;
 

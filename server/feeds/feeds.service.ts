@@ -4,6 +4,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Actor } from '../auth/actor';
 import { isPartnerSide, scopeOf } from '../auth/actor';
 import type { ServiceContext } from '../context';
+import type { DbOrTrx } from '../db';
 import { blockingDecision } from '../domain/indicator-rules';
 import { TASK_KIND_FOR_INDICATOR } from '../domain/kinds';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
@@ -16,7 +17,7 @@ import { parseByteLimit, stageItem } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
   advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterAllLanes, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
-  lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
+  indicatorsWithOpenTasks, lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
   tuneProcessing, type BatchActor, type FeedBatch, type IndicatorFactsRow,
 } from './feeds.repo';
 
@@ -228,7 +229,7 @@ export class FeedsService {
         if (after >= upto) return [];
         await tuneProcessing(trx);
         const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, undefined, this.ctx.config.blockingRule);
-        const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
+        const created = await this.tasks.createTasks(trx, RULE_ACTOR, await this.blockingDrafts(trx, facts));
         await advanceBatch(trx, batch.id, { cursor: upto, accepted: items, rejected: 0 });
         return created;
       });
@@ -246,9 +247,12 @@ export class FeedsService {
     await this.ctx.db.transaction((trx) => advanceCursor(trx, batch.id, upto));
   }
 
-  private blockingDrafts(facts: IndicatorFactsRow[]): TaskDraft[] {
-    return facts
-      .filter((f) => blockingDecision(f, this.ctx.config.blockingRule).create)
+  /** Blocking tasks the rule asks for, minus those a concurrent batch opened meanwhile. */
+  private async blockingDrafts(trx: DbOrTrx, facts: IndicatorFactsRow[]): Promise<TaskDraft[]> {
+    const wanted = facts.filter((f) => blockingDecision(f, this.ctx.config.blockingRule).create);
+    const taken = await indicatorsWithOpenTasks(trx, wanted);
+    return wanted
+      .filter((f) => !taken.has(f.id))
       .map((f) => ({ reportId: null, kind: TASK_KIND_FOR_INDICATOR[f.kind], targetKind: f.kind, targetValue: f.value, indicatorId: f.id }));
   }
 
@@ -258,7 +262,7 @@ export class FeedsService {
       if (after >= upto) return [];
       await tuneProcessing(trx);
       const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, { lane, lanes: LANES }, this.ctx.config.blockingRule);
-      const created = await this.tasks.createTasks(trx, RULE_ACTOR, this.blockingDrafts(facts));
+      const created = await this.tasks.createTasks(trx, RULE_ACTOR, await this.blockingDrafts(trx, facts));
       await advanceLane(trx, batch.id, lane, upto, items);
       return created;
     });

@@ -343,3 +343,20 @@ describe('size limit', () => {
     expect(fits.status).toBe(202);
   });
 });
+
+describe('blocking tasks from concurrent batches', () => {
+  it('when two institutions confirm the same numbers in batches worked at once, then each number gets one blocking task', async () => {
+    const numbers = Array.from({ length: 20 }, () => phoneNo());
+    const feedOf = () => numbers.map((value) => indicatorItem({ indicator: { kind: 'phone', value }, confidence: 'confirmed' }));
+    const [a, b] = await Promise.all([
+      t.api.as(carrierSystem).post('/api/v1/feeds').send({ items: feedOf() }),
+      t.api.as(bankLiaison).post('/api/v1/feeds').send({ items: feedOf() }),
+    ]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    await Promise.all([t.deps.services.feeds.processBatch(a.body.batchId), t.deps.services.feeds.processBatch(b.body.batchId)]);
+
+    const tasks = await t.db('tasks').where({ kind: 'block_number' }).whereIn('target_value', numbers.map(e164));
+    expect(tasks).toHaveLength(numbers.length);
+    expect(new Set(tasks.map((x) => x.target_value)).size).toBe(numbers.length);
+  });
+});
