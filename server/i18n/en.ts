@@ -79,6 +79,8 @@ export const en = {
     frozenAmount: 'Frozen amount (yuan)', note: 'Note', onward: 'Onward transfers (where the money went)',
     onwardAccount: 'Account', submitResult: 'Record result', recorded: 'Result recorded.', closed: 'This task is closed.',
     depth: 'Layer', parent: 'Came from task', transferredAt: 'Transferred', accountName: 'Account name', childTasks: 'Follow-up tasks created: {{count}}.',
+    changedMeanwhile: 'This task changed while you were answering; check it and submit again.',
+    closedMeanwhile: 'This task was closed while you were answering; nothing was recorded from your form.',
   },
   dashboard: {
     title: 'Dashboard', lossPrevented: 'Loss prevented', today: 'Today', last7: 'Last 7 days', last30: 'Last 30 days', thisYear: 'This year',

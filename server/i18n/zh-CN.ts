@@ -81,6 +81,8 @@ export const zhCN: typeof en = {
     frozenAmount: '冻结金额（元）', note: '备注', onward: '资金去向（继续转出）',
     onwardAccount: '账号', submitResult: '登记结果', recorded: '结果已登记。', closed: '该任务已关闭。',
     depth: '层级', parent: '来源任务', transferredAt: '转账时间', accountName: '户名', childTasks: '已生成后续任务：{{count}} 个。',
+    changedMeanwhile: '您填写期间该任务已有变动，请核对后重新提交。',
+    closedMeanwhile: '您填写期间该任务已被关闭，本次填写未登记。',
   },
   dashboard: {
     title: '指挥看板', lossPrevented: '挽回损失', today: '今日', last7: '近 7 天', last30: '近 30 天', thisYear: '本年',

@@ -5,7 +5,7 @@ import { AppError, NotFoundError, ValidationError } from '../errors';
 import { fieldList, formBody, localsOf, render } from '../pages/shell';
 import { TaskIdParams, TaskResultBody } from './tasks.schemas';
 import {
-  byUrgency, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withSpareOnward,
+  byUrgency, canBulkBlock, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withSpareOnward,
 } from './tasks.presenter';
 
 const INBOX_LIMIT = 200;
@@ -50,13 +50,30 @@ export function tasksPages(deps: Deps): Router {
     if (picked.length === 0) return res.redirect(303, '/tasks?none=1');
     let blocked = 0;
     const reasons = new Set<string>();
+    const block = (id: string, version: number) =>
+      taskResults.record(actor, id, TaskResultBody.parse({ outcome: 'blocked', version }), 'api');
+    const retryBlock = async (id: string): Promise<boolean> => {
+      const current = await tasks.get(actor, id).catch((e: unknown) => { if (e instanceof AppError) return undefined; throw e; });
+      if (!current || !canBulkBlock(current)) return false;
+      try {
+        await block(id, current.version);
+        return true;
+      } catch (e) {
+        if (e instanceof AppError) return false;
+        throw e;
+      }
+    };
     for (const [, id, version] of picked) {
       try {
-        await taskResults.record(actor, id!, TaskResultBody.parse({ outcome: 'blocked', version: Number(version) }), 'api');
+        await block(id!, Number(version));
         blocked++;
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        reasons.add(err.code);
+        // A version bumped by the overdue sweep or a redelivery does not change what was blocked; a task
+        // that is closed, gone elsewhere or no longer a blocking task is reported instead of retried.
+        const retried = err.code === 'version_mismatch' ? await retryBlock(id!) : false;
+        if (retried) blocked++;
+        else reasons.add(err.code);
       }
     }
     const failed = picked.length - blocked;
@@ -83,10 +100,11 @@ export function tasksPages(deps: Deps): Router {
     const task = await tasks.get(actor, taskId(req.params.id));
     const form = readResultForm(formBody(req));
     const { body, problems, toFormPath } = toResultBody(form, task.currency ?? deps.config.defaultCurrency, deps.config.timeZone);
-    const again = async (details: { path: string; message: string }[], status = 400) =>
+    const again = async (details: { path: string; message: string }[], status = 400, current = task, notice?: { text: string; error: boolean }) =>
       render(res, 'pages/tasks/show', 'task.detailTitle', {
-        task: presentTask(task, l),
-        result: presentResultForm(task, withSpareOnward(form), await banks(), details, l),
+        task: presentTask(current, l),
+        result: presentResultForm(current, withSpareOnward(form), await banks(), details, l),
+        notice,
       }, status);
 
     const parsed = TaskResultBody.safeParse(body);
@@ -100,7 +118,16 @@ export function tasksPages(deps: Deps): Router {
       res.redirect(303, `/tasks/${task.id}?recorded=1&children=${recorded.childTasks.length}`);
     } catch (err) {
       if (err instanceof ValidationError) return again(err.details.map((d) => ({ ...d, path: toFormPath(d.path) })));
-      if (err instanceof AppError && err.status === 409) return again([{ path: '', message: err.message }], 409);
+      if (err instanceof AppError && err.status === 409) {
+        // The overdue sweep, a redelivery or another liaison moved the task on: answer against what it is now,
+        // keeping what was typed, and carrying the current version so the next submit can go through.
+        const current = await tasks.get(actor, task.id);
+        if (err.code === 'version_mismatch' && presentTask(current, l).open) {
+          form.version = String(current.version);
+          return again([], 409, current, { text: l.t('task.changedMeanwhile'), error: true });
+        }
+        return again([], 409, current, { text: l.t('task.closedMeanwhile'), error: true });
+      }
       throw err;
     }
   });

@@ -210,3 +210,70 @@ describe('liaison inbox', () => {
     expect(page.text).toMatch(/<ul class="tree">[\s\S]*<ul>[\s\S]*6222029900001111/);
   });
 });
+
+describe('a task that changes while the liaison answers it', () => {
+  /** Files a fresh report from the form and returns its tasks by kind. */
+  async function fileReport(over: Record<string, string> = {}) {
+    const s = await officerSession();
+    const res = await s.submit('/reports/new', '/reports/new', validForm(over));
+    expect(res.status).toBe(303);
+    const id = /^\/reports\/([0-9a-f-]{36})$/.exec(res.headers.location)![1]!;
+    const rows = await t.db('tasks').where({ report_id: id });
+    return { intercept: rows.find((x) => x.kind === 'intercept_funds'), block: rows.find((x) => x.kind === 'block_number') };
+  }
+  const versionOf = (html: string) => /name="version" value="(\d+)"/.exec(html)![1]!;
+
+  it('comes back on a version mismatch with the current version and what was typed, and then goes through', async () => {
+    const { intercept } = await fileReport();
+    const s = pageSession(t.app);
+    await s.login(liaison.username, FACTORY_PASSWORD);
+    const page = await s.get(`/tasks/${intercept.id}`);
+    const seen = Number(versionOf(page.text));
+    // The overdue sweep bumps the version while the form is open.
+    await t.db('tasks').where({ id: intercept.id }).update({ version: seen + 3 });
+
+    const stale = await s.post(`/tasks/${intercept.id}/result`, { version: String(seen), outcome: 'not_found', note: 'account empty on arrival' });
+    expect(stale.status).toBe(409);
+    expect(stale.text).toContain('This task changed while you were answering; check it and submit again.');
+    expect(versionOf(stale.text)).toBe(String(seen + 3));
+    expect(stale.text).toContain('account empty on arrival');
+    expect(stale.text).toMatch(/<option value="not_found" selected>/);
+
+    const again = await s.post(`/tasks/${intercept.id}/result`, { version: versionOf(stale.text), outcome: 'not_found', note: 'account empty on arrival' });
+    expect(again.status).toBe(303);
+    expect((await t.db('tasks').where({ id: intercept.id }).first()).status).toBe('failed');
+  });
+
+  it('shows the closed task with a notice when it was closed meanwhile', async () => {
+    const { intercept } = await fileReport();
+    const s = pageSession(t.app);
+    await s.login(liaison.username, FACTORY_PASSWORD);
+    const page = await s.get(`/tasks/${intercept.id}`);
+    await t.db('tasks').where({ id: intercept.id }).update({ status: 'cancelled', version: Number(versionOf(page.text)) + 1 });
+    const res = await s.post(`/tasks/${intercept.id}/result`, { version: versionOf(page.text), outcome: 'not_found' });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('This task was closed while you were answering');
+    expect(res.text).toContain('This task is closed.');
+    expect(res.text).not.toContain('name="outcome"');
+  });
+
+  it('in the inbox, blocks a task whose version moved on and reports one that was closed', async () => {
+    const first = (await fileReport({ 'indicators.0.value': '+86 171 0000 5551' })).block;
+    const second = (await fileReport({ 'indicators.0.value': '+86 171 0000 5552' })).block;
+    const carrierLiaison = await t.factories.user({ role: 'liaison', institutionId: carrier.id });
+    const s = pageSession(t.app);
+    await s.login(carrierLiaison.username, FACTORY_PASSWORD);
+    const inbox = await s.get('/tasks');
+    const picks = [...inbox.text.matchAll(/name="task" value="([^"]+)"/g)].map((m) => m[1]!)
+      .filter((p) => [first.id, second.id].includes(p.split(':')[0]));
+    expect(picks).toHaveLength(2);
+    await t.db('tasks').where({ id: first.id }).increment('version', 1);
+    await t.db('tasks').where({ id: second.id }).update({ status: 'cancelled' }).increment('version', 1);
+    const done = await s.post('/tasks/bulk-blocked', { task: picks });
+    expect(done.status).toBe(303);
+    expect((await t.db('tasks').where({ id: first.id }).first()).status).toBe('done');
+    const after = await s.get(done.headers.location);
+    expect(after.text).toContain('1 task(s) marked as blocked.');
+    expect(after.text).toMatch(/1 task\(s\) could not be closed/);
+  });
+});
