@@ -11,6 +11,7 @@ export const CSRF_FIELD = '_csrf';
 
 /** Probes and scrapers get no browser cookie. */
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const QUEUE_BOARD = /^\/admin\/queues(?:\/|$)/;
 
 export class CsrfError extends AppError {
   constructor() {
@@ -22,8 +23,8 @@ export class CsrfError extends AppError {
  * Double-submit CSRF (csrf-csrf): the token in the form must equal the one in the cookie and carry
  * an HMAC bound to this browser's sid. API calls authenticated by a bearer header (or carrying no
  * cookie at all) are not forgeable by another site and are left alone; the API already refuses
- * form-encoded bodies. Bull Board's own XHR calls are JSON PUTs that a SameSite=Lax cookie never
- * accompanies cross-site.
+ * form-encoded bodies. Bull Board's own XHR calls (JSON PUTs and POSTs without our token) must come
+ * from this origin by Sec-Fetch-Site or Origin.
  */
 export function csrfProtection(config: Config): RequestHandler {
   const production = config.env === 'production';
@@ -40,7 +41,6 @@ export function csrfProtection(config: Config): RequestHandler {
   });
 
   const exempt = (req: Request): boolean => {
-    if (req.path.startsWith('/admin/queues')) return true;
     if (req.path.startsWith('/api/') || req.path === '/api') {
       return Boolean(req.get('authorization')) || !req.cookies?.[AUTH_COOKIE];
     }
@@ -55,10 +55,24 @@ export function csrfProtection(config: Config): RequestHandler {
       req.cookies[SID_COOKIE] = sid;
     }
     req.csrfToken = () => generateCsrfToken(req, res);
-    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || exempt(req)) return next();
+    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return next();
+    // Bull Board's XHRs cannot carry our form token, so its state changes must prove they come from this origin.
+    if (QUEUE_BOARD.test(req.path)) return sameOrigin(req) ? next() : next(new CsrfError());
+    if (exempt(req)) return next();
     if (!req.cookies[SID_COOKIE] || !validateRequest(req)) return next(new CsrfError());
     next();
   };
+}
+
+/**
+ * The browser's own word on where a request came from: Sec-Fetch-Site when it sends it (every current
+ * browser does), otherwise an Origin that must be this server's origin. Neither header: refused.
+ */
+function sameOrigin(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  if (site) return site === 'same-origin';
+  const origin = req.get('origin');
+  return Boolean(origin) && origin === `${req.protocol}://${req.get('host') ?? ''}`;
 }
 
 /** A fresh sid at login and logout, so a token planted before sign-in is worthless after it. */

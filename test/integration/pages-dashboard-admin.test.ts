@@ -161,6 +161,25 @@ describe('admin pages', () => {
     const names = (api.body.queues as { name: string }[]).map((q) => q.name);
     expect(names).toEqual(expect.arrayContaining([`partner-${bank.id}`, 'feeds', 'maintenance']));
   });
+
+  it('lets Bull Board change state only from its own origin', async () => {
+    const s = await as(admin);
+    await s.get('/admin/queues');
+    const retry = (headers: Record<string, string>) => {
+      const req = s.agent.put('/admin/queues/api/queues/feeds/retry/failed').set('Accept', 'application/json').set('Host', 'afrc.test');
+      for (const [k, v] of Object.entries(headers)) req.set(k, v);
+      return req.send({});
+    };
+    expect((await retry({ 'Sec-Fetch-Site': 'same-origin' })).status).toBe(200);
+    expect((await retry({ Origin: 'http://afrc.test' })).status).toBe(200);
+    expect((await retry({ 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403);
+    expect((await retry({ 'Sec-Fetch-Site': 'same-site' })).status).toBe(403);
+    expect((await retry({ 'Sec-Fetch-Site': 'cross-site', Origin: 'http://afrc.test' })).status).toBe(403);
+    expect((await retry({ Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await retry({})).status).toBe(403);
+    const read = await s.agent.get('/admin/queues/api/queues?activeQueue=&page=1').set('Accept', 'application/json').set('Sec-Fetch-Site', 'cross-site');
+    expect(read.status).toBe(200);
+  });
 });
 
 describe('liaison inbox order', () => {
