@@ -63,6 +63,12 @@ const PG_UNIQUE_VIOLATION = '23505';
 const PG_FOREIGN_KEY_VIOLATION = '23503';
 const PG_CHECK_VIOLATION = '23514';
 const PG_CONNECTION_CLASS = '08';
+/**
+ * Data exceptions that only input can cause: text with NUL (22021, 22P05), a value of the wrong
+ * form or range for its column (22P02, 22007, 22008, 22003). Schemas catch most of these first;
+ * this is the net under them, so odd input is a 400 and never a 500.
+ */
+const PG_BAD_INPUT = new Set(['22021', '22P05', '22P02', '22007', '22008', '22003']);
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
 const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 
@@ -82,6 +88,9 @@ export function translatePgError(err: unknown): AppError | undefined {
   }
   if (code === PG_CHECK_VIOLATION) {
     return new ValidationError([{ path: (err as { constraint?: string }).constraint ?? '', message: 'violates a rule of the data model' }]);
+  }
+  if (PG_BAD_INPUT.has(code)) {
+    return new ValidationError([{ path: '', message: 'a value is not in a form or range the center can store (for example a NUL character or an impossible date)' }]);
   }
   if (code.startsWith(PG_CONNECTION_CLASS) || PG_UNAVAILABLE.has(code) || NODE_CONNECTION_ERRORS.has(code)) {
     return new UnavailableError();

@@ -9,8 +9,8 @@ export type PartnerJobResult = 'missing' | 'skipped' | 'dispatched' | 'raced';
 
 /**
  * At-least-once delivery, exactly-once effect: reload the task, skip what is no longer queued,
- * hand it to the adapter of the institution's integration, and mark it dispatched from the version
- * read here, so a second copy of the job (a retry, a stalled job picked up elsewhere) changes nothing.
+ * hand it to the adapter of the institution's integration, and mark it dispatched only while it is
+ * still queued there, so a second copy of the job (a retry, a stalled job picked up elsewhere) changes nothing.
  */
 export function partnerProcessor(deps: Deps, adapters: Adapters, institutionId: string) {
   const { db, logger, metrics, services } = deps;
@@ -38,7 +38,7 @@ export function partnerProcessor(deps: Deps, adapters: Adapters, institutionId: 
       metrics.jobsProcessed.inc({ queue, result: last ? 'failed' : 'retry' });
       throw err;
     }
-    const won = await services.taskLifecycle.markDispatched(taskId, task.version, institution.integration);
+    const won = await services.taskLifecycle.markDispatched(taskId, institutionId, institution.integration);
     return done(won ? 'dispatched' : 'raced');
   };
 

@@ -4,7 +4,8 @@ import type { DbOrTrx } from '../db';
 import type { Actor } from '../auth/actor';
 import { isPartnerSide } from '../auth/actor';
 import { hashSecret } from '../auth/passwords';
-import { recordEvent } from '../audit/events.repo';
+import { recordEvent, recordEvents } from '../audit/events.repo';
+import { unrouteOpenTasks } from '../tasks/task-lifecycle.repo';
 import type { IndicatorKind } from '../domain/kinds';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
@@ -12,7 +13,7 @@ import type {
   CreateApiClientBody, CreateInstitutionBody, CreateUserBody, RouteInput, UpdateInstitutionBody, UpdateUserBody,
 } from './admin.schemas';
 import {
-  findInstitution, findInstitutionWithSecret, insertInstitution, listInstitutions, replaceRoutes, routesHeldElsewhere,
+  findInstitution, findInstitutionWithSecret, insertInstitution, listInstitutions, lockInstitution, replaceRoutes, routesHeldElsewhere,
   routesOf, updateInstitution, type Institution, type RouteSpec,
 } from './institutions.repo';
 import { findUser, findUserByUsername, insertUser, listUsers, updateUser, type User } from './users.repo';
@@ -81,7 +82,7 @@ function normalizeRoutes(routes: RouteInput[]): RouteSpec[] {
   return out;
 }
 
-const toPublicUser = (u: User): PublicUser => ({
+export const toPublicUser = (u: User): PublicUser => ({
   id: u.id, username: u.username, displayName: u.displayName, role: u.role, institutionId: u.institutionId,
 });
 
@@ -132,9 +133,9 @@ export class AdminService {
   async updateInstitution(actor: Actor, id: string, patch: UpdateInstitutionBody): Promise<InstitutionDetail> {
     const routes = patch.routes && normalizeRoutes(patch.routes);
     await this.ctx.db.transaction(async (trx) => {
-      const current = await trx('institutions').where({ id }).forUpdate().first('integration', 'webhook_url');
+      const current = await lockInstitution(trx, id);
       if (!current) throw new NotFoundError('No such institution.');
-      const webhookUrl = patch.webhookUrl === undefined ? current.webhook_url : patch.webhookUrl;
+      const webhookUrl = patch.webhookUrl === undefined ? current.webhookUrl : patch.webhookUrl;
       if (current.integration === 'webhook' && !webhookUrl) {
         throw new ValidationError([{ path: 'webhookUrl', message: 'is required for webhook integration' }]);
       }
@@ -142,6 +143,15 @@ export class AdminService {
       if (routes) {
         await this.assertRoutesFree(trx, id, routes);
         await replaceRoutes(trx, id, routes);
+      }
+      if (patch.active === false) {
+        const unrouted = await unrouteOpenTasks(trx, id);
+        await recordEvents(trx, actor, unrouted.map((t) => ({
+          type: 'task.unrouted',
+          reportId: t.report_id,
+          taskId: t.id,
+          data: { reason: 'institution_deactivated', institutionId: id, version: t.version },
+        })));
       }
       const changed = Object.keys(patch).filter((k) => patch[k as keyof UpdateInstitutionBody] !== undefined);
       await recordEvent(trx, actor, {
@@ -210,6 +220,15 @@ export class AdminService {
     const user = await this.ctx.db.transaction(async (trx) => {
       if (!(await findUser(trx, id))) throw new NotFoundError('No such user.');
       const updated = await updateUser(trx, id, { displayName: patch.displayName, active: patch.active, passwordHash });
+      if (patch.active === false) {
+        const unrouted = await unrouteOpenTasks(trx, id);
+        await recordEvents(trx, actor, unrouted.map((t) => ({
+          type: 'task.unrouted',
+          reportId: t.report_id,
+          taskId: t.id,
+          data: { reason: 'institution_deactivated', institutionId: id, version: t.version },
+        })));
+      }
       const changed = Object.keys(patch).filter((k) => patch[k as keyof UpdateUserBody] !== undefined);
       await recordEvent(trx, actor, {
         type: patch.active === false ? 'user.deactivated' : patch.active === true ? 'user.activated' : 'user.updated',

@@ -33,6 +33,17 @@ export async function findApiClientByClientId(db: DbOrTrx, clientId: string): Pr
   return row && { ...toApiClient(row), secretHash: row.secret_hash };
 }
 
+/** A client that can act: not revoked, and its institution active (a client speaks for its institution). */
+export async function findUsableApiClient(db: DbOrTrx, where: { clientId: string } | { id: string }): Promise<(ApiClient & { secretHash: string }) | undefined> {
+  const row: ApiClientRow | undefined = await db('api_clients as c')
+    .join('institutions as i', 'i.id', 'c.institution_id')
+    .where('clientId' in where ? { 'c.client_id': where.clientId } : { 'c.id': where.id })
+    .where('i.active', true)
+    .whereNull('c.revoked_at')
+    .first('c.*');
+  return row && { ...toApiClient(row), secretHash: row.secret_hash };
+}
+
 /** Marks a client revoked once; a second revoke keeps the first timestamp. */
 export async function revokeApiClient(db: DbOrTrx, id: string): Promise<ApiClient | undefined> {
   await db('api_clients').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });

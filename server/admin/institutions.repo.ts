@@ -39,11 +39,15 @@ export async function findInstitutionWithSecret(db: DbOrTrx, id: string): Promis
   return row && { ...toInstitution(row), webhookSecret: row.webhook_secret };
 }
 
-/** Routes of active institutions only: a deactivated institution receives no new work. */
+/**
+ * Routes of active partner institutions only: a deactivated institution receives no new work, and
+ * the police center has no worker and no liaisons, so nothing may be routed to it.
+ */
 export async function loadRoutes(db: DbOrTrx): Promise<Route[]> {
   const rows: { institution_id: string; indicator_kind: IndicatorKind; prefix: string }[] = await db('institution_routes as r')
     .join('institutions as i', 'i.id', 'r.institution_id')
     .where('i.active', true)
+    .whereNot('i.kind', 'police')
     .select('r.institution_id', 'r.indicator_kind', 'r.prefix');
   return rows.map((r) => ({ institutionId: r.institution_id, indicatorKind: r.indicator_kind, prefix: r.prefix }));
 }
@@ -55,8 +59,15 @@ export async function routesOf(db: DbOrTrx, institutionId: string): Promise<{ in
   return rows.map((r) => ({ indicatorKind: r.indicator_kind, prefix: r.prefix }));
 }
 
-export async function activeInstitutionIds(db: DbOrTrx): Promise<Set<string>> {
-  const rows: { id: string }[] = await db('institutions').where({ active: true }).select('id');
+/** Locks the institution row for the rest of the transaction. */
+export async function lockInstitution(db: DbOrTrx, id: string): Promise<{ integration: Integration; webhookUrl: string | null } | undefined> {
+  const row: { integration: Integration; webhook_url: string | null } | undefined = await db('institutions').where({ id }).forUpdate().first('integration', 'webhook_url');
+  return row && { integration: row.integration, webhookUrl: row.webhook_url };
+}
+
+/** The institutions a task may be sent to: active partners (banks, carriers, platforms). */
+export async function activePartnerIds(db: DbOrTrx): Promise<Set<string>> {
+  const rows: { id: string }[] = await db('institutions').where({ active: true }).whereNot('kind', 'police').select('id');
   return new Set(rows.map((r) => r.id));
 }
 

@@ -32,6 +32,16 @@ export async function findUserByUsername(db: DbOrTrx, username: string): Promise
   return row && { ...toUser(row), passwordHash: row.password_hash };
 }
 
+/** Active, and so is the institution the user belongs to (if any): what a token stays valid on. */
+export async function isUserActive(db: DbOrTrx, id: string): Promise<boolean> {
+  const row = await db('users as u')
+    .leftJoin('institutions as i', 'i.id', 'u.institution_id')
+    .where({ 'u.id': id, 'u.active': true })
+    .where((q) => q.whereNull('u.institution_id').orWhere('i.active', true))
+    .first('u.id');
+  return Boolean(row);
+}
+
 export async function insertUser(
   db: DbOrTrx,
   u: { username: string; passwordHash: string; displayName: string; role: Role; institutionId: string | null },

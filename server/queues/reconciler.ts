@@ -10,6 +10,7 @@ import { clearFinishedJob } from './job-options';
 export const FAILED_DELIVERY_RETRY_MS = 15 * 60_000;
 const BATCH = 1000;
 
+
 export type ReconcileReport = { checked: number; requeued: number; simulatedRescheduled: number };
 
 /**
@@ -25,11 +26,17 @@ export class Reconciler {
     private readonly maintenance: MaintenanceQueue | undefined,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly pageSize = BATCH,
   ) {}
+
+  /** Where the last pass stopped: each pass takes the next page, and starts over after the last. */
+  private resumeAfter: { updatedAt: string; id: string } | undefined;
 
   async runOnce(): Promise<ReconcileReport> {
     const report: ReconcileReport = { checked: 0, requeued: 0, simulatedRescheduled: 0 };
-    const stale = await staleQueuedTasks(this.db, this.config.workers.reconcileMinAgeMs, FAILED_DELIVERY_RETRY_MS, BATCH);
+    const stale = await staleQueuedTasks(this.db, this.config.workers.reconcileMinAgeMs, FAILED_DELIVERY_RETRY_MS, this.pageSize, this.resumeAfter);
+    const last = stale[stale.length - 1];
+    this.resumeAfter = stale.length === this.pageSize && last ? { updatedAt: last.updatedAt, id: last.id } : undefined;
     for (const task of stale) {
       report.checked++;
       try {

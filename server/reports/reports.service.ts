@@ -6,7 +6,7 @@ import { TASK_KIND_FOR_INDICATOR, type IndicatorKind } from '../domain/kinds';
 import { sumMinor } from '../domain/money';
 import { normalizeAccount, normalizeIndicator } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
-import { activeInstitutionIds } from '../admin/institutions.repo';
+import { activePartnerIds } from '../admin/institutions.repo';
 import { eventsForReport, recordEvent } from '../audit/events.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { tasksOfReport, type Task } from '../tasks/tasks.repo';
@@ -67,7 +67,7 @@ export class ReportsService {
       const account = normalizeAccount(t.toAccount);
       if (!account.ok) problems.push({ path: `transfers.${i}.toAccount`, message: account.message });
       if (t.toInstitutionId && !knownInstitutions.has(t.toInstitutionId)) {
-        problems.push({ path: `transfers.${i}.toInstitutionId`, message: 'is not an active institution' });
+        problems.push({ path: `transfers.${i}.toInstitutionId`, message: 'is not an active partner institution' });
       }
       return {
         toAccount: account.ok ? account.value : '',
@@ -88,13 +88,15 @@ export class ReportsService {
       seen.add(key);
       indicators.push({ kind: ind.kind, value: n.value, rawValue: ind.value });
     });
+    const total = transfers.reduce((sum, t) => sum + t.amountMinor, 0);
+    if (!Number.isSafeInteger(total)) problems.push({ path: 'transfers', message: 'the amounts add up to more than can be recorded' });
     if (problems.length) throw new ValidationError(problems);
     return { victimPhone, transfers, indicators };
   }
 
   async create(actor: Actor, input: CreateReport, idempotencyKey?: string): Promise<ReportCreated> {
     const currency = input.currency ?? this.ctx.config.defaultCurrency;
-    const normalized = this.normalize(input, await activeInstitutionIds(this.ctx.db));
+    const normalized = this.normalize(input, await activePartnerIds(this.ctx.db));
     const reportedLossMinor = sumMinor(normalized.transfers.map((t) => t.amountMinor));
     const hash = idempotencyKey ? requestHash(input) : '';
 
@@ -133,7 +135,8 @@ export class ReportsService {
           transferredAt: t.transferredAt ? new Date(t.transferredAt) : null,
           toInstitutionId: t.toInstitutionId,
         })),
-        ...indicators.map((ind): TaskDraft => ({
+        // An account that is also a transfer's receiving account already has its interception task.
+        ...indicators.filter((ind) => !(ind.kind === 'bank_account' && transfers.some((t) => t.toAccount === ind.value))).map((ind): TaskDraft => ({
           reportId: report.id,
           kind: TASK_KIND_FOR_INDICATOR[ind.kind],
           targetKind: ind.kind,

@@ -15,10 +15,14 @@ export async function lockTask(trx: DbOrTrx, id: string, institutionId?: string)
   return (await q.first()) as TaskRow | undefined;
 }
 
-/** queued → dispatched, only from the version the worker read: a second copy of the job changes nothing. */
-export async function markDispatched(db: DbOrTrx, id: string, version: number): Promise<TaskRow | undefined> {
+/**
+ * queued → dispatched, only while the task is still queued at the institution that delivered it:
+ * a second copy of the job changes nothing, and an unrelated change meanwhile (an overdue
+ * escalation bumping the version) does not make a delivered task look undelivered.
+ */
+export async function markDispatched(db: DbOrTrx, id: string, institutionId: string): Promise<TaskRow | undefined> {
   const [row] = await db('tasks')
-    .where({ id, version, status: 'queued' })
+    .where({ id, institution_id: institutionId, status: 'queued' })
     .update({ ...bump(db), status: 'dispatched', dispatched_at: db.fn.now(), delivery_failed_at: null, delivery_error: null })
     .returning('*');
   return row as TaskRow | undefined;
@@ -49,6 +53,18 @@ export async function assignTask(trx: DbOrTrx, id: string, version: number, inst
   return row as TaskRow | undefined;
 }
 
+/**
+ * Takes back the open tasks of an institution that leaves the center: they become unrouted, for a
+ * supervisor to assign, instead of waiting forever on a queue nobody works.
+ */
+export async function unrouteOpenTasks(trx: DbOrTrx, institutionId: string): Promise<TaskRow[]> {
+  return (await trx('tasks')
+    .where({ institution_id: institutionId })
+    .whereIn('status', ['queued', 'dispatched'])
+    .update({ ...bump(trx), status: 'unrouted', institution_id: null, dispatched_at: null })
+    .returning('*')) as TaskRow[];
+}
+
 /** Marks every open task past its due time that is not yet escalated; returns the rows it changed. */
 export async function escalateOverdue(trx: DbOrTrx, limit = 1000): Promise<TaskRow[]> {
   const ids = trx('tasks')
@@ -66,25 +82,30 @@ export async function escalateOverdue(trx: DbOrTrx, limit = 1000): Promise<TaskR
     .returning('*')) as TaskRow[];
 }
 
-export type PendingTask = { id: string; institutionId: string };
+/** `updatedAt` is PostgreSQL's own text of the timestamp: microseconds kept, so a page ends exactly. */
+export type PendingTask = { id: string; institutionId: string; updatedAt: string };
 
 /**
  * Tasks still `queued` a while after their last change: their job may be lost (Redis restarted,
  * crash between commit and enqueue). A task whose delivery failed for good waits `failedRetryMs`
  * before it is tried again, so a broken endpoint is retried in rounds, not in a tight loop.
+ * Pages by (updated_at, id) after `after`, so a long backlog of tasks whose jobs are alive cannot
+ * hide the newer ones behind it.
  */
-export async function staleQueuedTasks(db: Db, minAgeMs: number, failedRetryMs: number, limit: number): Promise<PendingTask[]> {
-  const rows: { id: string; institution_id: string }[] = await db('tasks')
-    .select('id', 'institution_id')
+export async function staleQueuedTasks(
+  db: Db, minAgeMs: number, failedRetryMs: number, limit: number, after?: { updatedAt: string; id: string },
+): Promise<PendingTask[]> {
+  const q = db('tasks')
+    .select('id', 'institution_id', db.raw('updated_at::text AS updated_at'))
     .where('status', 'queued')
     .whereNotNull('institution_id')
     .where('updated_at', '<', db.raw(`now() - make_interval(secs => ?)`, [minAgeMs / 1000]))
-    .where((q) =>
-      q.whereNull('delivery_failed_at').orWhere('delivery_failed_at', '<', db.raw(`now() - make_interval(secs => ?)`, [failedRetryMs / 1000])),
-    )
-    .orderBy('updated_at')
-    .limit(limit);
-  return rows.map((r) => ({ id: r.id, institutionId: r.institution_id }));
+    .where((w) =>
+      w.whereNull('delivery_failed_at').orWhere('delivery_failed_at', '<', db.raw(`now() - make_interval(secs => ?)`, [failedRetryMs / 1000])),
+    );
+  if (after) q.whereRaw('(updated_at, id) > (?::timestamptz, ?::uuid)', [after.updatedAt, after.id]);
+  const rows: { id: string; institution_id: string; updated_at: string }[] = await q.orderBy([{ column: 'updated_at' }, { column: 'id' }]).limit(limit);
+  return rows.map((r) => ({ id: r.id, institutionId: r.institution_id, updatedAt: r.updated_at }));
 }
 
 /** Dispatched tasks at simulated partners whose answer is overdue: its delayed job may be lost. */

@@ -39,9 +39,9 @@ export class TaskLifecycleService {
   }
 
   /** queued → dispatched from the version the worker read; false when another copy of the job got there first. */
-  async markDispatched(taskId: string, version: number, integration: string): Promise<boolean> {
+  async markDispatched(taskId: string, institutionId: string, integration: string): Promise<boolean> {
     return this.ctx.db.transaction(async (trx) => {
-      const row = await markDispatched(trx, taskId, version);
+      const row = await markDispatched(trx, taskId, institutionId);
       if (!row) return false;
       await recordEvent(trx, SYSTEM_ACTOR, {
         type: 'task.dispatched',

@@ -83,17 +83,22 @@ export class TaskResultsService {
 
       const fraudType = (await reportFraudType(trx, row.report_id)) ?? 'other';
       const currency = row.currency ?? config.defaultCurrency;
-      if (frozen > 0) {
+      // Loss prevented is the victims' money stopped on its trail: only tasks that carry the amount
+      // of a transfer book it. A freeze of a flagged account (no amount) keeps its figure on the
+      // result, but the balance there is not known to be victims' money and could repeat an
+      // interception of the same account.
+      const booked = row.amount_minor === null ? 0 : frozen;
+      if (booked > 0) {
         await insertLedgerFreeze(trx, {
           taskId: row.id, taskResultId: result.id, reportId: row.report_id, institutionId: row.institution_id,
-          fraudType, amountMinor: frozen, currency,
+          fraudType, amountMinor: booked, currency,
         });
-        await addLossPreventedDaily(trx, { timeZone: config.timeZone, currency, fraudType, amountMinor: frozen });
+        await addLossPreventedDaily(trx, { timeZone: config.timeZone, currency, fraudType, amountMinor: booked });
         if (row.report_id) await markReportFirstFrozen(trx, row.report_id);
       }
       if (row.institution_id) {
         await addInstitutionResult(trx, {
-          timeZone: config.timeZone, institutionId: row.institution_id, currency, lossPreventedMinor: frozen,
+          timeZone: config.timeZone, institutionId: row.institution_id, currency, lossPreventedMinor: booked,
           done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0,
         });
       }

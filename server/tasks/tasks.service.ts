@@ -4,7 +4,7 @@ import type { DbOrTrx } from '../db';
 import type { IndicatorKind, TaskKind } from '../domain/kinds';
 import { buildRouter, routeTransfer } from '../domain/routing';
 import { dueAt } from '../domain/tasks';
-import { activeInstitutionIds, loadRoutes } from '../admin/institutions.repo';
+import { activePartnerIds, loadRoutes } from '../admin/institutions.repo';
 import { recordEvents, type EventActor } from '../audit/events.repo';
 import { NotFoundError } from '../errors';
 import { findVisibleTask, insertTasks, listVisibleTasks, type NewTask, type Task, type TaskFilters } from './tasks.repo';
@@ -24,7 +24,7 @@ export class TasksService {
    */
   async createTasks(trx: DbOrTrx, actor: EventActor, drafts: TaskDraft[], now = new Date()): Promise<Task[]> {
     if (drafts.length === 0) return [];
-    const [routes, known] = await Promise.all([loadRoutes(trx), activeInstitutionIds(trx)]);
+    const [routes, known] = await Promise.all([loadRoutes(trx), activePartnerIds(trx)]);
     const route = buildRouter(routes);
     const rows: NewTask[] = drafts.map(({ toInstitutionId, ...d }) => ({
       ...d,

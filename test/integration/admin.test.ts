@@ -1,6 +1,7 @@
 import { verifySecret } from '../../server/auth/passwords';
 import { testApp, type TestApp } from '../helpers/test-app';
 import type { TestUser } from '../helpers/factories';
+import { reportBody } from '../helpers/bodies';
 
 let t: TestApp;
 let admin: TestUser;
@@ -236,5 +237,26 @@ describe('API clients', () => {
     expect((await t.api.raw().get('/api/v1/institutions').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     await t.api.as(admin).patch(`/api/v1/institutions/${bank.id}`).send({ active: false });
     expect((await t.api.raw().get('/api/v1/institutions').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+  });
+
+  it('when an institution is deactivated, then its liaisons lose access and its open tasks wait, unrouted, for a supervisor', async () => {
+    const bank = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '621799' }] });
+    const liaison = await t.factories.user({ role: 'liaison', institutionId: bank.id });
+    const officer = await t.factories.user({ role: 'desk_officer' });
+    const report = await t.api.as(officer).post('/api/v1/reports').send(reportBody({
+      transfers: [{ toAccount: '6217990000000001', amountMinor: 10_000 }], indicators: [],
+    }));
+    const taskId = report.body.tasks[0].id;
+    expect(report.body.tasks[0]).toMatchObject({ institutionId: bank.id, status: 'queued' });
+    expect((await t.api.as(liaison).get(`/api/v1/tasks/${taskId}`)).status).toBe(200);
+
+    expect((await t.api.as(admin).patch(`/api/v1/institutions/${bank.id}`).send({ active: false })).status).toBe(200);
+
+    expect((await t.api.as(liaison).get(`/api/v1/tasks/${taskId}`)).status).toBe(401);
+    const task = (await t.api.as(officer).get(`/api/v1/tasks/${taskId}`)).body;
+    expect(task).toMatchObject({ status: 'unrouted', institutionId: null, version: 2 });
+    expect(await t.db('events').where({ task_id: taskId, type: 'task.unrouted' })).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ reason: 'institution_deactivated', institutionId: bank.id }) }),
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import { reportBody } from '../helpers/bodies';
 import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
 import { startWorkers, type WorkerProcess } from '../../workers/main';
 import { partnerQueueName } from '../../server/queues/names';
+import { Reconciler } from '../../server/queues/reconciler';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -115,4 +116,26 @@ it('when a queued task\'s job has finished without dispatching it, then the reco
     await queue.close();
   }
   expect((await taskRow(t, stuck.id)).status).toBe('queued');
+});
+
+it('when many queued tasks still have live jobs, then later passes reach the newer task whose job was lost', async () => {
+  const own = await testApp(FAST_WORKERS);
+  try {
+    const bank = await own.factories.institution({ kind: 'bank' });
+    const live = [];
+    for (let i = 0; i < 3; i++) live.push(await interceptTask(own, { toInstitutionId: bank.id }));
+    const lost = await interceptTask(own, { toInstitutionId: bank.id, enqueue: false });
+    await new Promise((r) => setTimeout(r, 150)); // older than RECONCILE_MIN_AGE_MS
+
+    const reconciler = new Reconciler(own.db, own.deps.dispatcher, undefined, own.config, own.deps.logger, 2);
+    const first = await reconciler.runOnce();
+    expect(first).toMatchObject({ checked: 2, requeued: 0 });
+    expect(await own.queueJobIds(partnerQueueName(bank.id))).not.toContain(lost.id);
+
+    const second = await reconciler.runOnce();
+    expect(second).toMatchObject({ checked: 2, requeued: 1 });
+    expect((await own.queueJobIds(partnerQueueName(bank.id))).sort()).toEqual([...live, lost].map((x) => x.id).sort());
+  } finally {
+    await own.close();
+  }
 });

@@ -72,6 +72,16 @@ describe('POST /api/v1/reports', () => {
     expect(res.body.tasks[0]).toMatchObject({ institutionId: ccb.id, status: 'queued' });
   });
 
+  it('gives an account that is both a transfer and an indicator one interception task, not a second freeze task', async () => {
+    const res = await t.api.as(officer).post('/api/v1/reports').send(reportBody({
+      transfers: [{ toAccount: '6222 0212 0000 0042', amountMinor: 100 }],
+      indicators: [{ kind: 'bank_account', value: '6222021200000042' }],
+    }));
+    expect(res.status).toBe(201);
+    expect(res.body.tasks.map((x: { kind: string }) => x.kind)).toEqual(['intercept_funds']);
+    expect(res.body.indicators).toEqual([expect.objectContaining({ kind: 'bank_account', value: '6222021200000042' })]);
+  });
+
   it.each([
     ['a fractional amount', 12.5, 'transfers.0.amountMinor'],
     ['a negative amount', -100, 'transfers.0.amountMinor'],

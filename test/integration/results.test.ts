@@ -1,6 +1,7 @@
 import { testApp, type TestApp } from '../helpers/test-app';
 import { eventsOf, interceptTask, blockingTask, taskRow } from '../helpers/lifecycle';
 import type { TestInstitution, TestUser } from '../helpers/factories';
+import { SYSTEM_ACTOR } from '../../server/auth/actor';
 
 let t: TestApp;
 let bankA: TestInstitution;
@@ -154,6 +155,26 @@ describe('POST /tasks/:id/result', () => {
     expect((await lookup()).body.results[0]).toMatchObject({ value: '+8613300005678', flagged: true, status: 'blocked' });
   });
 
+  it('when a flagged account with no known amount is frozen, then the result keeps the figure and the ledger books nothing', async () => {
+    const draft = { reportId: null, kind: 'freeze_account' as const, targetKind: 'bank_account' as const, targetValue: '6222027777000001' };
+    const [task] = await t.db.transaction((trx) => t.deps.services.tasks.createTasks(trx, SYSTEM_ACTOR, [draft]));
+    expect(task).toMatchObject({ institutionId: bankA.id, amountMinor: null });
+    const res = await t.api.as(liaisonA).post(`/api/v1/tasks/${task!.id}/result`).send({ outcome: 'frozen', frozenMinor: 123_456 });
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ outcome: 'frozen', frozenMinor: 123_456 });
+    expect(await ledgerRows(task!.id)).toHaveLength(0);
+  });
+
+  it('when a task is escalated while its delivery is under way, then the delivery still marks it dispatched', async () => {
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, enqueue: false });
+    await t.db('tasks').where({ id: task.id }).update({ version: task.version + 1, escalated_at: t.db.fn.now() });
+    expect(await t.deps.services.taskLifecycle.markDispatched(task.id, bankA.id, 'manual')).toBe(true);
+    expect((await taskRow(t, task.id)).status).toBe('dispatched');
+    // A second copy of the job, or one from an institution the task no longer belongs to, changes nothing.
+    expect(await t.deps.services.taskLifecycle.markDispatched(task.id, bankA.id, 'manual')).toBe(false);
+    expect(await t.deps.services.taskLifecycle.markDispatched(task.id, bankB.id, 'manual')).toBe(false);
+  });
+
   it('when another institution, or center staff, answers a task, then it is 404 or 403', async () => {
     const task = await interceptTask(t, { toInstitutionId: bankA.id });
     const other = await t.api.as(liaisonB).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found' });
@@ -176,7 +197,8 @@ describe('POST /tasks/:id/result', () => {
 
   it('keeps the ledger equal to an independent recount of the results', async () => {
     const ledger = await t.db('loss_prevention_ledger').sum({ total: 'amount_minor' }).first();
-    const results = await t.db('task_results').sum({ total: 'frozen_minor' }).first();
+    // Money on the victims' trail: results of tasks that carry a transfer's amount.
+    const results = await t.db('task_results as r').join('tasks as k', 'k.id', 'r.task_id').whereNotNull('k.amount_minor').sum({ total: 'r.frozen_minor' }).first();
     const daily = await t.db('stats_daily').sum({ total: 'loss_prevented_minor' }).first();
     const byInstitution = await t.db('stats_institution_daily').sum({ total: 'loss_prevented_minor' }).first();
     expect(Number(ledger!.total)).toBeGreaterThan(0);
