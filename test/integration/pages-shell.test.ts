@@ -1,5 +1,6 @@
 import { testApp, type TestApp } from '../helpers/test-app';
-import { pageSession } from '../helpers/page-session';
+import { csrfFrom, pageSession } from '../helpers/page-session';
+import { reportBody } from '../helpers/bodies';
 import { FACTORY_PASSWORD } from '../helpers/factories';
 import { keysOf, RESOURCES } from '../../server/i18n/i18n';
 
@@ -87,9 +88,42 @@ describe('CSRF', () => {
     expect((await s.post('/logout', {}, false)).status).toBe(403);
   });
 
-  it('leaves bearer-token API calls alone', async () => {
-    const res = await t.api.raw().post('/api/v1/auth/login').send({ username: 'nobody', password: 'nothing-at-all' });
-    expect(res.status).toBe(401);
+  /** A signed-in browser whose cookies would ride along on a forged cross-site JSON call. */
+  async function signedInOfficer() {
+    const user = await t.factories.user({ role: 'desk_officer' });
+    const s = pageSession(t.app);
+    await s.login(user.username, FACTORY_PASSWORD);
+    return { user, s, token: csrfFrom((await s.get('/reports/new')).text) };
+  }
+  const reportsBy = async (name: string) => Number((await t.db('reports').where({ victim_name: name }).count('* as n').first())!.n);
+
+  it('refuses a cookie-authenticated JSON API post without the CSRF header', async () => {
+    const { s } = await signedInOfficer();
+    const res = await s.agent.post('/api/v1/reports').set('Accept', 'application/json').send(reportBody({ victim: { name: 'Csrf Forged' } }));
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('csrf_invalid');
+    expect(await reportsBy('Csrf Forged')).toBe(0);
+  });
+
+  it('accepts the same cookie-authenticated post with the x-csrf-token header', async () => {
+    const { s, token } = await signedInOfficer();
+    const res = await s.agent.post('/api/v1/reports').set('Accept', 'application/json').set('x-csrf-token', token)
+      .send(reportBody({ victim: { name: 'Csrf Header' } }));
+    expect(res.status).toBe(201);
+    expect(await reportsBy('Csrf Header')).toBe(1);
+  });
+
+  it('leaves bearer-token API calls alone, even from a browser that also holds the cookies', async () => {
+    const { user, s } = await signedInOfficer();
+    const res = await s.agent.post('/api/v1/reports').set('Accept', 'application/json').set('Authorization', `Bearer ${t.tokenFor(user)}`)
+      .send(reportBody({ victim: { name: 'Csrf Bearer' } }));
+    expect(res.status).toBe(201);
+    expect(await reportsBy('Csrf Bearer')).toBe(1);
+    const plain = await t.api.as(user).post('/api/v1/reports').send(reportBody({ victim: { name: 'Csrf Bearer' } }));
+    expect(plain.status).toBe(201);
+    // No cookie at all: nothing for another site to borrow, so the API answers on its own terms.
+    const anonymous = await t.api.raw().post('/api/v1/auth/login').send({ username: 'nobody', password: 'nothing-at-all' });
+    expect(anonymous.status).toBe(401);
   });
 });
 
