@@ -1,5 +1,6 @@
 import http, { type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
 import request from 'supertest';
 import { parseConfig } from '../../server/config';
 import { createApp } from '../../server/app';
@@ -7,6 +8,7 @@ import { createDeps } from '../../server/wiring';
 import { testApp, testEnv, type TestApp } from '../helpers/test-app';
 import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
 import { startWorkers } from '../../workers/main';
+import { partnerQueueName } from '../../server/queues/names';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -68,7 +70,8 @@ it('when a worker dies mid-delivery, then another worker redoes the job and the 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   const tuning = { lockDuration: 1000, stalledInterval: 250 };
-  const dying = startWorkers(parseConfig(testEnv(t.database, t.queuePrefix, FAST_WORKERS)), undefined, { tuning });
+  // Its delivery must still be waiting when the answer finally comes, however slow the takeover is.
+  const dying = startWorkers(parseConfig(testEnv(t.database, t.queuePrefix, { ...FAST_WORKERS, WEBHOOK_TIMEOUT_MS: '60000' })), undefined, { tuning });
   let survivor: ReturnType<typeof startWorkers> | undefined;
   try {
     const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: url, webhookSecret: 'secret-for-the-dying-worker' });
@@ -81,12 +84,37 @@ it('when a worker dies mid-delivery, then another worker redoes the job and the 
     survivor = startWorkers(t.config, undefined, { tuning });
     await waitFor(async () => (await taskRow(t, task.id)).status === 'dispatched', 'the job to be redone by the survivor', 15_000);
     expect(calls).toBe(2);
+    // The survivor's attempt is over only once BullMQ has the job completed, not when the row changes.
+    const queue = new Queue(partnerQueueName(bank.id), { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
+    try {
+      const jobState = async () => {
+        const job = await queue.getJob(task.id);
+        return job ? { state: await job.getState(), returnvalue: job.returnvalue as unknown, finishedOn: job.finishedOn, attemptsMade: job.attemptsMade } : undefined;
+      };
+      const completed = await waitFor(async () => {
+        const s = await jobState();
+        return s?.state === 'completed' ? s : undefined;
+      }, 'the redone job to be completed');
+      expect(completed.returnvalue).toBe('dispatched');
 
-    first?.writeHead(200).end('{}'); // the dead worker's request finally returns: nothing more may happen
-    await new Promise((r) => setTimeout(r, 300));
-    const row = await taskRow(t, task.id);
-    expect(row.version).toBe(task.version + 1);
-    expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(1);
+      // The dead worker's request finally returns. "Connection: close" makes the partner's socket close
+      // only after the delivering side has read the answer: from then on the late attempt has its response.
+      const lateSocket = first!.socket!;
+      expect(lateSocket.destroyed).toBe(false);
+      const answered = new Promise<void>((resolve) => lateSocket.once('close', () => resolve()));
+      first!.writeHead(200, { connection: 'close', 'content-type': 'application/json' }).end('{}');
+      await answered;
+
+      // Nothing more may happen: no second dispatch, no new delivery, the job keeps the survivor's outcome.
+      const row = await taskRow(t, task.id);
+      expect(row.status).toBe('dispatched');
+      expect(row.version).toBe(task.version + 1);
+      expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(1);
+      expect(calls).toBe(2);
+      expect(await jobState()).toEqual(completed);
+    } finally {
+      await queue.close();
+    }
   } finally {
     await survivor?.close();
     await dying.close();
