@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
 import { testApp, type TestApp } from '../helpers/test-app';
 import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
 import { startWorkers, type WorkerProcess } from '../../workers/main';
+import { partnerQueueName } from '../../server/queues/names';
 
 type Received = { headers: IncomingMessage['headers']; raw: string };
 
@@ -91,15 +93,36 @@ it('when every attempt fails, then the task stays queued and shows the delivery 
   }, 'the delivery failure to be recorded');
   expect(row.status).toBe('queued');
   expect(row.delivery_error).toContain('503');
-  expect(received.get('/down')).toHaveLength(3);
-  const events = await eventsOf(t, task.id, 'task.delivery_failed');
-  expect(events).toEqual([expect.objectContaining({ data: expect.objectContaining({ attempts: 3 }) })]);
 
-  const supervisor = await t.factories.user({ role: 'supervisor' });
-  const shown = await t.api.as(supervisor).get(`/api/v1/tasks/${task.id}`);
-  expect(shown.body).toMatchObject({ status: 'queued', deliveryFailedAt: expect.any(String), deliveryError: expect.stringContaining('503') });
-  // The reconciler leaves a failed delivery alone for a while instead of hammering the endpoint.
-  await workers.reconcileOnce();
-  await new Promise((r) => setTimeout(r, 300));
-  expect(received.get('/down')).toHaveLength(3);
+  // BullMQ is done with the job once it is failed for good: no attempt is left to reach the partner.
+  const queue = new Queue(partnerQueueName(bank.id), { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
+  try {
+    const jobState = async () => {
+      const job = await queue.getJob(task.id);
+      return job ? { state: await job.getState(), attemptsMade: job.attemptsMade, finishedOn: job.finishedOn, failedReason: job.failedReason } : undefined;
+    };
+    const failed = await waitFor(async () => {
+      const s = await jobState();
+      return s?.state === 'failed' ? s : undefined;
+    }, 'the job to be failed for good');
+    expect(failed).toMatchObject({ attemptsMade: 3, failedReason: expect.stringContaining('503') });
+    expect(received.get('/down')).toHaveLength(3);
+    const events = await eventsOf(t, task.id, 'task.delivery_failed');
+    expect(events).toEqual([expect.objectContaining({ data: expect.objectContaining({ attempts: 3 }) })]);
+
+    const supervisor = await t.factories.user({ role: 'supervisor' });
+    const shown = await t.api.as(supervisor).get(`/api/v1/tasks/${task.id}`);
+    expect(shown.body).toMatchObject({ status: 'queued', deliveryFailedAt: expect.any(String), deliveryError: expect.stringContaining('503') });
+
+    // The reconciler leaves a failed delivery alone for a while instead of hammering the endpoint. A pass
+    // re-offers a task by clearing its finished job and adding a new one before it returns, so once the
+    // pass is over the failed job being untouched shows that no new delivery was started.
+    await workers.reconcileOnce();
+    expect(await jobState()).toEqual(failed);
+    expect(await t.queueJobIds(partnerQueueName(bank.id))).toEqual([task.id]);
+    expect(received.get('/down')).toHaveLength(3);
+    expect((await taskRow(t, task.id)).version).toBe(row.version);
+  } finally {
+    await queue.close();
+  }
 });
