@@ -80,6 +80,11 @@ export const en = {
     onwardAccount: 'Account', submitResult: 'Record result', recorded: 'Result recorded.', closed: 'This task is closed.',
     depth: 'Layer', parent: 'Came from task', transferredAt: 'Transferred', accountName: 'Account name', childTasks: 'Follow-up tasks created: {{count}}.',
     changedMeanwhile: 'This task changed while you were answering; check it and submit again.',
+    bulkReason: {
+      task_closed: 'already closed', version_mismatch: 'changed meanwhile, open it to check', not_found: 'no longer with your institution',
+      validation_failed: 'cannot be closed as blocked', other: 'refused',
+    },
+    bulkReasonSeparator: '; ',
     closedMeanwhile: 'This task was closed while you were answering; nothing was recorded from your form.',
   },
   dashboard: {
@@ -90,7 +95,12 @@ export const en = {
     league: 'Institutions', institution: 'Institution', done: 'Done', open: 'Open', overdue: 'Overdue', medianResult: 'Median minutes to result',
     fraudTypes: 'Fraud types', trend: 'Daily trend', trendCaption: 'Loss prevented per day, {{from}} to {{to}}; highest day {{max}}.',
     unroutedQueue: 'Unrouted tasks', unroutedEmpty: 'Every task has an institution.', assign: 'Assign', assignTo: 'Assign to',
-    assigned: 'Task assigned to {{institution}}.', export: 'Download CSV', date: 'Date',
+    assigned: 'Task assigned to {{institution}}.',
+    assignError: {
+      not_found: 'That task no longer exists.', conflict: 'That task already has an institution.',
+      validation_failed: 'Choose an active partner institution.', version_mismatch: 'The task changed while it was being assigned; try again.',
+      failed: 'The task could not be assigned.',
+    }, export: 'Download CSV', date: 'Date',
   },
   admin: {
     institutionsTitle: 'Institutions', usersTitle: 'Users', clientsTitle: 'API clients', id: 'ID', name: 'Name', kind: 'Kind',

@@ -82,6 +82,11 @@ export const zhCN: typeof en = {
     onwardAccount: '账号', submitResult: '登记结果', recorded: '结果已登记。', closed: '该任务已关闭。',
     depth: '层级', parent: '来源任务', transferredAt: '转账时间', accountName: '户名', childTasks: '已生成后续任务：{{count}} 个。',
     changedMeanwhile: '您填写期间该任务已有变动，请核对后重新提交。',
+    bulkReason: {
+      task_closed: '已关闭', version_mismatch: '期间已有变动，请打开核对', not_found: '已不属于本机构',
+      validation_failed: '不能以“已封停”关闭', other: '被拒绝',
+    },
+    bulkReasonSeparator: '；',
     closedMeanwhile: '您填写期间该任务已被关闭，本次填写未登记。',
   },
   dashboard: {
@@ -93,6 +98,11 @@ export const zhCN: typeof en = {
     fraudTypes: '诈骗类型', trend: '每日趋势', trendCaption: '每日挽回损失，{{from}} 至 {{to}}；最高一天 {{max}}。',
     unroutedQueue: '待分派任务', unroutedEmpty: '所有任务均已分派。', assign: '分派', assignTo: '分派给',
     assigned: '任务已分派给 {{institution}}。', export: '下载 CSV', date: '日期',
+    assignError: {
+      not_found: '该任务已不存在。', conflict: '该任务已有对应机构。',
+      validation_failed: '请选择一个启用中的合作机构。', version_mismatch: '分派期间该任务已有变动，请重试。',
+      failed: '该任务未能分派。',
+    },
   },
   admin: {
     institutionsTitle: '合作机构', usersTitle: '用户', clientsTitle: 'API 客户端', id: '标识', name: '名称', kind: '类型',

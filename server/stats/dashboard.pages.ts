@@ -11,6 +11,12 @@ import { StatsQuery } from './stats.schemas';
 import { presentDashboard } from './dashboard.presenter';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Why an assignment failed travels in the redirect as a code only; the page shows its own translated
+ * sentence, so nobody can make the dashboard display text of their choosing through a link.
+ */
+const ASSIGN_ERRORS = ['not_found', 'conflict', 'validation_failed', 'version_mismatch', 'failed'] as const;
 const shiftDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /** The supervisor's room view. Every figure is what the stats summary use case answers for its period. */
@@ -39,7 +45,8 @@ export function dashboardPages(deps: Deps): Router {
     const now = new Date();
     const notice = typeof raw.assigned === 'string' && names.has(raw.assigned)
       ? { text: l.t('dashboard.assigned', { institution: names.get(raw.assigned) }) }
-      : typeof raw.error === 'string' && /^[\w ,.'-]{1,200}$/.test(raw.error) ? { text: raw.error, error: true } : undefined;
+      : typeof raw.error === 'string' && (ASSIGN_ERRORS as readonly string[]).includes(raw.error)
+        ? { text: l.t(`dashboard.assignError.${raw.error}`), error: true } : undefined;
     render(res, 'pages/dashboard/index', 'dashboard.title', {
       ...presentDashboard(summary, { today: todayS, last7, last30, year }, names, l),
       unrouted: unrouted.items.map((t) => ({
@@ -60,8 +67,8 @@ export function dashboardPages(deps: Deps): Router {
       res.redirect(303, `/dashboard?${new URLSearchParams({ assigned: institutionId }).toString()}`);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500 || err.status === 403) throw err;
-      const detail = err.details[0] ? `${err.details[0].path} ${err.details[0].message}` : err.message;
-      res.redirect(303, `/dashboard?${new URLSearchParams({ error: detail.replace(/[^\w ,.'-]/g, ' ').slice(0, 200) }).toString()}`);
+      const code = (ASSIGN_ERRORS as readonly string[]).includes(err.code) ? err.code : 'failed';
+      res.redirect(303, `/dashboard?${new URLSearchParams({ error: code }).toString()}`);
     }
   });
 

@@ -10,6 +10,9 @@ import {
 
 const INBOX_LIMIT = 200;
 
+/** Why bulk blocks failed: codes in the redirect, translated sentences on the page (never text from the link). */
+const BULK_REASONS = ['task_closed', 'version_mismatch', 'not_found', 'validation_failed', 'other'] as const;
+
 /** The liaison's inbox: their institution's open tasks only (the service scopes the query). */
 export function tasksPages(deps: Deps): Router {
   const r = Router();
@@ -36,7 +39,11 @@ export function tasksPages(deps: Deps): Router {
     const num = (k: string) => (typeof q[k] === 'string' && /^\d{1,4}$/.test(q[k] as string) ? Number(q[k]) : 0);
     const notices = [];
     if (num('blocked')) notices.push({ text: l.t('task.bulkDone', { count: num('blocked') }) });
-    if (num('failed')) notices.push({ text: l.t('task.bulkFailed', { count: num('failed'), reasons: typeof q.reasons === 'string' ? q.reasons : '' }), error: true });
+    if (num('failed')) {
+      const codes = typeof q.reasons === 'string' ? q.reasons.split(',') : [];
+      const reasons = BULK_REASONS.filter((c) => codes.includes(c)).map((c) => l.t(`task.bulkReason.${c}`));
+      notices.push({ text: l.t('task.bulkFailed', { count: num('failed'), reasons: reasons.join(l.t('task.bulkReasonSeparator')) }), error: true });
+    }
     if (q.none === '1') notices.push({ text: l.t('task.bulkNone'), error: true });
     render(res, 'pages/tasks/inbox', 'task.inboxTitle', { rows, notices, anyBulk: rows.some((t) => t.bulk) });
   });
@@ -77,7 +84,8 @@ export function tasksPages(deps: Deps): Router {
       }
     }
     const failed = picked.length - blocked;
-    const qs = new URLSearchParams({ blocked: String(blocked), ...(failed ? { failed: String(failed), reasons: [...reasons].join(', ') } : {}) });
+    const codes = [...reasons].map((c) => ((BULK_REASONS as readonly string[]).includes(c) ? c : 'other'));
+    const qs = new URLSearchParams({ blocked: String(blocked), ...(failed ? { failed: String(failed), reasons: [...new Set(codes)].join(',') } : {}) });
     res.redirect(303, `/tasks?${qs.toString()}`);
   });
 

@@ -82,6 +82,24 @@ describe('/dashboard', () => {
     expect(after.text).toContain('Task assigned to Web Host.');
   });
 
+  it('shows only its own translated sentence for a failed assignment, never text from the link', async () => {
+    const s = await as(supervisor);
+    const forged = await s.get('/dashboard?error=Your+account+is+suspended.+Call+0800+123');
+    expect(forged.status).toBe(200);
+    expect(forged.text).not.toContain('Your account is suspended');
+    expect(forged.text).not.toContain('notice-error');
+
+    const closed = await t.db('tasks').whereNot({ status: 'unrouted' }).first();
+    const res = await s.submit('/dashboard', `/dashboard/tasks/${closed.id}/assign`, { institutionId: bank.id });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/dashboard?error=conflict');
+    const after = await s.get(res.headers.location);
+    expect(after.text).toContain('That task already has an institution.');
+    const zh = pageSession(t.app, 'zh-CN');
+    await zh.login(supervisor.username, FACTORY_PASSWORD);
+    expect((await zh.get('/dashboard?error=validation_failed')).text).toContain('请选择一个启用中的合作机构。');
+  });
+
   it('answers 403 to a desk officer and a liaison', async () => {
     expect((await (await as(officer)).get('/dashboard')).status).toBe(403);
     expect((await (await as(liaison)).get('/dashboard')).status).toBe(403);

@@ -274,6 +274,17 @@ describe('a task that changes while the liaison answers it', () => {
     expect((await t.db('tasks').where({ id: first.id }).first()).status).toBe('done');
     const after = await s.get(done.headers.location);
     expect(after.text).toContain('1 task(s) marked as blocked.');
-    expect(after.text).toMatch(/1 task\(s\) could not be closed/);
+    expect(after.text).toContain('1 task(s) could not be closed: already closed');
+    expect(done.headers.location).toContain('reasons=task_closed');
+  });
+
+  it('shows bulk failure reasons only from its own list, never text from the link', async () => {
+    const carrierLiaison = await t.factories.user({ role: 'liaison', institutionId: carrier.id });
+    const s = pageSession(t.app);
+    await s.login(carrierLiaison.username, FACTORY_PASSWORD);
+    const forged = await s.get('/tasks?failed=1&reasons=Your+session+expired%2C+call+0800+123');
+    expect(forged.text).not.toContain('Your session expired');
+    const coded = await s.get('/tasks?failed=2&reasons=version_mismatch,bogus,task_closed');
+    expect(coded.text).toContain('2 task(s) could not be closed: already closed; changed meanwhile, open it to check</p>');
   });
 });
