@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { testApp, type TestApp } from '../helpers/test-app';
 import { blockingTask, eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
 import { startWorkers, type WorkerProcess } from '../../workers/main';
 import { simulatedAnswer } from '../../workers/adapters/simulated';
-import { MAINTENANCE_QUEUE } from '../../server/queues/names';
+import { MAINTENANCE_QUEUE, partnerQueueName } from '../../server/queues/names';
 
 let t: TestApp;
 let workers: WorkerProcess;
@@ -37,21 +40,67 @@ it('when a task is routed to a manual bank, then that bank\'s worker dispatches 
 });
 
 it('when an institution is created while the workers run, then it gets a worker and its task is dispatched without a restart', async () => {
-  const started = Date.now();
   const bank = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '955880' }] });
+  // The contract gives a new institution a running worker within 10 seconds: that bound is this wait's timeout.
   await waitFor(async () => workers.pool.institutionIds.includes(bank.id), 'a worker for the new institution', 10_000);
-  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(workers.pool.institutionIds).toContain(bank.id);
 
   const task = await interceptTask(t, { account: '9558801234567890' });
   expect(task.institutionId).toBe(bank.id);
   await waitFor(async () => (await statusOf(task.id)) === 'dispatched', 'the task to be dispatched');
+  expect(await eventsOf(t, task.id, 'task.dispatched')).toEqual([
+    expect.objectContaining({ data: expect.objectContaining({ institutionId: bank.id, integration: 'manual' }) }),
+  ]);
+  expect(await t.queueJobIds(partnerQueueName(bank.id))).toContain(task.id);
 });
 
-it('when an institution is deactivated, then its worker is drained and stopped', async () => {
-  const bank = await t.factories.institution({ kind: 'bank' });
-  await waitFor(async () => workers.pool.institutionIds.includes(bank.id), 'a worker for the institution');
-  await t.db('institutions').where({ id: bank.id }).update({ active: false });
-  await waitFor(async () => !workers.pool.institutionIds.includes(bank.id), 'the worker to stop');
+it('when an institution is deactivated, then its worker finishes the job in hand, stops, and takes no new job', async () => {
+  // The partner holds its answer, so the delivery is still active when the institution is deactivated.
+  let held: ServerResponse | undefined;
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      if (held) res.writeHead(200).end('{}');
+      else held = res;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: url, webhookSecret: 'secret-of-a-bank-about-to-leave' });
+  const q = new Queue(partnerQueueName(bank.id), { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
+  try {
+    await waitFor(async () => workers.pool.institutionIds.includes(bank.id), 'a worker for the institution');
+    const inHand = await interceptTask(t, { toInstitutionId: bank.id });
+    await waitFor(async () => requests === 1, 'the delivery to reach the partner');
+    expect(await (await q.getJob(inHand.id))!.getState()).toBe('active');
+
+    await t.db('institutions').where({ id: bank.id }).update({ active: false });
+    await waitFor(async () => !workers.pool.institutionIds.includes(bank.id), 'the worker to stop');
+
+    // Drained: the job it had in hand still completes once the partner answers.
+    held!.writeHead(200).end('{}');
+    await waitFor(async () => (await statusOf(inHand.id)) === 'dispatched', 'the job in hand to finish');
+    await waitFor(async () => (await (await q.getJob(inHand.id))?.getState()) === 'completed', 'the job in hand to be completed');
+
+    // Stopped: a job added to its queue afterwards is not taken, while another institution's job is.
+    const orphan = randomUUID();
+    expect(await t.deps.dispatcher.enqueue([{ id: orphan, institutionId: bank.id, status: 'queued' }])).toBe(1);
+    const other = await t.factories.institution({ kind: 'bank' });
+    await waitFor(async () => workers.pool.institutionIds.includes(other.id), 'a worker for another institution');
+    const control = await interceptTask(t, { toInstitutionId: other.id });
+    await waitFor(async () => (await statusOf(control.id)) === 'dispatched', 'the other institution\'s task to be dispatched');
+    await workers.pool.sync(); // a whole pass over the institutions, which would start a worker for an active one
+    expect(workers.pool.institutionIds).not.toContain(bank.id);
+    expect(await (await q.getJob(orphan))!.getState()).toBe('waiting');
+    expect(requests).toBe(1);
+  } finally {
+    await q.close();
+    held?.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 it('when a task reaches a simulated partner, then it answers on its own through the result use case, as its hash decides', async () => {
