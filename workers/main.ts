@@ -119,11 +119,11 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   return {
     pool,
     reconcileOnce,
-    close() {
+    close(opts = {}) {
       closed ??= (async () => {
         clearInterval(timer);
         await ticking;
-        await Promise.allSettled([pool.close(), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), feeds.close()]);
+        await Promise.allSettled([pool.close(opts.force ?? false), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), feeds.close()]);
         await maintenance.close().catch(() => undefined);
         connection.disconnect();
         await deps.close();
