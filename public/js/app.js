@@ -41,10 +41,11 @@
     row.querySelectorAll('.field-error').forEach(function (e) { e.remove(); });
   }
   document.querySelectorAll('[data-add-row]').forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener('click', function () {
+    // Without this file the button submits the form and the server adds the row.
+    button.addEventListener('click', function (event) {
       var group = document.getElementById(button.getAttribute('data-add-row'));
       if (!group) return;
+      event.preventDefault();
       var rows = group.querySelectorAll('[data-row]');
       var last = rows[rows.length - 1];
       if (!last) return;

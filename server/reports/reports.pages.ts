@@ -4,12 +4,12 @@ import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { NotFoundError, ValidationError } from '../errors';
 import { parse } from '../http/validate';
-import { formBody, localsOf, render } from '../pages/shell';
+import { field, formBody, localsOf, render } from '../pages/shell';
 import { localToIso } from '../pages/format';
 import { CreateReportBody, ReportIdParams, ReportListQuery } from './reports.schemas';
 import {
-  emptyReportForm, presentReportDetail, presentReportForm, presentReportRow, readReportForm, reportFilterOptions,
-  toCreateReportInput, withSpareRows,
+  emptyReportForm, isRowGroup, presentReportDetail, presentReportForm, presentReportRow, readReportForm, reportFilterOptions,
+  toCreateReportInput, withAddedRow, withSpareRows,
 } from './reports.presenter';
 
 const REPORT_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
@@ -30,8 +30,15 @@ export function reportsPages(deps: Deps): Router {
   r.post('/reports/new', guard, async (req, res) => {
     const l = localsOf(res);
     const actor = actorOf(req);
-    const form = readReportForm(formBody(req));
+    const body = formBody(req);
+    const form = readReportForm(body);
     if (!form.idempotencyKey) form.idempotencyKey = randomUUID();
+    const adding = field(body, 'addRow');
+    if (isRowGroup(adding)) {
+      // "Add a row" without JavaScript: the same form back with one more row; nothing is filed.
+      const grown = withAddedRow(form, adding);
+      return render(res, 'pages/reports/new', 'report.newTitle', presentReportForm(grown.form, await banks(), [], l, grown.focus));
+    }
     const { input, problems, toFormPath } = toCreateReportInput(form, deps.config.defaultCurrency, deps.config.timeZone);
 
     const again = async (details: { path: string; message: string }[]) =>

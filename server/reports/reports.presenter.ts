@@ -148,7 +148,9 @@ const TOP_FIELDS: Record<string, string> = {
   'victim.name': 'victimName', 'victim.phone': 'victimPhone', 'victim.idNumber': 'victimIdNumber', victim: 'victimName',
 };
 
-export function presentReportForm(form: ReportForm, institutions: InstitutionOption[], details: ErrorDetail[], l: PageLocals) {
+export function presentReportForm(
+  form: ReportForm, institutions: InstitutionOption[], details: ErrorDetail[], l: PageLocals, focus?: { group: RowGroup; index: number },
+) {
   const byPath = errorsByField(details);
   const used = new Set<string>();
   const take = (path: string) => { const m = byPath.get(path); if (m) used.add(path); return m; };
@@ -161,6 +163,7 @@ export function presentReportForm(form: ReportForm, institutions: InstitutionOpt
   const transferRows = form.transfers.length ? form.transfers : [blankTransfer()];
   const transfers = transferRows.map((row, i) => ({
     index: i,
+    focus: focus?.group === 'transfers' && focus.index === i,
     ...row,
     institutions: institutions.map((inst) => ({ value: inst.id, label: `${inst.name} (${inst.id})`, selected: inst.id === row.toInstitutionId })),
     errors: Object.fromEntries(
@@ -170,6 +173,7 @@ export function presentReportForm(form: ReportForm, institutions: InstitutionOpt
   const indicatorRows = form.indicators.length ? form.indicators : [blankIndicator()];
   const indicators = indicatorRows.map((row, i) => ({
     index: i,
+    focus: focus?.group === 'indicators' && focus.index === i,
     ...row,
     kinds: options(INDICATOR_KINDS, row.kind, 'indicatorKind', l.t),
     errors: { kind: take(`indicators.${i}.kind`), value: take(`indicators.${i}.value`) },
@@ -190,6 +194,19 @@ export function presentReportForm(form: ReportForm, institutions: InstitutionOpt
     otherErrors: other,
     hasErrors: details.length > 0,
   };
+}
+
+/** Most rows a form grows to by "Add a row" without JavaScript (the API takes at most 100 transfers). */
+export const MAX_FORM_ROWS = 100;
+
+export type RowGroup = 'transfers' | 'indicators';
+export const isRowGroup = (v: string): v is RowGroup => v === 'transfers' || v === 'indicators';
+
+/** "Add a row" pressed in a browser without JavaScript: one more blank row in that group, and its place. */
+export function withAddedRow(form: ReportForm, group: RowGroup): { form: ReportForm; focus: { group: RowGroup; index: number } } {
+  const rows: (TransferRow | IndicatorRow)[] = form[group];
+  const grown = rows.length >= MAX_FORM_ROWS ? rows : [...rows, group === 'transfers' ? blankTransfer() : blankIndicator()];
+  return { form: { ...form, [group]: grown }, focus: { group, index: grown.length - 1 } };
 }
 
 /** A form with the blank rows a browser without JavaScript needs to add more. */

@@ -2,10 +2,10 @@ import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
-import { fieldList, formBody, localsOf, render } from '../pages/shell';
+import { field, fieldList, formBody, localsOf, render } from '../pages/shell';
 import { TaskIdParams, TaskResultBody } from './tasks.schemas';
 import {
-  byUrgency, canBulkBlock, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withSpareOnward,
+  byUrgency, canBulkBlock, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withAddedOnward, withSpareOnward,
 } from './tasks.presenter';
 
 const INBOX_LIMIT = 200;
@@ -106,7 +106,16 @@ export function tasksPages(deps: Deps): Router {
     const l = localsOf(res);
     const actor = actorOf(req);
     const task = await tasks.get(actor, taskId(req.params.id));
-    const form = readResultForm(formBody(req));
+    const raw = formBody(req);
+    const form = readResultForm(raw);
+    if (field(raw, 'addRow') === 'onward') {
+      // "Add a row" without JavaScript: the same form back with one more onward row; nothing is recorded.
+      const grown = withAddedOnward(form);
+      return render(res, 'pages/tasks/show', 'task.detailTitle', {
+        task: presentTask(task, l),
+        result: presentResultForm(task, grown, await banks(), [], l, grown.onward.length - 1),
+      });
+    }
     const { body, problems, toFormPath } = toResultBody(form, task.currency ?? deps.config.defaultCurrency, deps.config.timeZone);
     const again = async (details: { path: string; message: string }[], status = 400, current = task, notice?: { text: string; error: boolean }) =>
       render(res, 'pages/tasks/show', 'task.detailTitle', {

@@ -124,7 +124,7 @@ export function toResultBody(form: ResultForm, currency: string, timeZone: strin
 }
 
 export function presentResultForm(
-  task: Task, form: ResultForm, institutions: { id: string; name: string }[], details: ErrorDetail[], l: PageLocals,
+  task: Task, form: ResultForm, institutions: { id: string; name: string }[], details: ErrorDetail[], l: PageLocals, focusRow?: number,
 ) {
   const byPath = new Map<string, string>();
   for (const d of details) if (!byPath.has(d.path)) byPath.set(d.path, d.message);
@@ -134,6 +134,7 @@ export function presentResultForm(
   const rows = form.onward.length ? form.onward : [blankOnward()];
   const onward = rows.map((row, i) => ({
     index: i,
+    focus: focusRow === i,
     ...row,
     institutions: institutions.map((inst) => ({ value: inst.id, label: `${inst.name} (${inst.id})`, selected: inst.id === row.toInstitutionId })),
     errors: {
@@ -156,6 +157,11 @@ export function presentResultForm(
     otherErrors: [...byPath].filter(([p]) => !used.has(p)).map(([path, message]) => ({ path, message })),
     hasErrors: details.length > 0,
   };
+}
+
+/** "Add a row" pressed without JavaScript: one more blank onward row (at most the 100 the API takes). */
+export function withAddedOnward(form: ResultForm): ResultForm {
+  return form.onward.length >= 100 ? form : { ...form, onward: [...form.onward, blankOnward()] };
 }
 
 export function withSpareOnward(form: ResultForm): ResultForm {

@@ -79,7 +79,7 @@ it('a desk officer signs in by the form and files a report, fixing one mistake o
   await page.selectOption(`#indicators-${rowsBefore}-kind`, 'url');
   await page.fill(`#indicators-${rowsBefore}-value`, 'http://refund-desk.example/pay');
 
-  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/reports/new"] button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/reports/new"] button[type=submit].primary')]);
   await shot(page, '01-report-validation');
   const amountError = page.locator('#transfers-0-amount + .field-error');
   await expect(amountError.textContent()).resolves.toContain('not an amount');
@@ -88,7 +88,7 @@ it('a desk officer signs in by the form and files a report, fixing one mistake o
   expect(await page.inputValue(`#indicators-${rowsBefore}-value`)).toBe('http://refund-desk.example/pay');
 
   await page.fill('#transfers-0-amount', '50,000.00');
-  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.click('form[action="/reports/new"] button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.click('form[action="/reports/new"] button[type=submit].primary')]);
   reportUrl = page.url();
   await shot(page, '02-report-filed');
   await expect(page.locator('h1').textContent()).resolves.toMatch(/FR-\d{8}-\d{6}/);
@@ -106,7 +106,7 @@ it('the liaisons clear their tasks from /tasks: a freeze, and the blocking tasks
   await Promise.all([page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/), page.click('a[href^="/tasks/"]')]);
   await page.selectOption('#outcome', 'frozen');
   await page.fill('#frozen', '30,000.00');
-  await Promise.all([page.waitForURL(/recorded=1/), page.click('form[action$="/result"] button[type=submit]')]);
+  await Promise.all([page.waitForURL(/recorded=1/), page.click('form[action$="/result"] button[type=submit].primary')]);
   await shot(page, '04-task-frozen');
   await expect(page.locator('.notice').first().textContent()).resolves.toContain('Result recorded.');
   await page.goto(`${base}/tasks`);
@@ -117,7 +117,7 @@ it('the liaisons clear their tasks from /tasks: a freeze, and the blocking tasks
   const boxes = carrierSide.page.locator('input[name="task"]');
   expect(await boxes.count()).toBe(1);
   await boxes.first().check();
-  await Promise.all([carrierSide.page.waitForURL(/blocked=1/), carrierSide.page.click('form[action="/tasks/bulk-blocked"] button[type=submit]')]);
+  await Promise.all([carrierSide.page.waitForURL(/blocked=1/), carrierSide.page.click('form[action="/tasks/bulk-blocked"] button[type=submit].primary')]);
   await shot(carrierSide.page, '05-carrier-bulk-blocked');
   await expect(carrierSide.page.locator('.notice').first().textContent()).resolves.toContain('1 task(s) marked as blocked.');
   await carrierSide.context.close();
@@ -137,14 +137,26 @@ it('the supervisor sees the frozen amount on the dashboard', async () => {
 
 it('works without JavaScript: sign in and file a report with the plain form', async () => {
   const { context, page } = await signIn(officer, { javaScriptEnabled: false });
-  expect(await page.locator('[data-add-row="transfer-rows"]').isVisible()).toBe(false);
   await page.fill('#victim-name', 'No Script');
   await page.selectOption('#fraud-type', 'loan');
   await page.fill('#occurred-at', '2026-11-28T10:00');
   await page.fill('#transfers-2-account', '6222020000000001');
   await page.fill('#transfers-2-amount', '88.80');
-  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.click('form[action="/reports/new"] button[type=submit]')]);
+  // A fourth transfer: "Add a row" asks the server for the same form with one more row.
+  expect(await page.locator('#transfers-3-account').count()).toBe(0);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/reports/new') && r.request().method() === 'POST'),
+    page.click('[data-add-row="transfer-rows"]'),
+  ]);
+  await page.waitForSelector('#transfers-3-account');
+  expect(await page.inputValue('#victim-name')).toBe('No Script');
+  expect(await page.inputValue('#transfers-2-amount')).toBe('88.80');
+  await page.fill('#transfers-3-account', '6222020000000002');
+  await page.fill('#transfers-3-amount', '11.20');
+  // Enter in a field files the report; it does not add yet another row.
+  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.press('#transfers-3-amount', 'Enter')]);
   await shot(page, '07-no-js-report');
   await expect(page.locator('.tree').textContent()).resolves.toContain('¥88.80');
+  await expect(page.locator('.tree').textContent()).resolves.toContain('¥11.20');
   await context.close();
 });

@@ -103,6 +103,27 @@ describe('/reports/new', () => {
     expect(res.text).toMatch(/name="transfers\.1\.toAccount" value="no digits here"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error"/);
   });
 
+  it('adds a transfer row without JavaScript: the form comes back with everything kept and nothing filed', async () => {
+    const s = await officerSession();
+    const before = Number((await t.db('reports').count('* as n').first())!.n);
+    const res = await s.submit('/reports/new', '/reports/new', validForm({
+      addRow: 'transfers',
+      'transfers.1.toAccount': '6222 0200 0000 0002', 'transfers.1.amount': '20.00',
+      'transfers.2.toAccount': '6222 0200 0000 0003', 'transfers.2.amount': '30.00',
+    }));
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('name="transfers.3.amount"');
+    expect(res.text).not.toContain('name="transfers.4.amount"');
+    expect(res.text).toMatch(/id="transfers-3-bank"[^>]*autofocus/);
+    expect(res.text).toContain('value="6222 0200 0000 0003"');
+    expect(res.text).toContain('value="Li Wei"');
+    expect(res.text).not.toContain('aria-invalid');
+    const more = await s.post('/reports/new', validForm({ addRow: 'indicators', 'victim.name': '' }));
+    expect(more.status).toBe(200);
+    expect(more.text).toContain('name="indicators.2.value"');
+    expect(Number((await t.db('reports').count('* as n').first())!.n)).toBe(before);
+  });
+
   it('shows a narrative of <script> as text', async () => {
     const s = await officerSession();
     const res = await s.submit('/reports/new', '/reports/new', validForm({ narrative: '<script>alert(1)</script>', 'victim.name': '<b>Bold</b>' }));
@@ -190,6 +211,27 @@ describe('liaison inbox', () => {
     const shown = await s.get(ok.headers.location);
     expect(shown.text).toContain('¥1,000.00');
     expect(shown.text).toContain('Follow-up tasks created: 1.');
+  });
+
+  it('adds an onward row without JavaScript and records nothing', async () => {
+    const s = await officerSession();
+    const filed = await s.submit('/reports/new', '/reports/new', validForm({ 'transfers.0.toAccount': '6222 0288 0000 0001' }));
+    const reportId = /([0-9a-f-]{36})$/.exec(filed.headers.location)![1]!;
+    const task = await t.db('tasks').where({ report_id: reportId, kind: 'intercept_funds' }).first();
+    const l = pageSession(t.app);
+    await l.login(liaison.username, FACTORY_PASSWORD);
+    const res = await l.submit(`/tasks/${task.id}`, `/tasks/${task.id}/result`, {
+      version: String(task.version), outcome: 'funds_moved', addRow: 'onward',
+      'onward.0.toAccount': '6222 0299 0000 0001', 'onward.0.amount': '1.00',
+      'onward.1.toAccount': '6222 0299 0000 0002', 'onward.1.amount': '2.00',
+    });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('name="onward.2.toAccount"');
+    expect(res.text).toMatch(/id="onward-2-bank"[^>]*autofocus/);
+    expect(res.text).toContain('value="6222 0299 0000 0002"');
+    expect(res.text).toMatch(/<option value="funds_moved" selected>/);
+    expect((await t.db('tasks').where({ id: task.id }).first()).status).not.toBe('done');
+    expect(await t.db('task_results').where({ task_id: task.id }).first()).toBeUndefined();
   });
 
   it('answers 404 for another institution\'s task and 403 to a desk officer', async () => {
