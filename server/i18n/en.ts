@@ -21,6 +21,8 @@ export const en = {
   form: {
     addRow: 'Add a row', removeRow: 'Remove this row', save: 'Save', search: 'Search', filter: 'Filter', reset: 'Clear',
     required: 'required', optional: 'optional', choose: '— choose —', none: '— none —', fixErrors: 'Some fields need attention; see the messages beside them.',
+    badDate: 'Enter a date as YYYY-MM-DD.', fromAfterTo: '“From” must not be after “To”.', badFilter: 'This value cannot be used as a filter.',
+    filterIgnored: 'Part of the filter could not be used and was left out; see the message beside it.',
     anyValue: 'Any', from: 'From', to: 'To', nextPage: 'Next page', firstPage: 'First page',
   },
   time: { dueIn: 'due in {{span}}', overdueBy: 'overdue by {{span}}', minutes: '{{m}} min', hoursMinutes: '{{h}} h {{m}} min' },

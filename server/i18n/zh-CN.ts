@@ -23,6 +23,8 @@ export const zhCN: typeof en = {
   form: {
     addRow: '添加一行', removeRow: '删除此行', save: '保存', search: '搜索', filter: '筛选', reset: '清除',
     required: '必填', optional: '选填', choose: '— 请选择 —', none: '— 无 —', fixErrors: '部分字段需要修改，请查看字段旁的提示。',
+    badDate: '请按 YYYY-MM-DD 格式输入日期。', fromAfterTo: '“起”不能晚于“止”。', badFilter: '该值不能用作筛选条件。',
+    filterIgnored: '部分筛选条件无法使用，已忽略；详见其旁的提示。',
     anyValue: '全部', from: '起', to: '止', nextPage: '下一页', firstPage: '第一页',
   },
   time: { dueIn: '剩余 {{span}}', overdueBy: '已超时 {{span}}', minutes: '{{m}} 分钟', hoursMinutes: '{{h}} 小时 {{m}} 分钟' },

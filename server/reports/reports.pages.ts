@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { parse } from '../http/validate';
 import { field, formBody, localsOf, render } from '../pages/shell';
 import { localToIso } from '../pages/format';
+import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { CreateReportBody, ReportIdParams, ReportListQuery } from './reports.schemas';
 import {
   emptyReportForm, isRowGroup, presentReportDetail, presentReportForm, presentReportRow, readReportForm, reportFilterOptions,
@@ -69,20 +70,42 @@ export function reportsPages(deps: Deps): Router {
     const raw = req.query as Record<string, unknown>;
     const text = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : '');
     const filters = { q: text('q'), status: text('status'), fraudType: text('fraudType'), from: text('from'), to: text('to') };
+    // A bad filter is shown beside its field and left out; the list still answers for the rest.
+    const range = dayRange(filters.from, filters.to, l.t);
+    const errors: FilterErrors = { ...range.errors };
+    const used = { ...filters, from: range.from ?? '', to: range.to ?? '' };
     // Dates are the center's local days; "to" includes the whole day.
-    const toIso = filters.to ? localToIso(filters.to, deps.config.timeZone) : undefined;
-    const query = parse(ReportListQuery, {
-      q: filters.q || undefined,
-      status: filters.status || undefined,
-      fraudType: filters.fraudType || undefined,
-      from: filters.from ? localToIso(filters.from, deps.config.timeZone) ?? filters.from : undefined,
-      to: toIso ? new Date(Date.parse(toIso) + 86_400_000).toISOString() : filters.to || undefined,
+    const toIso = used.to ? localToIso(used.to, deps.config.timeZone) : undefined;
+    const candidate = {
+      q: used.q || undefined,
+      status: used.status || undefined,
+      fraudType: used.fraudType || undefined,
+      from: used.from ? localToIso(used.from, deps.config.timeZone) : undefined,
+      to: toIso ? new Date(Date.parse(toIso) + 86_400_000).toISOString() : undefined,
       cursor: text('cursor') || undefined,
       limit: 50,
+    };
+    let parsed = ReportListQuery.safeParse(candidate);
+    if (!parsed.success) {
+      for (const d of ValidationError.fromZod(parsed.error).details) {
+        const key = d.path.split('.')[0]!;
+        if (key in candidate) {
+          errors[key in filters ? key : 'other'] ??= l.t('form.badFilter');
+          delete (candidate as Record<string, unknown>)[key];
+          if (key in used) used[key as keyof typeof used] = '';
+        }
+      }
+      parsed = ReportListQuery.safeParse(candidate);
+    }
+    const query = parsed.success ? parsed.data : parse(ReportListQuery, { limit: 50 });
+    const page = await reports.list(actorOf(req), query).catch((err: unknown) => {
+      // A cursor this server did not issue (an edited link): start again from the first page.
+      if (!(err instanceof ValidationError) || query.cursor === undefined) throw err;
+      errors.other = l.t('form.badFilter');
+      return reports.list(actorOf(req), { ...query, cursor: undefined });
     });
-    const page = await reports.list(actorOf(req), query);
     const nextQuery = page.nextCursor
-      ? new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), cursor: page.nextCursor }).toString()
+      ? new URLSearchParams({ ...Object.fromEntries(Object.entries(used).filter(([, v]) => v)), cursor: page.nextCursor }).toString()
       : '';
     render(res, 'pages/reports/list', 'report.listTitle', {
       filters,
@@ -90,7 +113,9 @@ export function reportsPages(deps: Deps): Router {
       rows: page.items.map((rep) => presentReportRow(rep, l)),
       nextQuery,
       paged: Boolean(text('cursor')),
-    });
+      errors,
+      notice: hasErrors(errors) ? { text: l.t('form.filterIgnored'), error: true } : undefined,
+    }, hasErrors(errors) ? 400 : 200);
   });
 
   r.get('/reports/:id', guard, async (req, res) => {

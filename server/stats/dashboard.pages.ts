@@ -2,12 +2,11 @@ import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, ValidationError } from '../errors';
-import { parse } from '../http/validate';
 import { field, formBody, localsOf, render } from '../pages/shell';
 import { localDate } from '../pages/format';
+import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { presentTaskLine } from '../reports/reports.presenter';
 import { TaskIdParams } from '../tasks/tasks.schemas';
-import { StatsQuery } from './stats.schemas';
 import { presentDashboard } from './dashboard.presenter';
 
 const DAY_MS = 86_400_000;
@@ -29,10 +28,23 @@ export function dashboardPages(deps: Deps): Router {
     const l = localsOf(res);
     const raw = req.query as Record<string, unknown>;
     const day = (k: string) => (typeof raw[k] === 'string' && raw[k] !== '' ? (raw[k] as string) : undefined);
-    const query = parse(StatsQuery, { from: day('from'), to: day('to') });
+    // A bad period is shown beside its field and the dashboard answers for the default one instead.
+    const typed = { from: day('from') ?? '', to: day('to') ?? '' };
+    const range = dayRange(typed.from, typed.to, l.t);
+    const errors: FilterErrors = { ...range.errors };
+    const summaryOf = async () => {
+      try {
+        return await stats.summary({ from: range.from, to: range.to });
+      } catch (err) {
+        // e.g. only "from" given and later than today, the default "to"
+        if (!(err instanceof ValidationError)) throw err;
+        errors.from ??= l.t('form.fromAfterTo');
+        return stats.summary({});
+      }
+    };
     const today = localDate(new Date(), deps.config.timeZone);
     const [summary, todayS, last7, last30, year, unrouted, institutions] = await Promise.all([
-      stats.summary(query),
+      summaryOf(),
       stats.summary({ from: today, to: today }),
       stats.summary({ from: shiftDays(today, -6), to: today }),
       stats.summary({ from: shiftDays(today, -29), to: today }),
@@ -54,8 +66,10 @@ export function dashboardPages(deps: Deps): Router {
         reportId: t.reportId,
         partners: partners.map((p) => ({ value: p.id, label: `${p.name} (${p.id})` })),
       })),
-      notice,
-    });
+      notice: notice ?? (hasErrors(errors) ? { text: l.t('form.filterIgnored'), error: true } : undefined),
+      errors,
+      ...(hasErrors(errors) ? { inputFrom: typed.from, inputTo: typed.to } : {}),
+    }, hasErrors(errors) ? 400 : 200);
   });
 
   r.post('/dashboard/tasks/:id/assign', guard, async (req, res) => {

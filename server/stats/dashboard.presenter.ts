@@ -54,6 +54,9 @@ export function presentDashboard(
   return {
     from: s.from,
     to: s.to,
+    // The period filter's fields; the page puts back what was typed when it could not be used.
+    inputFrom: s.from,
+    inputTo: s.to,
     headline: [
       { label: l.t('dashboard.today'), value: money(periods.today.lossPreventedMinor), id: 'today' },
       { label: l.t('dashboard.last7'), value: money(periods.last7.lossPreventedMinor), id: 'last7' },

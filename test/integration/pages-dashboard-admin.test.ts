@@ -100,6 +100,28 @@ describe('/dashboard', () => {
     expect((await zh.get('/dashboard?error=validation_failed')).text).toContain('请选择一个启用中的合作机构。');
   });
 
+  it('shows a bad period beside its field with the default period\'s figures', async () => {
+    const s = await as(supervisor);
+    const month = { to: localDate(new Date(), t.config.timeZone) };
+    const backwards = await s.get('/dashboard?from=2026-11-20&to=2026-11-01');
+    expect(backwards.status).toBe(400);
+    expect(backwards.text).toMatch(/id="to" name="to" type="date" value="2026-11-01" aria-invalid="true"/);
+    expect(backwards.text).toContain('value="2026-11-20"');
+    expect(backwards.text).toContain('“From” must not be after “To”.');
+    expect(backwards.text).toContain(`– ${month.to}</h2>`);
+    expect(backwards.text).toContain('id="loss-prevented"');
+
+    const badDate = await s.get('/dashboard?from=2026-02-30');
+    expect(badDate.status).toBe(400);
+    expect(badDate.text).toMatch(/id="from"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error" id="from-error">/);
+    expect(badDate.text).toContain('Enter a date as YYYY-MM-DD.');
+
+    const future = await s.get('/dashboard?from=2999-01-01');
+    expect(future.status).toBe(400);
+    expect(future.text).toMatch(/id="from"[^>]*aria-invalid="true"/);
+    expect(future.text).toContain(`– ${month.to}</h2>`);
+  });
+
   it('answers 403 to a desk officer and a liaison', async () => {
     expect((await (await as(officer)).get('/dashboard')).status).toBe(403);
     expect((await (await as(liaison)).get('/dashboard')).status).toBe(403);

@@ -1,6 +1,7 @@
 import { testApp, type TestApp } from '../helpers/test-app';
 import { pageSession } from '../helpers/page-session';
 import { FACTORY_PASSWORD, type TestInstitution, type TestUser } from '../helpers/factories';
+import { reportBody } from '../helpers/bodies';
 
 let t: TestApp;
 let bank: TestInstitution;
@@ -157,6 +158,35 @@ describe('/reports', () => {
     expect(none.text).toContain('No reports match.');
     const filtered = await s.get('/reports?fraudType=romance');
     expect(filtered.text).not.toContain('Li Wei');
+  });
+});
+
+describe('/reports with a bad filter', () => {
+  it('keeps the filter, shows the message beside the field and still lists the reports', async () => {
+    expect((await t.api.as(officer).post('/api/v1/reports').send(reportBody({ victim: { name: 'Filter Victim' } }))).status).toBe(201);
+    const s = await officerSession();
+    const bad = await s.get('/reports?q=Filter+Victim&from=2026-13-45');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/id="from" name="from" type="date" value="2026-13-45" aria-invalid="true"[^>]*>\s*<p class="field-error" id="from-error"><span[^>]*>[^<]*<\/span>Enter a date as YYYY-MM-DD.<\/p>/);
+    expect(bad.text).toContain('value="Filter Victim"');
+    expect(bad.text).toContain('Filter Victim</');
+    expect(bad.text).not.toContain('Check the input');
+
+    const backwards = await s.get('/reports?from=2026-11-28&to=2026-11-01');
+    expect(backwards.status).toBe(400);
+    expect(backwards.text).toMatch(/id="to" name="to"[^>]*aria-invalid="true"/);
+    expect(backwards.text).toContain('“From” must not be after “To”.');
+    expect(backwards.text).toContain('value="2026-11-28"');
+    expect(backwards.text).toContain('Filter Victim</');
+
+    const choice = await s.get('/reports?status=nonsense&cursor=not-a-cursor');
+    expect(choice.status).toBe(400);
+    expect(choice.text).toMatch(/id="status" name="status" aria-invalid="true"/);
+    expect(choice.text).toContain('Filter Victim</');
+
+    const zh = pageSession(t.app, 'zh-CN');
+    await zh.login(officer.username, FACTORY_PASSWORD);
+    expect((await zh.get('/reports?from=yesterday')).text).toContain('请按 YYYY-MM-DD 格式输入日期。');
   });
 });
 
