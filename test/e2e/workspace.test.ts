@@ -79,7 +79,11 @@ it('a desk officer signs in by the form and files a report, fixing one mistake o
   await page.selectOption(`#indicators-${rowsBefore}-kind`, 'url');
   await page.fill(`#indicators-${rowsBefore}-value`, 'http://refund-desk.example/pay');
 
-  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/reports/new"] button[type=submit].primary')]);
+  // The page is already loaded, so waiting for "load" would return at once; wait for the refused post itself.
+  const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/reports/new' && r.request().method() === 'POST');
+  await page.click('form[action="/reports/new"] button[type=submit].primary');
+  expect((await refused).status()).toBe(400);
+  await page.waitForSelector('#transfers-0-amount + .field-error');
   await shot(page, '01-report-validation');
   const amountError = page.locator('#transfers-0-amount + .field-error');
   await expect(amountError.textContent()).resolves.toContain('not an amount');
@@ -145,7 +149,7 @@ it('works without JavaScript: sign in and file a report with the plain form', as
   // A fourth transfer: "Add a row" asks the server for the same form with one more row.
   expect(await page.locator('#transfers-3-account').count()).toBe(0);
   await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith('/reports/new') && r.request().method() === 'POST'),
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/reports/new' && r.request().method() === 'POST'),
     page.click('[data-add-row="transfer-rows"]'),
   ]);
   await page.waitForSelector('#transfers-3-account');
