@@ -21,9 +21,14 @@ export const en = {
   form: {
     addRow: 'Add a row', removeRow: 'Remove this row', save: 'Save', search: 'Search', filter: 'Filter', reset: 'Clear',
     required: 'required', optional: 'optional', choose: '— choose —', none: '— none —', fixErrors: 'Some fields need attention; see the messages beside them.',
-    badDate: 'Enter a date as YYYY-MM-DD.', fromAfterTo: '“From” must not be after “To”.', badFilter: 'This value cannot be used as a filter.',
+    notDateTime: 'is not a date and time', badDate: 'Enter a date as YYYY-MM-DD.', fromAfterTo: '“From” must not be after “To”.', badFilter: 'This value cannot be used as a filter.',
     filterIgnored: 'Part of the filter could not be used and was left out; see the message beside it.',
     anyValue: 'Any', from: 'From', to: 'To', nextPage: 'Next page', firstPage: 'First page',
+  },
+  money: {
+    empty: 'Enter an amount, for example 1,234.56.', negative: 'The amount cannot be negative.',
+    notAmount: '"{{text}}" is not an amount; write it like 1,234.56.', noDecimals: '{{code}} has no decimal places; enter a whole amount.',
+    maxDecimals: '{{code}} allows at most {{digits}} decimal place(s).', tooLarge: 'The amount is too large.',
   },
   time: { dueIn: 'due in {{span}}', overdueBy: 'overdue by {{span}}', minutes: '{{m}} min', hoursMinutes: '{{h}} h {{m}} min' },
   channel: { hotline: 'Hotline', walk_in: 'Walk-in', online: 'Online', referral: 'Referral' },

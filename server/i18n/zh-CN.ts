@@ -23,9 +23,14 @@ export const zhCN: typeof en = {
   form: {
     addRow: '添加一行', removeRow: '删除此行', save: '保存', search: '搜索', filter: '筛选', reset: '清除',
     required: '必填', optional: '选填', choose: '— 请选择 —', none: '— 无 —', fixErrors: '部分字段需要修改，请查看字段旁的提示。',
-    badDate: '请按 YYYY-MM-DD 格式输入日期。', fromAfterTo: '“起”不能晚于“止”。', badFilter: '该值不能用作筛选条件。',
+    notDateTime: '不是有效的日期和时间', badDate: '请按 YYYY-MM-DD 格式输入日期。', fromAfterTo: '“起”不能晚于“止”。', badFilter: '该值不能用作筛选条件。',
     filterIgnored: '部分筛选条件无法使用，已忽略；详见其旁的提示。',
     anyValue: '全部', from: '起', to: '止', nextPage: '下一页', firstPage: '第一页',
+  },
+  money: {
+    empty: '请输入金额，例如 1,234.56。', negative: '金额不能为负数。',
+    notAmount: '“{{text}}”不是有效金额，请写成 1,234.56 的形式。', noDecimals: '{{code}} 没有小数位，请输入整数金额。',
+    maxDecimals: '{{code}} 最多允许 {{digits}} 位小数。', tooLarge: '金额过大。',
   },
   time: { dueIn: '剩余 {{span}}', overdueBy: '已超时 {{span}}', minutes: '{{m}} 分钟', hoursMinutes: '{{h}} 小时 {{m}} 分钟' },
   channel: { hotline: '热线电话', walk_in: '来访报案', online: '网上报案', referral: '转介' },

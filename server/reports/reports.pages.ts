@@ -40,7 +40,7 @@ export function reportsPages(deps: Deps): Router {
       const grown = withAddedRow(form, adding);
       return render(res, 'pages/reports/new', 'report.newTitle', presentReportForm(grown.form, await banks(), [], l, grown.focus));
     }
-    const { input, problems, toFormPath } = toCreateReportInput(form, deps.config.defaultCurrency, deps.config.timeZone);
+    const { input, problems, toFormPath } = toCreateReportInput(form, deps.config.defaultCurrency, deps.config.timeZone, l.t);
 
     const again = async (details: { path: string; message: string }[]) =>
       render(res, 'pages/reports/new', 'report.newTitle', presentReportForm(withSpareRows(form), await banks(), details, l), 400);

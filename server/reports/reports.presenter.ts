@@ -3,6 +3,8 @@ import { CHANNELS, FRAUD_TYPES, INDICATOR_KINDS, REPORT_STATUSES } from '../doma
 import { formatMinor, MoneyFormatError, parseMajorToMinor } from '../domain/money';
 import type { Task } from '../tasks/tasks.repo';
 import type { PageLocals } from '../pages/shell';
+import type { Translate } from '../i18n/i18n';
+import { moneyMessage, notDateTime } from '../pages/messages';
 import { countdownText, formatDateTime, localToIso, toLocalInput } from '../pages/format';
 import type { ReportDetail } from './reports.service';
 import type { Report } from './reports.repo';
@@ -69,7 +71,7 @@ const isBlank = (row: Record<string, string>, ignore: string[] = []) =>
  * units, local times become instants, blank rows are dropped. `rowOf` maps an index in the body
  * back to the form row it came from, so a detail at transfers.0.amountMinor lands beside that row.
  */
-export function toCreateReportInput(form: ReportForm, currency: string, timeZone: string) {
+export function toCreateReportInput(form: ReportForm, currency: string, timeZone: string, t?: Translate) {
   const problems: ErrorDetail[] = [];
   const transferRows: number[] = [];
   const indicatorRows: number[] = [];
@@ -77,7 +79,7 @@ export function toCreateReportInput(form: ReportForm, currency: string, timeZone
   const time = (value: string, path: string): string | undefined => {
     if (value.trim() === '') return undefined;
     const iso = localToIso(value, timeZone);
-    if (!iso) problems.push({ path, message: 'is not a date and time' });
+    if (!iso) problems.push({ path, message: notDateTime(t) });
     return iso;
   };
 
@@ -89,7 +91,7 @@ export function toCreateReportInput(form: ReportForm, currency: string, timeZone
       amountMinor = parseMajorToMinor(row.amount, currency);
     } catch (err) {
       if (!(err instanceof MoneyFormatError)) throw err;
-      problems.push({ path: `transfers.${i}.amount`, message: err.message });
+      problems.push({ path: `transfers.${i}.amount`, message: moneyMessage(err, t) });
     }
     return [{
       toAccount: row.toAccount,

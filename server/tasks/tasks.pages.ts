@@ -116,7 +116,7 @@ export function tasksPages(deps: Deps): Router {
         result: presentResultForm(task, grown, await banks(), [], l, grown.onward.length - 1),
       });
     }
-    const { body, problems, toFormPath } = toResultBody(form, task.currency ?? deps.config.defaultCurrency, deps.config.timeZone);
+    const { body, problems, toFormPath } = toResultBody(form, task.currency ?? deps.config.defaultCurrency, deps.config.timeZone, l.t);
     const again = async (details: { path: string; message: string }[], status = 400, current = task, notice?: { text: string; error: boolean }) =>
       render(res, 'pages/tasks/show', 'task.detailTitle', {
         task: presentTask(current, l),

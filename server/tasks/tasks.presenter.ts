@@ -3,6 +3,8 @@ import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { formatMinor, formatMinorPlain, MoneyFormatError, parseMajorToMinor } from '../domain/money';
 import { compareUrgency, OUTCOMES_BY_TASK_KIND } from '../domain/tasks';
 import type { PageLocals } from '../pages/shell';
+import type { Translate } from '../i18n/i18n';
+import { moneyMessage, notDateTime } from '../pages/messages';
 import { countdownText, formatDateTime, localToIso } from '../pages/format';
 import type { Task } from './tasks.repo';
 
@@ -79,7 +81,7 @@ export function readResultForm(body: Record<string, string | string[]>): ResultF
 }
 
 /** The body of POST /api/v1/tasks/:id/result from the form; yuan become exact minor units. */
-export function toResultBody(form: ResultForm, currency: string, timeZone: string) {
+export function toResultBody(form: ResultForm, currency: string, timeZone: string, t?: Translate) {
   const problems: ErrorDetail[] = [];
   const rowOf: number[] = [];
   const money = (text: string, path: string): number | undefined => {
@@ -87,7 +89,7 @@ export function toResultBody(form: ResultForm, currency: string, timeZone: strin
       return parseMajorToMinor(text, currency);
     } catch (err) {
       if (!(err instanceof MoneyFormatError)) throw err;
-      problems.push({ path, message: err.message });
+      problems.push({ path, message: moneyMessage(err, t) });
       return undefined;
     }
   };
@@ -95,7 +97,7 @@ export function toResultBody(form: ResultForm, currency: string, timeZone: strin
     if (isBlank(row)) return [];
     rowOf.push(i);
     const at = row.transferredAt.trim() ? localToIso(row.transferredAt, timeZone) : undefined;
-    if (row.transferredAt.trim() && !at) problems.push({ path: `onward.${i}.transferredAt`, message: 'is not a date and time' });
+    if (row.transferredAt.trim() && !at) problems.push({ path: `onward.${i}.transferredAt`, message: notDateTime(t) });
     return [{
       toAccount: row.toAccount,
       toAccountName: row.toAccountName.trim() || undefined,

@@ -2,6 +2,9 @@ import { testApp, type TestApp } from '../helpers/test-app';
 import { pageSession } from '../helpers/page-session';
 import { FACTORY_PASSWORD, type TestInstitution, type TestUser } from '../helpers/factories';
 import { reportBody } from '../helpers/bodies';
+import { translator } from '../../server/i18n/i18n';
+import { MoneyFormatError, parseMajorToMinor } from '../../server/domain/money';
+import { moneyMessage } from '../../server/pages/messages';
 
 let t: TestApp;
 let bank: TestInstitution;
@@ -145,6 +148,32 @@ describe('/reports/new', () => {
     const s = await officerSession();
     await s.get('/reports/new');
     expect((await s.post('/reports/new', validForm(), false)).status).toBe(403);
+  });
+});
+
+describe('field messages in Simplified Chinese', () => {
+  it('tells every amount-parsing problem in Chinese, on the page and for each message the parser has', async () => {
+    const s = pageSession(t.app, 'zh-CN');
+    await s.login(officer.username, FACTORY_PASSWORD);
+    const res = await s.submit('/reports/new', '/reports/new', validForm({
+      'transfers.0.amount': '12,34', 'transfers.0.transferredAt': 'yesterday',
+      'transfers.1.toAccount': '6222 0200 0000 0009', 'transfers.1.amount': '-5',
+    }));
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('“12,34”不是有效金额，请写成 1,234.56 的形式。');
+    expect(res.text).toContain('金额不能为负数。');
+    expect(res.text).toContain('不是有效的日期和时间');
+    expect(res.text).not.toContain('is not an amount');
+
+    const zh = translator('zh-CN');
+    for (const [text, code] of [['', 'CNY'], ['-1', 'CNY'], ['abc', 'CNY'], ['1.234', 'CNY'], ['1.5', 'JPY'], ['99999999999999999999', 'CNY']] as const) {
+      let err: unknown;
+      try { parseMajorToMinor(text, code); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(MoneyFormatError);
+      const shown = moneyMessage(err as MoneyFormatError, zh);
+      expect(shown).not.toBe((err as Error).message);
+      expect(shown).toMatch(/[\u4e00-\u9fff]/);
+    }
   });
 });
 
