@@ -1,10 +1,19 @@
 // Money is an integer count of minor units beside an ISO 4217 code. Nothing here ever turns an
 // amount into a binary float fraction: a fen lost to rounding is a fen the victim never gets back.
 
-/** A typed amount that cannot be read as money; `message` is fit to show beside the form field. */
+export type MoneyProblem = 'empty' | 'negative' | 'notAmount' | 'noDecimals' | 'maxDecimals' | 'tooLarge';
+
+/**
+ * A typed amount that cannot be read as money. `message` is English, fit to show beside the form
+ * field; `problem` and `params` let a page say the same in the reader's language.
+ */
 export class MoneyFormatError extends Error {
   override readonly name = 'MoneyFormatError';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly problem: MoneyProblem,
+    readonly params: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -57,7 +66,7 @@ export function parseMajorToMinor(text: string, currency: string): number {
   const digits = minorDigits(code);
   // NFKC folds what Chinese input methods produce (fullwidth digits, "，", "．", "￥") to ASCII.
   let s = String(text ?? '').normalize('NFKC').replace(/\s+/g, '');
-  if (s === '') throw new MoneyFormatError('Enter an amount, for example 1,234.56.');
+  if (s === '') throw new MoneyFormatError('Enter an amount, for example 1,234.56.', 'empty');
 
   const aliases = code === 'CNY' ? `${code}|RMB` : code;
   // Optional code, then an optional symbol that may carry a country prefix ("CN¥", "US$").
@@ -65,25 +74,23 @@ export function parseMajorToMinor(text: string, currency: string): number {
   const suffix = new RegExp(`(?:\\p{Sc}|${aliases}${code === 'CNY' ? '|元' : ''})$`, 'iu');
   const negative = /^[-\u2212(]/.test(s);
   s = s.replace(prefix, '');
-  if (negative || /^[-\u2212(]/.test(s)) throw new MoneyFormatError('The amount cannot be negative.');
+  if (negative || /^[-\u2212(]/.test(s)) throw new MoneyFormatError('The amount cannot be negative.', 'negative');
   s = s.replace(suffix, '');
 
   const m = AMOUNT.exec(s);
   const intText = m?.groups?.int;
   const fracText = m?.groups?.frac ?? '';
   if (!m || (intText === undefined && fracText === '')) {
-    throw new MoneyFormatError(`"${String(text).trim()}" is not an amount; write it like 1,234.56.`);
+    throw new MoneyFormatError(`"${String(text).trim()}" is not an amount; write it like 1,234.56.`, 'notAmount', { text: String(text).trim() });
   }
   if (fracText.length > digits) {
-    throw new MoneyFormatError(
-      digits === 0
-        ? `${code} has no decimal places; enter a whole amount.`
-        : `${code} allows at most ${digits} decimal place${digits === 1 ? '' : 's'}.`,
-    );
+    throw digits === 0
+      ? new MoneyFormatError(`${code} has no decimal places; enter a whole amount.`, 'noDecimals', { code })
+      : new MoneyFormatError(`${code} allows at most ${digits} decimal place${digits === 1 ? '' : 's'}.`, 'maxDecimals', { code, digits: String(digits) });
   }
   const whole = (intText ?? '0').replace(/,/g, '');
   const minor = BigInt(whole + fracText.padEnd(digits, '0'));
-  if (minor > MAX_SAFE) throw new MoneyFormatError('The amount is too large.');
+  if (minor > MAX_SAFE) throw new MoneyFormatError('The amount is too large.', 'tooLarge');
   return Number(minor);
 }
 

@@ -175,3 +175,23 @@ describe('toMinorNumber', () => {
     expect(() => toMinorNumber('')).toThrow(RangeError);
   });
 });
+
+describe('MoneyFormatError problems', () => {
+  const problemOf = (text: string, currency = 'CNY') => {
+    try {
+      parseMajorToMinor(text, currency);
+    } catch (err) {
+      return err instanceof MoneyFormatError ? { problem: err.problem, params: err.params } : err;
+    }
+    return undefined;
+  };
+
+  it('names each problem so a page can say it in the reader\'s language', () => {
+    expect(problemOf('')).toEqual({ problem: 'empty', params: {} });
+    expect(problemOf('-5')).toEqual({ problem: 'negative', params: {} });
+    expect(problemOf('12,34')).toEqual({ problem: 'notAmount', params: { text: '12,34' } });
+    expect(problemOf('1.5', 'JPY')).toEqual({ problem: 'noDecimals', params: { code: 'JPY' } });
+    expect(problemOf('1.234')).toEqual({ problem: 'maxDecimals', params: { code: 'CNY', digits: '2' } });
+    expect(problemOf('99999999999999999')).toEqual({ problem: 'tooLarge', params: {} });
+  });
+});
