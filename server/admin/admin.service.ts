@@ -220,15 +220,6 @@ export class AdminService {
     const user = await this.ctx.db.transaction(async (trx) => {
       if (!(await findUser(trx, id))) throw new NotFoundError('No such user.');
       const updated = await updateUser(trx, id, { displayName: patch.displayName, active: patch.active, passwordHash });
-      if (patch.active === false) {
-        const unrouted = await unrouteOpenTasks(trx, id);
-        await recordEvents(trx, actor, unrouted.map((t) => ({
-          type: 'task.unrouted',
-          reportId: t.report_id,
-          taskId: t.id,
-          data: { reason: 'institution_deactivated', institutionId: id, version: t.version },
-        })));
-      }
       const changed = Object.keys(patch).filter((k) => patch[k as keyof UpdateUserBody] !== undefined);
       await recordEvent(trx, actor, {
         type: patch.active === false ? 'user.deactivated' : patch.active === true ? 'user.activated' : 'user.updated',
