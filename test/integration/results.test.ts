@@ -196,15 +196,66 @@ describe('POST /tasks/:id/result', () => {
   });
 
   it('keeps the ledger equal to an independent recount of the results', async () => {
-    const ledger = await t.db('loss_prevention_ledger').sum({ total: 'amount_minor' }).first();
+    // Two banks of its own, so every figure below can be scoped to this test's rows.
+    const bankC = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '622588' }] });
+    const bankD = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '621488' }] });
+    const liaisonC = await t.factories.user({ role: 'liaison', institutionId: bankC.id });
+    const liaisonD = await t.factories.user({ role: 'liaison', institutionId: bankD.id });
+    const dailyTotal = async () => Number((await t.db('stats_daily').sum({ total: 'loss_prevented_minor' }).first())!.total ?? 0);
+    const dailyBefore = await dailyTotal();
+    const answer = async (who: TestUser, taskId: string, body: Record<string, unknown>) => {
+      const res = await t.api.as(who).post(`/api/v1/tasks/${taskId}/result`).send(body);
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+
+    const full1 = await interceptTask(t, { toInstitutionId: bankC.id, account: '6225880000000101', amountMinor: 500_000 });
+    await answer(liaisonC, full1.id, { outcome: 'frozen', frozenMinor: 500_000 });
+    const full2 = await interceptTask(t, { toInstitutionId: bankC.id, account: '6225880000000102', amountMinor: 250_000 });
+    await answer(liaisonC, full2.id, { outcome: 'frozen', frozenMinor: 250_000 });
+    const partial = await interceptTask(t, { toInstitutionId: bankC.id, account: '6225880000000103', amountMinor: 1_000_000 });
+    const partialAnswer = await answer(liaisonC, partial.id, {
+      outcome: 'partially_frozen', frozenMinor: 600_000,
+      onwardTransfers: [{ toAccount: '6214 8800 0000 0104', amountMinor: 400_000, transferredAt: '2026-11-28T10:05:00+08:00' }],
+    });
+    expect(partialAnswer.childTasks).toHaveLength(1);
+    const onward = partialAnswer.childTasks[0] as { id: string; institutionId: string };
+    expect(onward.institutionId).toBe(bankD.id);
+    await answer(liaisonD, onward.id, { outcome: 'frozen', frozenMinor: 400_000 });
+    const missing = await interceptTask(t, { toInstitutionId: bankC.id, account: '6225880000000105', amountMinor: 300_000 });
+    expect((await answer(liaisonC, missing.id, { outcome: 'not_found' })).status).toBe('failed');
+    // A flagged account with no known amount: its figure stays on the result and is never booked.
+    const [flagged] = await t.db.transaction((trx) => t.deps.services.tasks.createTasks(trx, SYSTEM_ACTOR, [
+      { reportId: null, kind: 'freeze_account', targetKind: 'bank_account', targetValue: '6225880000000106' },
+    ]));
+    expect(flagged!.institutionId).toBe(bankC.id);
+    await answer(liaisonC, flagged!.id, { outcome: 'frozen', frozenMinor: 77_000 });
+
+    const ours = [full1.id, full2.id, partial.id, onward.id, missing.id, flagged!.id];
+    const institutions = [bankC.id, bankD.id];
+    const expected = 500_000 + 250_000 + 600_000 + 400_000;
+
+    const ledger = await t.db('loss_prevention_ledger').whereIn('task_id', ours).sum({ total: 'amount_minor' }).first();
+    expect(Number(ledger!.total)).toBe(expected);
+    const atOurBanks = await t.db('loss_prevention_ledger').whereIn('institution_id', institutions).sum({ total: 'amount_minor' }).first();
+    expect(Number(atOurBanks!.total)).toBe(expected);
     // Money on the victims' trail: results of tasks that carry a transfer's amount.
-    const results = await t.db('task_results as r').join('tasks as k', 'k.id', 'r.task_id').whereNotNull('k.amount_minor').sum({ total: 'r.frozen_minor' }).first();
-    const daily = await t.db('stats_daily').sum({ total: 'loss_prevented_minor' }).first();
-    const byInstitution = await t.db('stats_institution_daily').sum({ total: 'loss_prevented_minor' }).first();
-    expect(Number(ledger!.total)).toBeGreaterThan(0);
-    expect(Number(results!.total)).toBe(Number(ledger!.total));
-    expect(Number(daily!.total)).toBe(Number(ledger!.total));
-    expect(Number(byInstitution!.total)).toBe(Number(ledger!.total));
+    const results = await t.db('task_results as r').join('tasks as k', 'k.id', 'r.task_id')
+      .whereIn('k.id', ours).whereNotNull('k.amount_minor').sum({ total: 'r.frozen_minor' }).first();
+    expect(Number(results!.total)).toBe(expected);
+    expect(await dailyTotal() - dailyBefore).toBe(expected);
+
+    const rows: { institution_id: string; loss: string; done: string; failed: string }[] = await t.db('stats_institution_daily')
+      .whereIn('institution_id', institutions).groupBy('institution_id').select('institution_id')
+      .sum({ loss: 'loss_prevented_minor', done: 'tasks_done', failed: 'tasks_failed' });
+    const byInstitution = Object.fromEntries(rows.map((r) => [r.institution_id, { loss: Number(r.loss), done: Number(r.done), failed: Number(r.failed) }]));
+    expect(byInstitution).toEqual({
+      [bankC.id]: { loss: 500_000 + 250_000 + 600_000, done: 4, failed: 1 },
+      [bankD.id]: { loss: 400_000, done: 1, failed: 0 },
+    });
+    const statuses: { status: string; n: string }[] = await t.db('tasks').whereIn('institution_id', institutions)
+      .groupBy('status').select('status').count({ n: '*' });
+    expect(Object.fromEntries(statuses.map((r) => [r.status, Number(r.n)]))).toEqual({ done: 5, failed: 1 });
   });
 });
 
@@ -212,6 +263,8 @@ describe('GET /tasks', () => {
   it('shows a liaison only their institution\'s tasks, and center staff all of them', async () => {
     const mine = await interceptTask(t, { toInstitutionId: bankA.id });
     const theirs = await interceptTask(t, { toInstitutionId: bankB.id });
+    // A second task there, so a page of one has a next page.
+    await interceptTask(t, { toInstitutionId: bankB.id });
     const list = await t.api.as(liaisonA).get('/api/v1/tasks?status=queued&limit=200');
     expect(list.status).toBe(200);
     const ids = list.body.items.map((i: { id: string }) => i.id);
