@@ -47,6 +47,31 @@ async function officerSession() {
   return s;
 }
 
+// Each test files its own reports; the counter keeps their names, numbers and accounts apart
+// (zero-padded, so one never contains another).
+let seq = 0;
+function uniqueCase() {
+  const n = String(++seq).padStart(4, '0');
+  return { name: `Victim ${n}`, phone: `+86 171 0099 ${n}`, phoneNormalized: `+861710099${n}`, account: `6222 0277 0000 ${n}`, accountNormalized: `622202770000${n}` };
+}
+
+/** Files a report from the form with its own victim, phone and account, and returns its tasks by kind. */
+async function fileReport(over: Record<string, string> = {}) {
+  const own = uniqueCase();
+  const s = await officerSession();
+  const res = await s.submit('/reports/new', '/reports/new', validForm({
+    'victim.name': own.name, 'indicators.0.value': own.phone, 'transfers.0.toAccount': own.account, ...over,
+  }));
+  expect(res.status).toBe(303);
+  const reportId = /^\/reports\/([0-9a-f-]{36})$/.exec(res.headers.location)![1]!;
+  const rows = await t.db('tasks').where({ report_id: reportId });
+  return {
+    ...own, reportId, location: res.headers.location as string,
+    intercept: rows.find((x) => x.kind === 'intercept_funds'), block: rows.find((x) => x.kind === 'block_number'),
+  };
+}
+const versionOf = (html: string) => /name="version" value="(\d+)"/.exec(html)![1]!;
+
 describe('/reports/new', () => {
   it('renders the form with the banks to pick from and blank rows for browsers without JavaScript', async () => {
     const s = await officerSession();
@@ -78,9 +103,10 @@ describe('/reports/new', () => {
   });
 
   it('comes back with each message beside its field and everything typed kept', async () => {
+    const narrative = `Caller claimed to be from the police, case ${uniqueCase().name}.`;
     const s = await officerSession();
     const res = await s.submit('/reports/new', '/reports/new', validForm({
-      'victim.name': '', 'transfers.0.amount': '12,34', fraudType: 'not-a-type', 'indicators.0.value': '+86 171 0000 1234',
+      'victim.name': '', 'transfers.0.amount': '12,34', fraudType: 'not-a-type', 'indicators.0.value': '+86 171 0000 1234', narrative,
     }));
     expect(res.status).toBe(400);
     const html = res.text;
@@ -88,13 +114,13 @@ describe('/reports/new', () => {
     expect(html).toContain('value="6222 0212 3456 7890"');
     expect(html).toContain('value="12,34"');
     expect(html).toContain('value="Zhang San"');
-    expect(html).toContain('Caller claimed to be from the police.');
+    expect(html).toContain(narrative);
     expect(html).toContain('value="+86 171 0000 1234"');
     // Each message sits right after its own field.
     expect(html).toMatch(/name="transfers\.0\.amount"[^>]*aria-invalid="true"[^>]*>\s*<p class="field-error"/);
     expect(html).toMatch(/name="victim\.name"[^>]*aria-invalid="true"/);
     expect(html).toMatch(/id="fraud-type" name="fraudType" aria-invalid="true"/);
-    expect(await t.db('reports').count('* as n').first()).toEqual({ n: 1 });
+    expect(await t.db('reports').where({ narrative }).count('* as n').first()).toEqual({ n: 0 });
   });
 
   it('shows a service validation detail (an unknown account format) beside the transfer it is about', async () => {
@@ -108,10 +134,10 @@ describe('/reports/new', () => {
   });
 
   it('adds a transfer row without JavaScript: the form comes back with everything kept and nothing filed', async () => {
+    const own = uniqueCase();
     const s = await officerSession();
-    const before = Number((await t.db('reports').count('* as n').first())!.n);
     const res = await s.submit('/reports/new', '/reports/new', validForm({
-      addRow: 'transfers',
+      addRow: 'transfers', 'victim.name': own.name,
       'transfers.1.toAccount': '6222 0200 0000 0002', 'transfers.1.amount': '20.00',
       'transfers.2.toAccount': '6222 0200 0000 0003', 'transfers.2.amount': '30.00',
     }));
@@ -120,12 +146,12 @@ describe('/reports/new', () => {
     expect(res.text).not.toContain('name="transfers.4.amount"');
     expect(res.text).toMatch(/id="transfers-3-bank"[^>]*autofocus/);
     expect(res.text).toContain('value="6222 0200 0000 0003"');
-    expect(res.text).toContain('value="Li Wei"');
+    expect(res.text).toContain(`value="${own.name}"`);
     expect(res.text).not.toContain('aria-invalid');
-    const more = await s.post('/reports/new', validForm({ addRow: 'indicators', 'victim.name': '' }));
+    const more = await s.post('/reports/new', validForm({ addRow: 'indicators', 'victim.name': own.name }));
     expect(more.status).toBe(200);
     expect(more.text).toContain('name="indicators.2.value"');
-    expect(Number((await t.db('reports').count('* as n').first())!.n)).toBe(before);
+    expect(await t.db('reports').where({ victim_name: own.name }).count('* as n').first()).toEqual({ n: 0 });
   });
 
   it('shows a narrative of <script> as text', async () => {
@@ -179,14 +205,17 @@ describe('field messages in Simplified Chinese', () => {
 
 describe('/reports', () => {
   it('lists and searches reports', async () => {
+    const mine = await fileReport();
     const s = await officerSession();
     const all = await s.get('/reports');
     expect(all.status).toBe(200);
-    expect(all.text).toContain('Li Wei');
+    expect(all.text).toContain(mine.name);
+    const found = await s.get(`/reports?q=${encodeURIComponent(mine.name)}`);
+    expect(found.text).toContain(mine.name);
     const none = await s.get('/reports?q=nobody-by-this-name');
     expect(none.text).toContain('No reports match.');
     const filtered = await s.get('/reports?fraudType=romance');
-    expect(filtered.text).not.toContain('Li Wei');
+    expect(filtered.text).not.toContain(mine.name);
   });
 });
 
@@ -221,16 +250,20 @@ describe('/reports with a bad filter', () => {
 
 describe('liaison inbox', () => {
   it('shows only their institution, most urgent first, and clears blocking tasks in bulk', async () => {
+    const first = await fileReport();
+    const second = await fileReport();
     const carrierLiaison = await t.factories.user({ role: 'liaison', institutionId: carrier.id });
     const s = pageSession(t.app);
     await s.login(carrierLiaison.username, FACTORY_PASSWORD);
     const inbox = await s.get('/tasks');
     expect(inbox.status).toBe(200);
-    expect(inbox.text).toContain('+8617100001234');
-    expect(inbox.text).not.toContain('6222021234567890');
+    expect(inbox.text).toContain(first.phoneNormalized);
+    expect(inbox.text).toContain(second.phoneNormalized);
+    expect(inbox.text).not.toContain(first.accountNormalized);
     expect(inbox.text).not.toContain('330106199001011234');
-    const picks = [...inbox.text.matchAll(/name="task" value="([^"]+)"/g)].map((m) => m[1]!);
-    expect(picks.length).toBeGreaterThan(0);
+    const picks = [...inbox.text.matchAll(/name="task" value="([^"]+)"/g)].map((m) => m[1]!)
+      .filter((p) => [first.block.id, second.block.id].includes(p.split(':')[0]));
+    expect(picks).toHaveLength(2);
     const done = await s.post('/tasks/bulk-blocked', { task: picks });
     expect(done.status).toBe(303);
     expect(done.headers.location).toContain(`blocked=${picks.length}`);
@@ -242,14 +275,16 @@ describe('liaison inbox', () => {
   });
 
   it('records a partial freeze with an onward hop from the task page, with a validation round trip', async () => {
+    const { intercept } = await fileReport();
+    const id = intercept.id as string;
     const s = pageSession(t.app);
     await s.login(liaison.username, FACTORY_PASSWORD);
     const inbox = await s.get('/tasks');
-    const id = /href="\/tasks\/([0-9a-f-]{36})"/.exec(inbox.text)![1]!;
+    expect(inbox.text).toContain(`href="/tasks/${id}"`);
     const page = await s.get(`/tasks/${id}`);
     expect(page.status).toBe(200);
     expect(page.text).not.toContain('330106199001011234');
-    const version = /name="version" value="(\d+)"/.exec(page.text)![1]!;
+    const version = versionOf(page.text);
 
     const bad = await s.post(`/tasks/${id}/result`, { version, outcome: 'partially_frozen', frozen: '99999', note: 'too much' });
     expect(bad.status).toBe(400);
@@ -257,7 +292,7 @@ describe('liaison inbox', () => {
     expect(bad.text).toContain('too much');
 
     const ok = await s.post(`/tasks/${id}/result`, {
-      version: /name="version" value="(\d+)"/.exec(bad.text)![1]!, outcome: 'partially_frozen', frozen: '1,000.00',
+      version: versionOf(bad.text), outcome: 'partially_frozen', frozen: '1,000.00',
       'onward.0.toAccount': '6222 0299 0000 1111', 'onward.0.amount': '200.50', 'onward.0.transferredAt': '2026-11-28T09:40',
     });
     expect(ok.status).toBe(303);
@@ -294,7 +329,8 @@ describe('liaison inbox', () => {
   });
 
   it('answers 404 for another institution\'s task and 403 to a desk officer', async () => {
-    const other = await t.db('tasks').where({ institution_id: carrier.id }).first();
+    const { block: other } = await fileReport();
+    expect(other.institution_id).toBe(carrier.id);
     const s = pageSession(t.app);
     await s.login(liaison.username, FACTORY_PASSWORD);
     expect((await s.get(`/tasks/${other.id}`)).status).toBe(404);
@@ -303,27 +339,22 @@ describe('liaison inbox', () => {
   });
 
   it('shows the money trail as a tree with the frozen amount on the report page', async () => {
+    const { reportId, intercept } = await fileReport();
+    const onward = uniqueCase();
+    const answered = await t.api.as(liaison).post(`/api/v1/tasks/${intercept.id}/result`).send({
+      outcome: 'partially_frozen', frozenMinor: 100_000, version: intercept.version,
+      onwardTransfers: [{ toAccount: onward.account, amountMinor: 20_050, transferredAt: '2026-11-28T09:40:00+08:00' }],
+    });
+    expect(answered.status).toBe(200);
     const s = await officerSession();
-    const report = await t.db('reports').where({ victim_name: 'Li Wei' }).orderBy('created_at').first();
-    const page = await s.get(`/reports/${report.id}`);
+    const page = await s.get(`/reports/${reportId}`);
     expect(page.text).toContain('Layer 2');
     expect(page.text).toContain('Frozen ¥1,000.00');
-    expect(page.text).toMatch(/<ul class="tree">[\s\S]*<ul>[\s\S]*6222029900001111/);
+    expect(page.text).toMatch(new RegExp(`<ul class="tree">[\\s\\S]*<ul>[\\s\\S]*${onward.accountNormalized}`));
   });
 });
 
 describe('a task that changes while the liaison answers it', () => {
-  /** Files a fresh report from the form and returns its tasks by kind. */
-  async function fileReport(over: Record<string, string> = {}) {
-    const s = await officerSession();
-    const res = await s.submit('/reports/new', '/reports/new', validForm(over));
-    expect(res.status).toBe(303);
-    const id = /^\/reports\/([0-9a-f-]{36})$/.exec(res.headers.location)![1]!;
-    const rows = await t.db('tasks').where({ report_id: id });
-    return { intercept: rows.find((x) => x.kind === 'intercept_funds'), block: rows.find((x) => x.kind === 'block_number') };
-  }
-  const versionOf = (html: string) => /name="version" value="(\d+)"/.exec(html)![1]!;
-
   it('comes back on a version mismatch with the current version and what was typed, and then goes through', async () => {
     const { intercept } = await fileReport();
     const s = pageSession(t.app);
