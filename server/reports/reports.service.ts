@@ -3,7 +3,6 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Actor } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import { TASK_KIND_FOR_INDICATOR, type IndicatorKind } from '../domain/kinds';
-import { sumMinor } from '../domain/money';
 import { normalizeAccount, normalizeIndicator } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
 import { activePartnerIds } from '../admin/institutions.repo';
@@ -34,6 +33,7 @@ export type ReportDetail = Report & {
 
 type Normalized = {
   victimPhone: string | null;
+  reportedLossMinor: number;
   transfers: { toAccount: string; toAccountName: string | null; toInstitutionId: string | null; amountMinor: number; transferredAt: string | null }[];
   indicators: { kind: IndicatorKind; value: string; rawValue: string }[];
 };
@@ -88,16 +88,16 @@ export class ReportsService {
       seen.add(key);
       indicators.push({ kind: ind.kind, value: n.value, rawValue: ind.value });
     });
-    const total = transfers.reduce((sum, t) => sum + t.amountMinor, 0);
-    if (!Number.isSafeInteger(total)) problems.push({ path: 'transfers', message: 'the amounts add up to more than can be recorded' });
+    const reportedLossMinor = transfers.reduce((sum, t) => sum + t.amountMinor, 0);
+    if (!Number.isSafeInteger(reportedLossMinor)) problems.push({ path: 'transfers', message: 'the amounts add up to more than can be recorded' });
     if (problems.length) throw new ValidationError(problems);
-    return { victimPhone, transfers, indicators };
+    return { victimPhone, reportedLossMinor, transfers, indicators };
   }
 
   async create(actor: Actor, input: CreateReport, idempotencyKey?: string): Promise<ReportCreated> {
     const currency = input.currency ?? this.ctx.config.defaultCurrency;
     const normalized = this.normalize(input, await activePartnerIds(this.ctx.db));
-    const reportedLossMinor = sumMinor(normalized.transfers.map((t) => t.amountMinor));
+    const { reportedLossMinor } = normalized;
     const hash = idempotencyKey ? requestHash(input) : '';
 
     const outcome = await this.ctx.db.transaction(async (trx) => {
@@ -122,6 +122,8 @@ export class ReportsService {
       });
       const transfers = await insertTransfers(trx, report.id, normalized.transfers.map((t) => ({ ...t, currency })));
       const indicators = await linkIndicators(trx, report.id, normalized.indicators);
+      // An account that is also a transfer's receiving account already has its interception task.
+      const intercepted = new Set(transfers.map((t) => t.toAccount));
       const drafts: TaskDraft[] = [
         ...transfers.map((t): TaskDraft => ({
           reportId: report.id,
@@ -135,8 +137,7 @@ export class ReportsService {
           transferredAt: t.transferredAt ? new Date(t.transferredAt) : null,
           toInstitutionId: t.toInstitutionId,
         })),
-        // An account that is also a transfer's receiving account already has its interception task.
-        ...indicators.filter((ind) => !(ind.kind === 'bank_account' && transfers.some((t) => t.toAccount === ind.value))).map((ind): TaskDraft => ({
+        ...indicators.filter((ind) => !(ind.kind === 'bank_account' && intercepted.has(ind.value))).map((ind): TaskDraft => ({
           reportId: report.id,
           kind: TASK_KIND_FOR_INDICATOR[ind.kind],
           targetKind: ind.kind,
@@ -167,9 +168,7 @@ export class ReportsService {
     });
 
     if (outcome.replayed) return outcome.body;
-    for (const t of outcome.body.tasks) this.ctx.metrics.tasksCreated.inc({ kind: t.kind, status: t.status });
-    // After commit: a failure here leaves tasks queued for the reconciler, never lost.
-    await this.ctx.dispatcher.enqueue(outcome.body.tasks);
+    await this.tasks.afterCommit(outcome.body.tasks);
     return outcome.body;
   }
 

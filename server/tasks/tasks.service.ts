@@ -48,6 +48,15 @@ export class TasksService {
     return tasks;
   }
 
+  /**
+   * After the creating transaction commits: count the tasks and hand the routed ones to their
+   * queues. A failed enqueue leaves them queued for the reconciler, never lost.
+   */
+  async afterCommit(tasks: Task[]): Promise<void> {
+    for (const t of tasks) this.ctx.metrics.tasksCreated.inc({ kind: t.kind, status: t.status });
+    await this.ctx.dispatcher.enqueue(tasks);
+  }
+
   async get(actor: Actor, id: string): Promise<Task> {
     const task = await findVisibleTask(this.ctx.db, actor, id);
     if (!task) throw new NotFoundError('No such task.');
