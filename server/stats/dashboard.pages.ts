@@ -3,6 +3,7 @@ import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, ValidationError } from '../errors';
 import { field, formBody, localsOf, render } from '../pages/shell';
+import { sumMinor } from '../domain/money';
 import { localDate } from '../pages/format';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { presentTaskLine } from '../reports/reports.presenter';
@@ -43,15 +44,19 @@ export function dashboardPages(deps: Deps): Router {
       }
     };
     const today = localDate(new Date(), deps.config.timeZone);
-    const [summary, todayS, last7, last30, year, unrouted, institutions] = await Promise.all([
+    const since = { today, last7: shiftDays(today, -6), last30: shiftDays(today, -29), year: `${today.slice(0, 4)}-01-01` };
+    // One summary reaching back far enough for every headline; each headline sums its days of it.
+    const [summary, recent, unrouted, institutions] = await Promise.all([
       summaryOf(),
-      stats.summary({ from: today, to: today }),
-      stats.summary({ from: shiftDays(today, -6), to: today }),
-      stats.summary({ from: shiftDays(today, -29), to: today }),
-      stats.summary({ from: `${today.slice(0, 4)}-01-01`, to: today }),
+      stats.summary({ from: since.year < since.last30 ? since.year : since.last30, to: today }),
       tasks.list(actorOf(req), { status: 'unrouted', limit: 50 }),
       admin.listInstitutions(),
     ]);
+    const preventedSince = (from: string) => sumMinor(recent.daily.filter((d) => d.date >= from).map((d) => d.lossPreventedMinor));
+    const headline = {
+      today: preventedSince(since.today), last7: preventedSince(since.last7),
+      last30: preventedSince(since.last30), year: preventedSince(since.year),
+    };
     const names = new Map(institutions.items.map((i) => [i.id, i.name]));
     const partners = institutions.items.filter((i) => i.active && i.kind !== 'police');
     const now = new Date();
@@ -60,7 +65,7 @@ export function dashboardPages(deps: Deps): Router {
       : typeof raw.error === 'string' && (ASSIGN_ERRORS as readonly string[]).includes(raw.error)
         ? { text: l.t(`dashboard.assignError.${raw.error}`), error: true } : undefined;
     render(res, 'pages/dashboard/index', 'dashboard.title', {
-      ...presentDashboard(summary, { today: todayS, last7, last30, year }, names, l),
+      ...presentDashboard(summary, headline, names, l),
       unrouted: unrouted.items.map((t) => ({
         ...presentTaskLine(t, (id) => (id ? names.get(id) ?? id : ''), l, now),
         reportId: t.reportId,

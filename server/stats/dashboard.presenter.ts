@@ -45,7 +45,8 @@ export function interceptionRate(prevented: number, reported: number): string | 
 
 export function presentDashboard(
   s: StatsSummary,
-  periods: { today: StatsSummary; last7: StatsSummary; last30: StatsSummary; year: StatsSummary },
+  /** Loss prevented in minor units up to today, from today, the last 7 and 30 days and 1 January. */
+  prevented: { today: number; last7: number; last30: number; year: number },
   names: Map<string, string>,
   l: PageLocals,
 ) {
@@ -58,10 +59,10 @@ export function presentDashboard(
     inputFrom: s.from,
     inputTo: s.to,
     headline: [
-      { label: l.t('dashboard.today'), value: money(periods.today.lossPreventedMinor), id: 'today' },
-      { label: l.t('dashboard.last7'), value: money(periods.last7.lossPreventedMinor), id: 'last7' },
-      { label: l.t('dashboard.last30'), value: money(periods.last30.lossPreventedMinor), id: 'last30' },
-      { label: l.t('dashboard.thisYear'), value: money(periods.year.lossPreventedMinor), id: 'year' },
+      { label: l.t('dashboard.today'), value: money(prevented.today), id: 'today' },
+      { label: l.t('dashboard.last7'), value: money(prevented.last7), id: 'last7' },
+      { label: l.t('dashboard.last30'), value: money(prevented.last30), id: 'last30' },
+      { label: l.t('dashboard.thisYear'), value: money(prevented.year), id: 'year' },
     ],
     period: [
       { label: l.t('dashboard.lossPrevented'), value: money(s.lossPreventedMinor), id: 'prevented' },
