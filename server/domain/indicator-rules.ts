@@ -32,6 +32,8 @@ export type BlockingDecision = { create: false; reason: 'open_task' | 'already_b
   reason: 'confirmed' | 'institutions' | 'reported';
 };
 
+// applyIndicatorItems (feeds/feeds.repo.ts) repeats these criteria in SQL to pre-filter a chunk's
+// indicators before they leave the database; a change here is a change there.
 export function blockingDecision(facts: IndicatorFacts, rule: BlockingRule = DEFAULT_BLOCKING_RULE): BlockingDecision {
   if (facts.status === 'blocked') return { create: false, reason: 'already_blocked' };
   if (facts.hasOpenTask) return { create: false, reason: 'open_task' };

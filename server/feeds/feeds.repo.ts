@@ -263,7 +263,7 @@ export class FeedWriter {
   }
 
   /** Moves the last staged items into place, counts them, commits. */
-  async commit(_received?: number): Promise<FeedBatch> {
+  async commit(): Promise<FeedBatch> {
     try {
       const row = await this.addCounts(await this.moveStaged(), true);
       await this.conn.query('COMMIT');
@@ -405,17 +405,16 @@ export async function tuneProcessing(trx: DbOrTrx): Promise<void> {
 /**
  * Applies the fraud_indicator items of (after, upto]: upserts each distinct indicator once (status
  * only escalates; 'blocked' stays) and returns the facts the blocking rule needs for each one, then
- * records every sighting. The plans do not depend on table statistics (a freshly loaded feed has
- * none yet): no joins, only index probes.
+ * records every sighting. Only the indicators `rule` could act on come back.
  */
 export async function applyIndicatorItems(
   trx: DbOrTrx, batch: Pick<FeedBatch, 'id' | 'institutionId'>, after: number, upto: number,
-  part: { lane: number; lanes: number } = { lane: 0, lanes: 1 },
-  rule?: BlockingRule,
+  part: { lane: number; lanes: number },
+  rule: BlockingRule,
 ): Promise<{ facts: IndicatorFactsRow[]; items: number }> {
   const range = {
     batch: batch.id, inst: batch.institutionId, after, upto, lane: part.lane, lanes: part.lanes,
-    filtered: rule !== undefined, onConfirmed: rule?.onConfirmed ?? false, minInst: rule?.minInstitutions ?? 0, onReport: rule?.onReport ?? false,
+    onConfirmed: rule.onConfirmed, minInst: rule.minInstitutions, onReport: rule.onReport,
   };
   const open = OPEN_TASK_STATUSES.map((st) => `'${st}'`).join(',');
   // One statement: the chunk's items are read once, each distinct indicator upserted once, and
@@ -467,11 +466,14 @@ export async function applyIndicatorItems(
                             AND t.kind <> 'intercept_funds' AND t.status IN (${open})) AS has_open_task
        FROM up
      )
-     -- Given the rule, only the indicators it could act on come back (it still decides on each);
-     -- the chunk's item count comes back even when none does.
+     -- The criteria of blockingDecision (domain/indicator-rules.ts), written again in SQL so that
+     -- only the few indicators the rule could act on leave the database (a feed of a million new
+     -- indicators would otherwise ship every one back). blockingDecision still decides on each
+     -- row, so this must only ever let through at least what it accepts: change both together.
+     -- The chunk's item count comes back even when no indicator does.
      SELECT c.item_count, f.*
        FROM (SELECT count(*)::int AS item_count FROM items) c
-       LEFT JOIN facts f ON NOT :filtered::boolean OR (
+       LEFT JOIN facts f ON (
               f.status IS DISTINCT FROM 'blocked' AND NOT f.has_open_task
               AND ((:onConfirmed::boolean AND f.status = 'confirmed')
                    OR (:minInst::int > 0 AND f.institution_count >= :minInst::int)

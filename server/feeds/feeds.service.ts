@@ -86,7 +86,7 @@ export class FeedsService {
       await writer.abort();
       throw err;
     }
-    return this.afterStore(await writer.commit(items.length), writer.segmented);
+    return this.afterStore(await writer.commit(), writer.segmented);
   }
 
   /**
@@ -130,7 +130,7 @@ export class FeedsService {
       await writer.abort();
       throw err;
     }
-    return this.afterStore(await writer.commit(idx), writer.segmented);
+    return this.afterStore(await writer.commit(), writer.segmented);
   }
 
   /** A long feed's first segment is committed: processing may start while the rest arrives. */
@@ -228,7 +228,7 @@ export class FeedsService {
         if (after === null) return undefined;
         if (after >= upto) return [];
         await tuneProcessing(trx);
-        const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, undefined, this.ctx.config.blockingRule);
+        const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, { lane: 0, lanes: 1 }, this.ctx.config.blockingRule);
         const created = await this.tasks.createTasks(trx, RULE_ACTOR, await this.blockingDrafts(trx, facts));
         await advanceBatch(trx, batch.id, { cursor: upto, accepted: items, rejected: 0 });
         return created;
