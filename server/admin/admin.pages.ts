@@ -19,8 +19,7 @@ export function adminPages(deps: Deps): Router {
 
   const institutionsPage = async (res: import('express').Response, form: InstitutionForm, details: { path: string; message: string }[] = [], status = 200, notice?: object) => {
     const l = localsOf(res);
-    const list = await admin.listInstitutions();
-    const rows = await Promise.all(list.items.map((i) => admin.getInstitution(i.id)));
+    const rows = await admin.listInstitutionsWithRoutes();
     render(res, 'pages/admin/institutions', 'admin.institutionsTitle', {
       rows: rows.map((i) => ({ ...i, routesText: i.routes.map((rt) => `${rt.indicatorKind} ${rt.prefix || '*'}`).join(', ') })),
       ...presentInstitutionForm(form, l, details),

@@ -14,7 +14,7 @@ import type {
 } from './admin.schemas';
 import {
   findInstitution, findInstitutionWithSecret, insertInstitution, listInstitutions, lockInstitution, replaceRoutes, routesHeldElsewhere,
-  routesOf, updateInstitution, type Institution, type RouteSpec,
+  routesByInstitution, routesOf, updateInstitution, type Institution, type RouteSpec,
 } from './institutions.repo';
 import { findUser, findUserByUsername, insertUser, listUsers, updateUser, type User } from './users.repo';
 import { insertApiClient, listApiClients, revokeApiClient, type ApiClient } from './api-clients.repo';
@@ -94,6 +94,12 @@ export class AdminService {
 
   async listInstitutions(): Promise<{ items: ReturnType<typeof summary>[]; nextCursor: null }> {
     return { items: (await listInstitutions(this.ctx.db)).map(summary), nextCursor: null };
+  }
+
+  /** Every institution with its routes, for the admin's overview page. */
+  async listInstitutionsWithRoutes(): Promise<(Institution & { routes: RouteSpec[] })[]> {
+    const [all, routes] = await Promise.all([listInstitutions(this.ctx.db), routesByInstitution(this.ctx.db)]);
+    return all.map((i) => ({ ...i, routes: routes.get(i.id) ?? [] }));
   }
 
   async getInstitution(id: string): Promise<InstitutionDetail> {
