@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { findInstitutionWithSecret } from '../server/admin/institutions.repo';
 import { TaskJob } from '../server/queues/jobs';
+import { partnerQueueName } from '../server/queues/names';
 import { findTask } from '../server/tasks/tasks.repo';
 import type { Deps } from '../server/wiring';
 import type { Adapters } from './adapters/adapter';
@@ -14,7 +15,7 @@ export type PartnerJobResult = 'missing' | 'skipped' | 'dispatched' | 'raced';
  */
 export function partnerProcessor(deps: Deps, adapters: Adapters, institutionId: string) {
   const { db, logger, metrics, services } = deps;
-  const queue = `partner-${institutionId}`;
+  const queue = partnerQueueName(institutionId);
   return async (job: Job): Promise<PartnerJobResult> => {
     const parsed = TaskJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError('job data is not a task job');

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { MAINTENANCE_QUEUE } from './names';
-import { isJobLive, retryingJobOptions } from './job-options';
+import { retryingJobOptions } from './job-options';
 
 export const SIMULATED_RESULT_JOB = 'simulated-result';
 export const OVERDUE_SCAN_JOB = 'overdue-scan';
@@ -38,10 +38,6 @@ export class MaintenanceQueue {
   async hasSimulatedResult(taskId: string): Promise<boolean> {
     const job = await this.queue.getJob(simulatedJobId(taskId));
     return job !== undefined;
-  }
-
-  async isLive(jobId: string): Promise<boolean> {
-    return isJobLive(this.queue, jobId);
   }
 
   /** Idempotent: every worker process calls it on each reconcile tick, so an emptied Redis gets it back. */

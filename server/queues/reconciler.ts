@@ -10,7 +10,6 @@ import { clearFinishedJob } from './job-options';
 export const FAILED_DELIVERY_RETRY_MS = 15 * 60_000;
 const BATCH = 1000;
 
-
 export type ReconcileReport = { checked: number; requeued: number; simulatedRescheduled: number };
 
 /**
@@ -37,6 +36,7 @@ export class Reconciler {
     const stale = await staleQueuedTasks(this.db, this.config.workers.reconcileMinAgeMs, FAILED_DELIVERY_RETRY_MS, this.pageSize, this.resumeAfter);
     const last = stale[stale.length - 1];
     this.resumeAfter = stale.length === this.pageSize && last ? { updatedAt: last.updatedAt, id: last.id } : undefined;
+    const lost: { id: string; institutionId: string; status: 'queued' }[] = [];
     for (const task of stale) {
       report.checked++;
       try {
@@ -46,10 +46,9 @@ export class Reconciler {
         this.logger.warn({ err, taskId: task.id }, 'could not clear the finished job of a queued task');
         continue;
       }
-      if ((await this.dispatcher.enqueue([{ id: task.id, institutionId: task.institutionId, status: 'queued' }])) > 0) {
-        report.requeued++;
-      }
+      lost.push({ id: task.id, institutionId: task.institutionId, status: 'queued' });
     }
+    report.requeued = await this.dispatcher.enqueue(lost);
 
     if (this.maintenance) {
       // A simulated partner's delayed answer lives only in Redis; if Redis lost it, schedule it again.

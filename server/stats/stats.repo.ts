@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../db';
+import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { toMinorNumber } from '../domain/money';
 
 // Rollups are written in the transaction of the use case that changes what they count, and the
@@ -98,7 +99,7 @@ export async function openTaskCounts(db: DbOrTrx): Promise<OpenCounts[]> {
     .select(db.raw(`COUNT(*) FILTER (WHERE status = 'dispatched') AS dispatched`))
     .select(db.raw(`COUNT(*) FILTER (WHERE status = 'unrouted') AS unrouted`))
     .select(db.raw(`COUNT(*) FILTER (WHERE due_at < now()) AS overdue`))
-    .whereIn('status', ['unrouted', 'queued', 'dispatched'])
+    .whereIn('status', OPEN_TASK_STATUSES)
     .groupBy('institution_id');
   return rows.map((r) => ({
     institutionId: r.institution_id,
@@ -134,9 +135,4 @@ export async function medianMinutesToResult(db: DbOrTrx, p: Period): Promise<Map
     .whereNotNull('t.institution_id')
     .groupBy('t.institution_id');
   return new Map(rows.map((r) => [r.institution_id, roundMinutes(r.median)]));
-}
-
-export async function institutionIds(db: DbOrTrx): Promise<string[]> {
-  const rows: { id: string }[] = await db('institutions').select('id').where('kind', '<>', 'police').orderBy('id');
-  return rows.map((r) => r.id);
 }

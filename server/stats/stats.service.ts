@@ -2,9 +2,10 @@ import type { ServiceContext } from '../context';
 import { FRAUD_TYPES, type FraudType } from '../domain/kinds';
 import { sumMinor } from '../domain/money';
 import { ValidationError } from '../errors';
+import { listInstitutions } from '../admin/institutions.repo';
 import {
-  dailyRollups, institutionIds, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
-  todayIn, type Period,
+  dailyRollups, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
+  todayIn, type OpenCounts, type Period,
 } from './stats.repo';
 import type { InstitutionStats, StatsQuery, StatsSummary } from './stats.schemas';
 
@@ -25,7 +26,7 @@ function localDate(value: string, timeZone: string): string {
   return `${parts.year}-${parts.month}-${parts.day}`;
 }
 
-export const STATS_CSV_COLUMNS = [
+const STATS_CSV_COLUMNS = [
   'institutionId', 'lossPreventedMinor', 'tasksDone', 'tasksFailed', 'tasksOpen', 'tasksOverdue', 'medianMinutesToResult',
 ] as const satisfies readonly (keyof InstitutionStats)[];
 
@@ -44,10 +45,11 @@ export class StatsService {
   async summary(q: StatsQuery): Promise<StatsSummary> {
     const p = await this.period(q);
     const db = this.ctx.db;
+    const openCounts = openTaskCounts(db);
     const [daily, byInstitution, open, firstFreeze] = await Promise.all([
       dailyRollups(db, p),
-      this.institutions(p),
-      openTaskCounts(db),
+      this.institutions(p, openCounts),
+      openCounts,
       medianMinutesReportToFirstFreeze(db, p),
     ]);
 
@@ -100,11 +102,12 @@ export class StatsService {
   }
 
   /** Every partner institution, and any other that has figures in the period; most loss prevented first. */
-  async institutions(p: Period): Promise<InstitutionStats[]> {
+  async institutions(p: Period, openCounts: Promise<OpenCounts[]> = openTaskCounts(this.ctx.db)): Promise<InstitutionStats[]> {
     const db = this.ctx.db;
-    const [ids, rollups, open, medians] = await Promise.all([
-      institutionIds(db), institutionRollups(db, p), openTaskCounts(db), medianMinutesToResult(db, p),
+    const [institutions, rollups, open, medians] = await Promise.all([
+      listInstitutions(db), institutionRollups(db, p), openCounts, medianMinutesToResult(db, p),
     ]);
+    const ids = institutions.filter((i) => i.kind !== 'police').map((i) => i.id);
     const rollupOf = new Map(rollups.map((r) => [r.institutionId, r]));
     const openOf = new Map(open.filter((o) => o.institutionId).map((o) => [o.institutionId as string, o]));
     const all = new Set([...ids, ...rollupOf.keys(), ...openOf.keys()]);

@@ -1,12 +1,10 @@
 import type { Db, DbOrTrx } from '../db';
-import type { TaskStatus } from '../domain/kinds';
+import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import type { TaskRow } from './tasks.repo';
 
 // Every UPDATE of a task row bumps version and updated_at: partners use the version for
 // optimistic locking, and a racing copy of a job loses on it.
 const bump = (db: DbOrTrx) => ({ version: db.raw('version + 1'), updated_at: db.fn.now() });
-
-const OPEN: TaskStatus[] = ['unrouted', 'queued', 'dispatched'];
 
 /** Locks the row for the rest of the transaction; scoped in the query when `institutionId` is given. */
 export async function lockTask(trx: DbOrTrx, id: string, institutionId?: string): Promise<TaskRow | undefined> {
@@ -39,7 +37,7 @@ export async function markDeliveryFailed(db: DbOrTrx, id: string, error: string)
 export async function closeTask(trx: DbOrTrx, id: string, version: number, status: 'done' | 'failed'): Promise<TaskRow | undefined> {
   const [row] = await trx('tasks')
     .where({ id, version })
-    .whereIn('status', OPEN)
+    .whereIn('status', OPEN_TASK_STATUSES)
     .update({ ...bump(trx), status, closed_at: trx.fn.now() })
     .returning('*');
   return row as TaskRow | undefined;
@@ -69,7 +67,7 @@ export async function unrouteOpenTasks(trx: DbOrTrx, institutionId: string): Pro
 export async function escalateOverdue(trx: DbOrTrx, limit = 1000): Promise<TaskRow[]> {
   const ids = trx('tasks')
     .select('id')
-    .whereIn('status', OPEN)
+    .whereIn('status', OPEN_TASK_STATUSES)
     .where('due_at', '<', trx.fn.now())
     .whereNull('escalated_at')
     .orderBy('due_at')

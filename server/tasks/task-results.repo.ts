@@ -59,8 +59,3 @@ export async function reportFraudType(trx: DbOrTrx, reportId: string | null): Pr
 export async function markReportFirstFrozen(trx: DbOrTrx, reportId: string): Promise<void> {
   await trx('reports').where({ id: reportId }).whereNull('first_frozen_at').update({ first_frozen_at: trx.fn.now() });
 }
-
-export async function resultIdOf(trx: DbOrTrx, taskId: string): Promise<string | undefined> {
-  const row: { id: string } | undefined = await trx('task_results').select('id').where({ task_id: taskId }).first();
-  return row?.id;
-}

@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/actor';
-import { isPartnerSide } from '../auth/actor';
+import { isPartnerSide, scopeOf } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import { normalizeAccount } from '../domain/normalize';
 import { checkResult, statusAfterOutcome } from '../domain/tasks';
@@ -40,7 +40,7 @@ export class TaskResultsService {
     if (isStaff(actor) && !isPartnerSide(actor)) throw new ForbiddenError('Only the partner institution answers its tasks.');
     if (!isStaff(actor) && source !== 'simulated') throw new ForbiddenError('Only the partner institution answers its tasks.');
     const { config, db, dispatcher, metrics } = this.ctx;
-    const scope = isStaff(actor) ? (actor.institutionId ?? '__none__') : undefined;
+    const scope = isStaff(actor) ? scopeOf(actor) : undefined;
 
     const outcome = await db.transaction(async (trx) => {
       // The row lock serializes concurrent results for one task: the first commits, the rest then
