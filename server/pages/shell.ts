@@ -90,3 +90,19 @@ export const fieldList = (body: Record<string, string | string[]>, name: string)
   const v = body[name];
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 };
+
+/** Rows are named like the API's paths (transfers.2.toAccount), so error paths map back onto the fields. */
+export function formRows<T extends Record<string, string>>(body: Record<string, string | string[]>, group: string, blank: () => T): T[] {
+  const rows = new Map<number, T>();
+  const re = new RegExp(`^${group}\\.(\\d{1,3})\\.(\\w+)$`);
+  for (const [name, raw] of Object.entries(body)) {
+    const m = re.exec(name);
+    if (!m) continue;
+    const index = Number(m[1]);
+    const key = m[2]!;
+    const row = rows.get(index) ?? blank();
+    if (key in row) (row as Record<string, string>)[key] = Array.isArray(raw) ? (raw[0] ?? '') : raw;
+    rows.set(index, row);
+  }
+  return [...rows.keys()].sort((a, b) => a - b).map((i) => rows.get(i)!);
+}

@@ -1,10 +1,10 @@
 import type { ErrorDetail } from '../errors';
 import { CHANNELS, FRAUD_TYPES, INDICATOR_KINDS, REPORT_STATUSES } from '../domain/kinds';
-import { formatMinor, MoneyFormatError, parseMajorToMinor } from '../domain/money';
+import { formatMinor } from '../domain/money';
 import type { Task } from '../tasks/tasks.repo';
-import type { PageLocals } from '../pages/shell';
+import { field, formRows, type PageLocals } from '../pages/shell';
 import type { Translate } from '../i18n/i18n';
-import { moneyMessage, notDateTime } from '../pages/messages';
+import { amountOrProblem, notDateTime } from '../pages/messages';
 import { countdownText, formatDateTime, localToIso, toLocalInput } from '../pages/format';
 import type { ReportDetail } from './reports.service';
 import type { Report } from './reports.repo';
@@ -36,29 +36,13 @@ export function emptyReportForm(idempotencyKey: string): ReportForm {
   };
 }
 
-/** Rows are named like the API's paths (transfers.2.toAccount), so error paths map back onto the fields. */
-function rowsOf<T extends Record<string, string>>(body: Record<string, string | string[]>, group: string, blank: () => T): T[] {
-  const rows = new Map<number, T>();
-  const re = new RegExp(`^${group}\\.(\\d{1,3})\\.(\\w+)$`);
-  for (const [name, raw] of Object.entries(body)) {
-    const m = re.exec(name);
-    if (!m) continue;
-    const index = Number(m[1]);
-    const key = m[2]!;
-    const row = rows.get(index) ?? blank();
-    if (key in row) (row as Record<string, string>)[key] = Array.isArray(raw) ? (raw[0] ?? '') : raw;
-    rows.set(index, row);
-  }
-  return [...rows.keys()].sort((a, b) => a - b).map((i) => rows.get(i)!);
-}
-
 export function readReportForm(body: Record<string, string | string[]>): ReportForm {
-  const one = (k: string) => { const v = body[k]; return (Array.isArray(v) ? v[0] : v) ?? ''; };
+  const one = (k: string) => field(body, k);
   return {
     channel: one('channel'), fraudType: one('fraudType'), occurredAt: one('occurredAt'), narrative: one('narrative'),
     victimName: one('victim.name'), victimPhone: one('victim.phone'), victimIdNumber: one('victim.idNumber'),
-    transfers: rowsOf(body, 'transfers', blankTransfer),
-    indicators: rowsOf(body, 'indicators', blankIndicator),
+    transfers: formRows(body, 'transfers', blankTransfer),
+    indicators: formRows(body, 'indicators', blankIndicator),
     idempotencyKey: one('idempotencyKey'),
   };
 }
@@ -86,13 +70,7 @@ export function toCreateReportInput(form: ReportForm, currency: string, timeZone
   const transfers = form.transfers.flatMap((row, i) => {
     if (isBlank(row)) return [];
     transferRows.push(i);
-    let amountMinor: number | undefined;
-    try {
-      amountMinor = parseMajorToMinor(row.amount, currency);
-    } catch (err) {
-      if (!(err instanceof MoneyFormatError)) throw err;
-      problems.push({ path: `transfers.${i}.amount`, message: moneyMessage(err, t) });
-    }
+    const amountMinor = amountOrProblem(row.amount, currency, `transfers.${i}.amount`, problems, t);
     return [{
       toAccount: row.toAccount,
       toAccountName: opt(row.toAccountName),

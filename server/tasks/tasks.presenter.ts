@@ -1,10 +1,10 @@
 import type { ErrorDetail } from '../errors';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
-import { formatMinor, formatMinorPlain, MoneyFormatError, parseMajorToMinor } from '../domain/money';
+import { formatMinor, formatMinorPlain } from '../domain/money';
 import { compareUrgency, OUTCOMES_BY_TASK_KIND } from '../domain/tasks';
-import type { PageLocals } from '../pages/shell';
+import { field, formRows, type PageLocals } from '../pages/shell';
 import type { Translate } from '../i18n/i18n';
-import { moneyMessage, notDateTime } from '../pages/messages';
+import { amountOrProblem, notDateTime } from '../pages/messages';
 import { countdownText, formatDateTime, localToIso } from '../pages/format';
 import type { Task } from './tasks.repo';
 
@@ -65,18 +65,10 @@ export function emptyResultForm(task: Task): ResultForm {
 }
 
 export function readResultForm(body: Record<string, string | string[]>): ResultForm {
-  const one = (k: string) => { const v = body[k]; return (Array.isArray(v) ? v[0] : v) ?? ''; };
-  const rows = new Map<number, OnwardRow>();
-  for (const [name, raw] of Object.entries(body)) {
-    const m = /^onward\.(\d{1,3})\.(\w+)$/.exec(name);
-    if (!m) continue;
-    const row = rows.get(Number(m[1])) ?? blankOnward();
-    if (m[2]! in row) row[m[2] as keyof OnwardRow] = Array.isArray(raw) ? (raw[0] ?? '') : raw;
-    rows.set(Number(m[1]), row);
-  }
+  const one = (k: string) => field(body, k);
   return {
     outcome: one('outcome'), frozen: one('frozen'), note: one('note'), version: one('version'),
-    onward: [...rows.keys()].sort((a, b) => a - b).map((i) => rows.get(i)!),
+    onward: formRows(body, 'onward', blankOnward),
   };
 }
 
@@ -84,15 +76,7 @@ export function readResultForm(body: Record<string, string | string[]>): ResultF
 export function toResultBody(form: ResultForm, currency: string, timeZone: string, t?: Translate) {
   const problems: ErrorDetail[] = [];
   const rowOf: number[] = [];
-  const money = (text: string, path: string): number | undefined => {
-    try {
-      return parseMajorToMinor(text, currency);
-    } catch (err) {
-      if (!(err instanceof MoneyFormatError)) throw err;
-      problems.push({ path, message: moneyMessage(err, t) });
-      return undefined;
-    }
-  };
+  const money = (text: string, path: string) => amountOrProblem(text, currency, path, problems, t);
   const onwardTransfers = form.onward.flatMap((row, i) => {
     if (isBlank(row)) return [];
     rowOf.push(i);
