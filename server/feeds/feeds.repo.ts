@@ -355,6 +355,20 @@ export async function lockBatch(trx: DbOrTrx, batchId: string): Promise<FeedBatc
   return row && toBatch(row);
 }
 
+/** Advisory lock class taken while a batch's task-result item is applied. */
+const RESULT_ITEM_LOCK_CLASS = 7_204_122;
+
+/**
+ * Serializes the task-result steps of one batch for the rest of the transaction, without holding
+ * the batch row (segment commits keep going), and answers the batch cursor as it stands once the
+ * lock is held: a second runner of the same batch waits, then sees the item already applied.
+ */
+export async function enterResultItem(trx: DbOrTrx, batchId: string): Promise<number | undefined> {
+  await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [RESULT_ITEM_LOCK_CLASS, batchId]);
+  const row: { cursor: number } | undefined = await trx('feed_batches').where({ id: batchId }).first('cursor');
+  return row?.cursor;
+}
+
 /**
  * What comes next after `after`, looking at most `limit` items ahead: nothing, a task result, or
  * a run of indicator items ending at `upto` (the last one before the next task result). One row

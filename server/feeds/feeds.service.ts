@@ -17,7 +17,7 @@ import { parseByteLimit, stageItem } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
   advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterAllLanes, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
-  indicatorsWithOpenTasks, lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
+  enterResultItem, indicatorsWithOpenTasks, lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
   tuneProcessing, type BatchActor, type FeedBatch, type IndicatorFactsRow,
 } from './feeds.repo';
 
@@ -280,33 +280,43 @@ export class FeedsService {
    * anything else (the database is down) fails the job, which retries from this item.
    */
   private async processTaskResult(batch: FeedBatch, idx: number): Promise<void> {
-    const item = await findTaskResultItem(this.ctx.db, batch.id, idx);
-    let error: { code: string; message: string } | undefined;
-    if (item) {
-      const body = TaskResultBody.safeParse(item.body);
-      if (!body.success) {
-        error = { code: 'validation_failed', message: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
-      } else {
-        const retry = await markAttempt(this.ctx.db, batch.id, idx);
-        try {
-          await this.results.record({ ...batch.actor }, item.taskId, body.data, 'feed');
-        } catch (err) {
-          if (!(err instanceof AppError) || err.status >= 500) throw err;
-          const retried = retry && err instanceof ConflictError && err.code === 'task_closed'
-            && (await resultCameFromFeed(this.ctx.db, item.taskId, batch.actor.id, batch.createdAt));
-          if (!retried) {
-            const details = err.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
-            error = { code: err.code, message: details ? `${err.message} ${details}` : err.message };
-          }
-        }
-      }
-    }
-    await this.ctx.db.transaction(async (trx) => {
-      const current = await lockBatch(trx, batch.id);
+    // Two runners of one batch (a retried job beside a stalled one) apply the item one after the
+    // other; the second finds the cursor past it. The use case itself runs on its own connection.
+    await this.ctx.db.transaction(async (outer) => {
+      const cursor = await enterResultItem(outer, batch.id);
+      if (cursor === undefined || cursor >= idx) return;
+      const { externalId, error } = await this.applyTaskResult(batch, idx);
+      const current = await lockBatch(outer, batch.id);
       if (!current || current.cursor >= idx) return;
-      if (error) await insertItemErrors(trx, batch.id, [{ idx, externalId: item?.externalId ?? null, ...error }]);
-      await advanceBatch(trx, batch.id, { cursor: idx, accepted: error ? 0 : 1, rejected: error ? 1 : 0 });
+      if (error) await insertItemErrors(outer, batch.id, [{ idx, externalId, ...error }]);
+      await advanceBatch(outer, batch.id, { cursor: idx, accepted: error ? 0 : 1, rejected: error ? 1 : 0 });
     });
+  }
+
+  /** The item's result through the same use case as POST /tasks/:id/result; what it refuses is the item's error. */
+  private async applyTaskResult(
+    batch: FeedBatch, idx: number,
+  ): Promise<{ externalId: string | null; error?: { code: string; message: string } }> {
+    const item = await findTaskResultItem(this.ctx.db, batch.id, idx);
+    if (!item) return { externalId: null };
+    const { externalId } = item;
+    const body = TaskResultBody.safeParse(item.body);
+    if (!body.success) {
+      return { externalId, error: { code: 'validation_failed', message: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } };
+    }
+    const retry = await markAttempt(this.ctx.db, batch.id, idx);
+    try {
+      await this.results.record({ ...batch.actor }, item.taskId, body.data, 'feed');
+      return { externalId };
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      // A crash after the result committed but before the cursor moved: the retry finds its own result.
+      const retried = retry && err instanceof ConflictError && err.code === 'task_closed'
+        && (await resultCameFromFeed(this.ctx.db, item.taskId, batch.actor.id, batch.createdAt));
+      if (retried) return { externalId };
+      const details = err.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+      return { externalId, error: { code: err.code, message: details ? `${err.message} ${details}` : err.message } };
+    }
   }
 
   /** Re-enqueues batches left processing without a live job (Redis was down, a job was lost). */
