@@ -23,7 +23,7 @@ export function parseRoutes(text: string): { routes: { indicatorKind: string; pr
   return { routes, problems };
 }
 
-export const firstErrors = (details: ErrorDetail[]) => {
+const firstErrors = (details: ErrorDetail[]) => {
   const out: Record<string, string> = {};
   for (const d of details) {
     const key = d.path.startsWith('routes') ? 'routes' : d.path;

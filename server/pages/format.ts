@@ -41,15 +41,6 @@ export function localDate(date: Date, timeZone: string): string {
   return `${p.year}-${p.month}-${p.day}`;
 }
 
-/** What a datetime-local input shows for an instant: "2026-11-28T09:12" in the center's zone. */
-export function toLocalInput(iso: string | Date | null | undefined, timeZone: string): string {
-  if (!iso) return '';
-  const d = iso instanceof Date ? iso : new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const p = partsIn(d, timeZone);
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
-}
-
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
 /**

@@ -5,7 +5,7 @@ import type { Task } from '../tasks/tasks.repo';
 import { field, formRows, type PageLocals } from '../pages/shell';
 import type { Translate } from '../i18n/i18n';
 import { amountOrProblem, notDateTime } from '../pages/messages';
-import { countdownText, formatDateTime, localToIso, toLocalInput } from '../pages/format';
+import { countdownText, formatDateTime, localToIso } from '../pages/format';
 import type { ReportDetail } from './reports.service';
 import type { Report } from './reports.repo';
 
@@ -296,4 +296,3 @@ export const reportFilterOptions = (q: { status?: string; fraudType?: string }, 
   fraudTypes: options(FRAUD_TYPES, q.fraudType ?? '', 'fraudType', l.t),
 });
 
-export { toLocalInput };

@@ -11,7 +11,7 @@ const PAD_BOTTOM = 22;
  * Loss prevented per day as bars, drawn on the server: an inline SVG with no script and no inline
  * style. Pixel geometry may be fractional; the amounts themselves stay integers.
  */
-export function trendChart(daily: StatsSummary['daily'], currency: string, l: PageLocals) {
+function trendChart(daily: StatsSummary['daily'], currency: string, l: PageLocals) {
   const max = daily.reduce((m, d) => Math.max(m, d.lossPreventedMinor), 0);
   const n = Math.max(daily.length, 1);
   const slot = (W - PAD_LEFT) / n;
@@ -37,7 +37,7 @@ export function trendChart(daily: StatsSummary['daily'], currency: string, l: Pa
 }
 
 /** Loss prevented as a share of reported loss, to one decimal, by integer arithmetic. */
-export function interceptionRate(prevented: number, reported: number): string | null {
+function interceptionRate(prevented: number, reported: number): string | null {
   if (reported <= 0) return null;
   const perMille = (BigInt(prevented) * 1000n + BigInt(reported) / 2n) / BigInt(reported);
   return `${perMille / 10n}.${perMille % 10n}%`;
