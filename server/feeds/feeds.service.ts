@@ -234,14 +234,14 @@ export class FeedsService {
         return created;
       });
       if (done) {
-        await this.afterTasks(done);
+        await this.tasks.afterCommit(done);
         return;
       }
     }
     const lanes = Array.from({ length: LANES }, (_, lane) => this.processLane(batch, lane, upto));
     const settled = await Promise.allSettled(lanes);
     const created = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    await this.afterTasks(created);
+    await this.tasks.afterCommit(created);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await this.ctx.db.transaction((trx) => advanceCursor(trx, batch.id, upto));
@@ -266,12 +266,6 @@ export class FeedsService {
       await advanceLane(trx, batch.id, lane, upto, items);
       return created;
     });
-  }
-
-  private async afterTasks(created: Task[]): Promise<void> {
-    if (created.length === 0) return;
-    for (const t of created) this.ctx.metrics.tasksCreated.inc({ kind: t.kind, status: t.status });
-    await this.ctx.dispatcher.enqueue(created);
   }
 
   /**

@@ -228,22 +228,6 @@ export async function listReports(db: DbOrTrx, f: {
   return toPage(rows, f.limit, toReport, (r) => [r.created_at.toISOString(), r.id]);
 }
 
-/** The report rollup the supervisor's figures read, bumped in the intake transaction. */
-export async function bumpDailyReportStats(
-  trx: DbOrTrx,
-  at: { timeZone: string },
-  r: { currency: string; fraudType: FraudType; reportedLossMinor: number },
-): Promise<void> {
-  await trx.raw(
-    `INSERT INTO stats_daily (day, currency, fraud_type, reports, reported_loss_minor)
-     VALUES ((now() AT TIME ZONE :tz)::date, :currency, :fraudType, 1, :loss)
-     ON CONFLICT (day, currency, fraud_type) DO UPDATE
-       SET reports = stats_daily.reports + 1,
-           reported_loss_minor = stats_daily.reported_loss_minor + EXCLUDED.reported_loss_minor`,
-    { tz: at.timeZone, currency: r.currency, fraudType: r.fraudType, loss: r.reportedLossMinor },
-  );
-}
-
 /** The stored first answer to an Idempotency-Key; the row lock makes a concurrent retry wait for the first to finish. */
 export async function claimIdempotencyKey(
   trx: DbOrTrx,

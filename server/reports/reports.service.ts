@@ -7,12 +7,13 @@ import { normalizeAccount, normalizeIndicator } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
 import { activePartnerIds } from '../admin/institutions.repo';
 import { eventsForReport, recordEvent } from '../audit/events.repo';
+import { addReportDaily } from '../stats/stats.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { tasksOfReport, type Task } from '../tasks/tasks.repo';
 import type { TaskDraft, TasksService } from '../tasks/tasks.service';
 import type { CreateReport, ReportListQuery } from './reports.schemas';
 import {
-  bumpDailyReportStats, claimIdempotencyKey, findReport, indicatorsOf, insertReport, insertTransfers, linkedReports,
+  claimIdempotencyKey, findReport, indicatorsOf, insertReport, insertTransfers, linkedReports,
   linkIndicators, listReports, nextCaseSequence, storeIdempotentResponse, transfersOf,
   type LinkedReport, type Report, type ReportIndicator, type Transfer,
 } from './reports.repo';
@@ -151,7 +152,7 @@ export class ReportsService {
         reportId: report.id,
         data: { caseNumber: report.caseNumber, transfers: transfers.length, indicators: indicators.length, tasks: tasks.length },
       });
-      await bumpDailyReportStats(trx, this.ctx.config, { currency, fraudType: input.fraudType, reportedLossMinor });
+      await addReportDaily(trx, this.ctx.config, { currency, fraudType: input.fraudType, reportedLossMinor });
       const created: ReportCreated = {
         id: report.id,
         caseNumber: report.caseNumber,

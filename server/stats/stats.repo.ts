@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../db';
-import { OPEN_TASK_STATUSES } from '../domain/kinds';
+import { OPEN_TASK_STATUSES, type FraudType } from '../domain/kinds';
 import { toMinorNumber } from '../domain/money';
 
 // Rollups are written in the transaction of the use case that changes what they count, and the
@@ -7,6 +7,22 @@ import { toMinorNumber } from '../domain/money';
 // booked_at takes: a rollup day and a ledger row can never disagree about which day they belong to.
 
 const localToday = (db: DbOrTrx, timeZone: string) => db.raw('(now() AT TIME ZONE ?)::date', [timeZone]);
+
+/** The report rollup the supervisor's figures read, bumped in the intake transaction. */
+export async function addReportDaily(
+  trx: DbOrTrx,
+  at: { timeZone: string },
+  r: { currency: string; fraudType: FraudType; reportedLossMinor: number },
+): Promise<void> {
+  await trx.raw(
+    `INSERT INTO stats_daily (day, currency, fraud_type, reports, reported_loss_minor)
+     VALUES ((now() AT TIME ZONE :tz)::date, :currency, :fraudType, 1, :loss)
+     ON CONFLICT (day, currency, fraud_type) DO UPDATE
+       SET reports = stats_daily.reports + 1,
+           reported_loss_minor = stats_daily.reported_loss_minor + EXCLUDED.reported_loss_minor`,
+    { tz: at.timeZone, currency: r.currency, fraudType: r.fraudType, loss: r.reportedLossMinor },
+  );
+}
 
 export async function addLossPreventedDaily(
   trx: DbOrTrx,

@@ -39,7 +39,7 @@ export class TaskResultsService {
   async record(actor: ResultActor, taskId: string, body: TaskResultBody, source: ResultSource): Promise<RecordedResult> {
     if (isStaff(actor) && !isPartnerSide(actor)) throw new ForbiddenError('Only the partner institution answers its tasks.');
     if (!isStaff(actor) && source !== 'simulated') throw new ForbiddenError('Only the partner institution answers its tasks.');
-    const { config, db, dispatcher, metrics } = this.ctx;
+    const { config, db, metrics } = this.ctx;
     const scope = isStaff(actor) ? scopeOf(actor) : undefined;
 
     const outcome = await db.transaction(async (trx) => {
@@ -142,8 +142,7 @@ export class TaskResultsService {
     });
 
     metrics.tasksClosed.inc({ outcome: body.outcome });
-    for (const c of outcome.childTasks) metrics.tasksCreated.inc({ kind: c.kind, status: c.status });
-    await dispatcher.enqueue(outcome.childTasks);
+    await this.tasks.afterCommit(outcome.childTasks);
     const task = (await findTask(db, taskId)) ?? outcome.task;
     return { task, childTasks: outcome.childTasks };
   }
