@@ -35,11 +35,7 @@ function offsetMinutes(date: Date, timeZone: string): number {
   return Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60000);
 }
 
-/** "2026-11-28" in the center's zone. */
-export function localDate(date: Date, timeZone: string): string {
-  const p = partsIn(date, timeZone);
-  return `${p.year}-${p.month}-${p.day}`;
-}
+export { localDate } from '../domain/dates';
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 

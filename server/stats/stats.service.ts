@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../context';
+import { localDate } from '../domain/dates';
 import { FRAUD_TYPES, type FraudType } from '../domain/kinds';
 import { sumMinor } from '../domain/money';
 import { ValidationError } from '../errors';
@@ -16,15 +17,9 @@ const MAX_FILLED_DAYS = 1000;
 const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
 const dayText = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
-function localDate(value: string, timeZone: string): string {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-      .formatToParts(new Date(value))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day}`;
-}
+/** A query's day as given, or the local day of a timestamp. */
+const queryDay = (value: string, timeZone: string): string =>
+  /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : localDate(new Date(value), timeZone);
 
 const STATS_CSV_COLUMNS = [
   'institutionId', 'lossPreventedMinor', 'tasksDone', 'tasksFailed', 'tasksOpen', 'tasksOverdue', 'medianMinutesToResult',
@@ -36,8 +31,8 @@ export class StatsService {
 
   async period(q: StatsQuery): Promise<Period> {
     const { timeZone, defaultCurrency } = this.ctx.config;
-    const to = q.to ? localDate(q.to, timeZone) : await todayIn(this.ctx.db, timeZone);
-    const from = q.from ? localDate(q.from, timeZone) : `${to.slice(0, 8)}01`;
+    const to = q.to ? queryDay(q.to, timeZone) : await todayIn(this.ctx.db, timeZone);
+    const from = q.from ? queryDay(q.from, timeZone) : `${to.slice(0, 8)}01`;
     if (dayNumber(from) > dayNumber(to)) throw new ValidationError([{ path: 'from', message: 'must not be after to' }]);
     return { from, to, timeZone, currency: q.currency ?? defaultCurrency };
   }
