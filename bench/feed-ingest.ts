@@ -5,10 +5,16 @@
  *
  *   npm run bench:feeds                 (npm run bench:feeds -- 200000, or FEED_BENCH_LINES=200000, for a shorter run)
  *
- * The feed is generated line by line by a child process (the partner's side) and never held in
- * memory; peak memory is that of the server process (web + worker) measured here.
+ * Both inputs are generated line by line into temporary files before either clock starts, so
+ * neither figure pays for making up test data; the feed is sent from its file by a child process
+ * (the partner's side) and the baseline is COPYed from its file. Nothing is held in memory whole;
+ * peak memory is that of the server process (web + worker) measured here.
  */
 import { fork } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -23,14 +29,14 @@ import { createRedis } from '../server/queues/connection';
 import { createFeedWorker } from '../workers/feed-worker';
 import { cloneTemplate, databaseUrl, dropDatabase, ensureTemplate } from '../test/helpers/databases';
 
-// The size comes as the first argument or FEED_BENCH_LINES; the generator (forked) reads the latter.
-if (process.argv[2] !== undefined && process.argv[2] !== '--child') process.env.FEED_BENCH_LINES = process.argv[2];
+// The size comes as the first argument or FEED_BENCH_LINES.
+if (process.argv[2] !== undefined && !process.argv[2].startsWith('--')) process.env.FEED_BENCH_LINES = process.argv[2];
 const LINES = Number(process.env.FEED_BENCH_LINES ?? 1_000_000);
 if (!Number.isInteger(LINES) || LINES <= 0) throw new RangeError(`the feed size must be a positive whole number of lines, not ${process.env.FEED_BENCH_LINES}`);
 /** One line in this many is a confirmation, which earns a blocking task (and a queued job). */
 const CONFIRMED_EVERY = 1000;
 
-// ---- the partner's side: a child process that writes the feed to stdout ----------------------
+// ---- the inputs ---------------------------------------------------------------------------------
 
 function line(i: number, format: 'ndjson' | 'copy'): string {
   const r = (i * 2654435761) % 100;
@@ -53,31 +59,34 @@ function line(i: number, format: 'ndjson' | 'copy'): string {
   return `${JSON.stringify({ type: 'fraud_indicator', externalId, indicator: { kind, value }, confidence, observedAt })}\n`;
 }
 
-async function generate(format: 'ndjson' | 'copy', lines: number, target: NodeJS.WritableStream): Promise<void> {
+async function generate(format: 'ndjson' | 'copy', lines: number, file: string): Promise<void> {
   const PER_WRITE = 1000;
-  for (let i = 0; i < lines; i += PER_WRITE) {
-    let chunk = '';
-    for (let j = i; j < Math.min(lines, i + PER_WRITE); j++) chunk += line(j, format);
-    if (!target.write(chunk)) await new Promise((resolve) => target.once('drain', resolve));
+  async function* chunks() {
+    for (let i = 0; i < lines; i += PER_WRITE) {
+      let chunk = '';
+      for (let j = i; j < Math.min(lines, i + PER_WRITE); j++) chunk += line(j, format);
+      yield chunk;
+    }
   }
+  await pipeline(chunks(), createWriteStream(file));
 }
 
+// ---- the partner's side: a child process that sends the feed file ------------------------------
+
 async function child(): Promise<void> {
-  const [mode, url, token] = process.argv.slice(3);
+  const [file, url, token] = process.argv.slice(3);
   // Start the clock only once this process is up: its start-up is not part of either figure.
   await new Promise<void>((resolve) => {
     process.once('message', () => resolve());
     process.send!('ready');
   });
-  if (mode === 'copy') {
-    await generate('copy', LINES, process.stdout);
-    return;
-  }
   const started = performance.now();
   const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = http.request(url!, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-ndjson', Authorization: `Bearer ${token}` },
+      headers: {
+        'Content-Type': 'application/x-ndjson', 'Content-Length': String(statSync(file!).size), Authorization: `Bearer ${token}`,
+      },
     }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -85,15 +94,15 @@ async function child(): Promise<void> {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
-    generate('ndjson', LINES, req).then(() => req.end(), reject);
+    createReadStream(file!).on('error', reject).pipe(req);
   });
   process.send!({ ...answer, ms: performance.now() - started });
 }
 
 // ---- the center's side ------------------------------------------------------------------------
 
-async function spawnGenerator(args: string[]) {
-  const gen = fork(__filename, ['--child', ...args], { execArgv: process.execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+async function spawnPartner(args: string[]) {
+  const gen = fork(__filename, ['--child', ...args], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve) => gen.once('message', resolve));
   return gen;
 }
@@ -106,6 +115,15 @@ async function main(): Promise<void> {
   const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
   const suffix = randomBytes(4).toString('hex');
   const database = `afrc_bench_${suffix}`;
+  const inputs = mkdtempSync(path.join(tmpdir(), 'afrc-bench-'));
+  const feedFile = path.join(inputs, 'feed.ndjson');
+  const baselineFile = path.join(inputs, 'baseline.tsv');
+  // Made up in a child process, so that its memory is not counted as the server's.
+  await new Promise<void>((resolve, reject) => {
+    fork(__filename, ['--generate', feedFile, baselineFile], { execArgv: process.execArgv, stdio: 'inherit' })
+      .once('error', reject)
+      .once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the input generator exited with ${code}`))));
+  });
   await ensureTemplate();
   await cloneTemplate(database);
 
@@ -143,22 +161,23 @@ async function main(): Promise<void> {
     const [client] = await deps.db('api_clients')
       .insert({ client_id: `bench-${suffix}`, secret_hash: 'x', institution_id: 'bench-carrier', name: 'bench' })
       .returning(['id']);
+    // Each measurement starts with the dirty pages of what came before (an earlier run, the
+    // other measurement) written out, so that neither pays for them. CHECKPOINT needs a superuser
+    // or pg_checkpoint; without one, the figures are noisier but still taken.
+    let settleRefused = false;
+    const settle = async () => {
+      if (settleRefused) return;
+      await deps.db.raw('CHECKPOINT').catch(() => { settleRefused = true; });
+    };
     const token = issueToken(config, { id: client.id, type: 'api_client', name: 'bench', role: 'partner_system', institutionId: 'bench-carrier' }).token;
 
     // Baseline: the same rows, COPYed into a bare table (no keys, no indexes, no checks).
     await deps.db.raw('CREATE TABLE bench_baseline (external_id text, kind text, value text, confidence text, observed_at timestamptz)');
     const conn = (await deps.db.client.acquireConnection()) as PoolClient;
-    const baseGen = await spawnGenerator(['copy']);
+    await settle();
     const baseStart = performance.now();
     try {
-      const copy = conn.query(copyFrom('COPY bench_baseline FROM STDIN'));
-      const gen = baseGen;
-      gen.send('go');
-      await new Promise<void>((resolve, reject) => {
-        copy.on('finish', resolve);
-        copy.on('error', reject);
-        gen.stdout!.pipe(copy);
-      });
+      await pipeline(createReadStream(baselineFile), conn.query(copyFrom('COPY bench_baseline FROM STDIN')));
     } finally {
       deps.db.client.releaseConnection(conn);
     }
@@ -166,13 +185,14 @@ async function main(): Promise<void> {
     const baseRows = Number((await deps.db('bench_baseline').count<{ count: string }[]>('* as count'))[0]!.count);
 
     // The feed, end to end: HTTP → stored (202) → feeds queue → processed.
-    const gen = await spawnGenerator(['ndjson', `http://127.0.0.1:${port}/api/v1/feeds`, token]);
+    await settle();
+    const gen = await spawnPartner([feedFile, `http://127.0.0.1:${port}/api/v1/feeds`, token]);
     const feedStart = performance.now();
     gen.send('go');
     const answer = await new Promise<{ status: number; body: string; ms: number }>((resolve, reject) => {
       gen.once('message', (m) => resolve(m as { status: number; body: string; ms: number }));
       gen.once('error', reject);
-      gen.once('exit', (code) => code !== 0 && reject(new Error(`generator exited with ${code}`)));
+      gen.once('exit', (code) => code !== 0 && reject(new Error(`the partner process exited with ${code}`)));
     });
     const storedMs = performance.now() - feedStart;
     if (answer.status !== 202) throw new Error(`feed answered ${answer.status}: ${answer.body.slice(0, 500)}`);
@@ -213,10 +233,17 @@ async function main(): Promise<void> {
     if (keys.length) await deps.redis.del(...keys).catch(() => undefined);
     await deps.close();
     await dropDatabase(database);
+    rmSync(inputs, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--child') {
+if (process.argv[2] === '--generate') {
+  const [feedFile, baselineFile] = process.argv.slice(3);
+  Promise.all([generate('ndjson', LINES, feedFile!), generate('copy', LINES, baselineFile!)]).then(
+    () => process.exit(0),
+    (err) => { process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1); },
+  );
+} else if (process.argv[2] === '--child') {
   child().then(
     () => process.exit(0),
     (err) => { process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1); },

@@ -44,7 +44,7 @@ const EnvSchema = z
     JSON_BODY_LIMIT: z.string().default('5mb'),
     FEED_BODY_LIMIT: z.string().default('50mb'),
     FEED_CHUNK_SIZE: positiveInt(5000),
-    FEED_SEGMENT_SIZE: positiveInt(50000),
+    FEED_SEGMENT_SIZE: positiveInt(20000),
     INDICATOR_BLOCKING_RULE: z.string().default('confirmed,institutions:2,reported').refine((s) => {
       try { parseBlockingRule(s); return true; } catch { return false; }
     }, 'a comma-separated list of confirmed, institutions:N, reported'),

@@ -19,8 +19,8 @@ function describe(err: ZodError): string {
 
 /**
  * Checks and normalizes one submitted item (already JSON-parsed, or `undefined` with a parse
- * error). The value is normalized here, at submission, so an unusable value is a rejected item
- * the partner hears about, and the processor only ever sees clean rows.
+ * error). An unusable value is a rejected item the partner reads in the batch's errors, and the
+ * rest of processing only ever sees clean rows.
  */
 export function stageItem(idx: number, input: unknown, region: CountryCode, parseError?: string): StagedItem {
   if (parseError !== undefined) return reject(idx, null, 'malformed_json', parseError);
@@ -58,6 +58,103 @@ export function stageItem(idx: number, input: unknown, region: CountryCode, pars
     return reject(idx, externalId, 'validation_failed', 'Text may not contain NUL characters.');
   }
   return { idx, externalId: item.externalId, type: 'task_result', taskId, body };
+}
+
+/** A feed's items stored as they arrived: whole lines, byte for byte, numbered from `firstIdx`. */
+export type FeedBlock = { firstIdx: number; itemCount: number; body: Buffer };
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Cuts a feed's bytes into blocks of whole lines as they arrive, counting items without decoding
+ * or parsing them: a line holding nothing but JSON whitespace is blank and is not an item (the
+ * same rule as `itemLines`). A block closes after the line that takes it to `maxBytes` or to
+ * `maxItems`; only a line longer than that makes a block bigger.
+ */
+export class LineBlocks {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private items = 0;
+  private lineHasContent = false;
+  private nextIdx = 0;
+
+  constructor(private readonly maxBytes: number, private readonly maxItems: number) {}
+
+  /** Items counted so far, in blocks handed out. */
+  get received(): number {
+    return this.nextIdx;
+  }
+
+  push(chunk: Buffer): FeedBlock[] {
+    const out: FeedBlock[] = [];
+    let start = 0;
+    let pos = 0;
+    while (pos < chunk.length) {
+      const nl = chunk.indexOf(LF, pos);
+      const end = nl === -1 ? chunk.length : nl;
+      if (!this.lineHasContent) {
+        for (let i = pos; i < end; i++) {
+          const b = chunk[i];
+          if (b !== SPACE && b !== TAB && b !== CR) {
+            this.lineHasContent = true;
+            break;
+          }
+        }
+      }
+      if (nl === -1) break;
+      if (this.lineHasContent) this.items++;
+      this.lineHasContent = false;
+      pos = nl + 1;
+      if (this.items >= this.maxItems || this.bytes + (pos - start) >= this.maxBytes) {
+        this.chunks.push(chunk.subarray(start, pos));
+        const block = this.cut();
+        if (block) out.push(block);
+        start = pos;
+      }
+    }
+    if (start < chunk.length) {
+      this.chunks.push(chunk.subarray(start));
+      this.bytes += chunk.length - start;
+    }
+    return out;
+  }
+
+  /** The last block: what is left, a final line without a newline included. */
+  end(): FeedBlock | undefined {
+    if (this.lineHasContent) this.items++;
+    this.lineHasContent = false;
+    return this.cut();
+  }
+
+  private cut(): FeedBlock | undefined {
+    const block = this.items === 0 ? undefined : { firstIdx: this.nextIdx, itemCount: this.items, body: Buffer.concat(this.chunks) };
+    this.nextIdx += this.items;
+    this.chunks = [];
+    this.bytes = 0;
+    this.items = 0;
+    return block;
+  }
+}
+
+const NOT_BLANK = /[^ \t\r]/;
+
+/** A stored block's items, in order: its lines less the blank ones (see LineBlocks). */
+export function itemLines(body: Buffer): string[] {
+  return body.toString('utf8').split('\n').filter((line) => NOT_BLANK.test(line));
+}
+
+/** One line of a feed, parsed and checked (see stageItem). */
+export function stageLine(idx: number, line: string, region: CountryCode): StagedItem {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return stageItem(idx, undefined, region, 'The line is not valid JSON.');
+  }
+  return stageItem(idx, value, region);
 }
 
 /** PostgreSQL text cannot hold NUL; such an item is refused rather than failing the whole COPY. */

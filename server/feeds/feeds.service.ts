@@ -1,5 +1,4 @@
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import split2 from 'split2';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Actor } from '../auth/actor';
 import { isPartnerSide, scopeOf } from '../auth/actor';
@@ -13,22 +12,35 @@ import type { TaskResultsService } from '../tasks/task-results.service';
 import { TaskResultBody } from '../tasks/tasks.schemas';
 import type { TaskDraft, TasksService } from '../tasks/tasks.service';
 import type { Task } from '../tasks/tasks.repo';
-import { parseByteLimit, stageItem } from './feed-items';
+import { itemLines, LineBlocks, parseByteLimit, stageLine } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
-  advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterAllLanes, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedWriter, insertItemErrors,
-  enterResultItem, indicatorsWithOpenTasks, lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, sealBatch, staleBatchIds, storerGone,
+  advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterAllLanes, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedStore, insertItemErrors,
+  checkProgress, CheckedRows, commitChecked, readBlocks, type CheckedSegment,
+  enterResultItem, indicatorsWithOpenTasks, lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, staleBatchIds,
   tuneProcessing, type BatchActor, type FeedBatch, type IndicatorFactsRow,
 } from './feeds.repo';
 
-/** Lines read between two turns of the event loop. */
+/** Items checked between two turns of the event loop. */
 const YIELD_EVERY = 256;
 
-/** How long a processor that caught up with a feed still arriving waits before looking again. */
-const STORING_POLL_MS = 100;
+/** How long the applying side, caught up with the checks, waits before looking again. */
+const CHECK_POLL_MS = 100;
+
+/**
+ * A stored block closes at about this size: big enough that a million-line feed is a few hundred
+ * rows, small enough that checking holds little of it in memory at once.
+ */
+const BLOCK_BYTES = 1024 * 1024;
+
+/** A JSON feed's items are turned into lines this many at a time. */
+const JSON_ITEMS_PER_PUSH = 1000;
 
 /** The errors a batch answer lists; `rejected` has the full count. */
 const MAX_LISTED_ERRORS = 1000;
+
+/** A batch's checks running in the background of its processing. */
+type Checks = { settled: Promise<void>; failed(): unknown; running(): boolean };
 
 /** The actor the blocking rule acts as when a feed makes an indicator worth a task. */
 const RULE_ACTOR = { type: 'system', id: null, name: 'indicator-rule' } as const;
@@ -75,23 +87,26 @@ export class FeedsService {
     return { type: actor.type, id: actor.id, name: actor.name, role: actor.role, institutionId: actor.institutionId };
   }
 
-  /** A JSON feed: the body is already parsed (within the feed limit); each item is checked alone. */
+  /** A JSON feed: the body is already parsed (within the feed limit); its items are stored one per line. */
   async submitItems(actor: Actor, items: unknown[]): Promise<FeedBatch> {
-    const who = this.submitter(actor);
-    const region = this.ctx.config.defaultRegion as CountryCode;
-    const writer = await FeedWriter.open(this.ctx.db, who, 'application/json', this.ctx.config.feedSegmentSize, this.startEarly);
+    const store = await FeedStore.open(this.ctx.db, this.submitter(actor), 'application/json');
+    const blocks = this.lineBlocks();
     try {
-      for (let i = 0; i < items.length; i++) await writer.write(stageItem(i, items[i], region));
+      for (let i = 0; i < items.length; i += JSON_ITEMS_PER_PUSH) {
+        const lines = items.slice(i, i + JSON_ITEMS_PER_PUSH).map((item) => `${JSON.stringify(item)}\n`).join('');
+        for (const block of blocks.push(Buffer.from(lines))) await store.write(block);
+      }
+      return await this.finishStore(store, blocks);
     } catch (err) {
-      await writer.abort();
+      await store.abort();
       throw err;
     }
-    return this.afterStore(await writer.commit(), writer.segmented);
   }
 
   /**
-   * An NDJSON feed, read line by line as it arrives: memory stays flat whatever the size, and
-   * PostgreSQL's pace sets the reading pace. Blank lines are skipped; indexes count items.
+   * An NDJSON feed, stored as it arrives in blocks of whole lines: memory stays flat whatever the
+   * size, and PostgreSQL's pace sets the reading pace. Blank lines are skipped; indexes count
+   * items. Each line is parsed and checked by the feeds worker.
    */
   async submitStream(actor: Actor, body: Readable, declaredLength?: number): Promise<FeedBatch> {
     const who = this.submitter(actor);
@@ -99,56 +114,35 @@ export class FeedsService {
       body.resume();
       throw new PayloadTooLargeError(this.ctx.config.feedBodyLimit);
     }
-    const region = this.ctx.config.defaultRegion as CountryCode;
     const limiter = new ByteLimit(this.limitBytes, this.ctx.config.feedBodyLimit);
-    // The request itself stays out of the pipeline: on a failure it must stay open for the answer.
-    const lines = pipeline(limiter, split2(), () => undefined);
-    lines.on('error', () => undefined);
+    // The request itself is piped, not pipelined: on a failure it must stay open for the answer.
     body.on('error', (err) => limiter.destroy(err));
     body.pipe(limiter);
-    const writer = await FeedWriter.open(this.ctx.db, who, 'application/x-ndjson', this.ctx.config.feedSegmentSize, this.startEarly);
-    let idx = 0;
+    const store = await FeedStore.open(this.ctx.db, who, 'application/x-ndjson');
+    const blocks = this.lineBlocks();
     try {
-      for await (const line of lines as AsyncIterable<string>) {
-        if (line.trim() === '') continue;
-        let value: unknown;
-        let parseError: string | undefined;
-        try {
-          value = JSON.parse(line);
-        } catch {
-          parseError = 'The line is not valid JSON.';
-        }
-        await writer.write(stageItem(idx, value, region, parseError));
-        idx++;
-        // Reading a fast upload never waits on I/O; a turn of the event loop now and then lets the
-        // rest of the process (a feed worker processing this very batch) get its answers.
-        if (idx % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for await (const chunk of limiter as AsyncIterable<Buffer>) {
+        for (const block of blocks.push(chunk)) await store.write(block);
       }
+      return await this.finishStore(store, blocks);
     } catch (err) {
       body.unpipe(limiter);
       body.resume();
-      await writer.abort();
+      await store.abort();
       throw err;
     }
-    return this.afterStore(await writer.commit(), writer.segmented);
   }
 
-  /** A long feed's first segment is committed: processing may start while the rest arrives. */
-  private readonly startEarly = async (batchId: string): Promise<void> => {
-    await this.queue.enqueue(batchId);
-  };
+  private lineBlocks(): LineBlocks {
+    return new LineBlocks(BLOCK_BYTES, this.ctx.config.feedSegmentSize);
+  }
 
-  private async afterStore(batch: FeedBatch, segmented = false): Promise<FeedBatch> {
-    this.ctx.logger.info(
-      { batchId: batch.id, institutionId: batch.institutionId, received: batch.received, stored: batch.stored, duplicates: batch.duplicates, rejected: batch.rejected },
-      'feed stored',
-    );
-    // A segmented feed's job started early; should it have failed meanwhile, a plain add would be
-    // swallowed by the finished job of the same id.
-    if (batch.status === 'processing') {
-      if (segmented) await this.queue.ensureEnqueued(batch.id);
-      else await this.queue.enqueue(batch.id);
-    }
+  private async finishStore(store: FeedStore, blocks: LineBlocks): Promise<FeedBatch> {
+    const last = blocks.end();
+    if (last) await store.write(last);
+    const batch = await store.commit(blocks.received);
+    this.ctx.logger.info({ batchId: batch.id, institutionId: batch.institutionId, received: batch.received }, 'feed stored');
+    if (batch.status === 'processing') await this.queue.enqueue(batch.id);
     return batch;
   }
 
@@ -172,13 +166,91 @@ export class FeedsService {
   }
 
   /**
-   * Works through a stored batch in index order and returns once it is done; a batch whose items
-   * are still arriving is worked as far as it is committed, then waited on. Safe to run twice at
-   * once or again after a crash: each step starts from the batch cursor (and each lane from its
-   * own, under a lock per lane), and moves it in the transaction of its effects, so each item
-   * takes effect once.
+   * Works through a stored batch and returns once it is done. Checking (parse, schema, normalized
+   * value, duplicates) runs ahead of applying, which works the checked items in index order and
+   * waits for the checks when it catches up with them. Safe to run twice at once or again after a
+   * crash: each check and each step starts from its cursor (and each lane from its own, under a
+   * lock per lane), and moves it in the transaction of its effects, so each item takes effect once.
    */
   async processBatch(batchId: string): Promise<'done' | 'missing'> {
+    const checks = { current: this.checkAll(batchId) };
+    try {
+      return await this.applyChecked(batchId, checks);
+    } finally {
+      await checks.current.settled;
+    }
+  }
+
+  /**
+   * Checks the batch's stored items a segment (FEED_SEGMENT_SIZE items, in whole blocks) at a time
+   * until all are checked. The next segment is read and checked while the last one is put in place:
+   * the first is work for this process, the second for PostgreSQL.
+   */
+  private checkAll(batchId: string): Checks {
+    let running = true;
+    let failure: unknown;
+    const settled = (async () => {
+      try {
+        const start = await checkProgress(this.ctx.db, batchId);
+        if (!start) return;
+        let after = start.checkCursor;
+        let next = this.checkSegment(batchId, after);
+        for (;;) {
+          const segment = await next;
+          if (!segment) {
+            // Nothing stored after `after`: done, unless another runner moved on meanwhile.
+            const now = await checkProgress(this.ctx.db, batchId);
+            if (!now || now.checkCursor >= now.received - 1) return;
+            if (now.checkCursor === after) throw new Error(`feed batch ${batchId} has no stored items after ${after} of ${now.received}`);
+            after = now.checkCursor;
+            next = this.checkSegment(batchId, after);
+            continue;
+          }
+          after = segment.upto;
+          next = this.checkSegment(batchId, after);
+          const outcome = await commitChecked(this.ctx.db, batchId, segment).catch(async (err: unknown) => {
+            await next.catch(() => undefined);
+            throw err;
+          });
+          if (!outcome.committed) {
+            // Another runner of this batch put it in place first: go on from where it got.
+            await next.catch(() => undefined);
+            if (outcome.cursor === undefined) return;
+            after = outcome.cursor;
+            next = this.checkSegment(batchId, after);
+          }
+        }
+      } catch (err) {
+        failure = err ?? new Error('feed check failed');
+      } finally {
+        running = false;
+      }
+    })();
+    return { settled, failed: () => failure, running: () => running };
+  }
+
+  /** Reads and checks the items after `after` (undefined when there are none), touching nothing. */
+  private async checkSegment(batchId: string, after: number): Promise<CheckedSegment | undefined> {
+    const blocks = await readBlocks(this.ctx.db, batchId, after, this.ctx.config.feedSegmentSize);
+    if (blocks.length === 0) return undefined;
+    const region = this.ctx.config.defaultRegion as CountryCode;
+    const rows = new CheckedRows();
+    for (const block of blocks) {
+      const lines = itemLines(block.body);
+      if (lines.length !== block.itemCount) throw new Error(`feed block ${batchId}/${block.firstIdx} holds ${lines.length} items, not ${block.itemCount}`);
+      for (let i = 0; i < lines.length; i++) {
+        rows.add(stageLine(block.firstIdx + i, lines[i]!, region));
+        // The checks are pure computing; a turn of the event loop now and then lets the rest of
+        // the process (the lanes applying this very batch) get their answers.
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    const last = blocks[blocks.length - 1]!;
+    return rows.segment(after, last.firstIdx + last.itemCount - 1);
+  }
+
+  /** Applies the checked items in index order until the batch is done. */
+  private async applyChecked(batchId: string, checks: { current: Checks }): Promise<'done' | 'missing'> {
     const chunk = this.ctx.config.feedChunkSize;
     for (;;) {
       const step = await this.ctx.db.transaction(async (trx) => {
@@ -187,12 +259,7 @@ export class FeedsService {
         if (batch.status === 'done') return { kind: 'done' as const };
         const next = await nextStep(trx, batchId, batch.cursor, chunk * LANES);
         if (next.kind === 'none') {
-          // Caught up with a feed still arriving: wait for its next segment, unless its storer died.
-          if (batch.storing) {
-            if (!(await storerGone(trx, batchId))) return { kind: 'wait' as const };
-            await sealBatch(trx, batchId);
-            return { kind: 'sealed' as const };
-          }
+          if (batch.checkCursor < batch.received - 1) return { kind: 'wait' as const };
           await markBatchDone(trx, batchId);
           return { kind: 'done' as const };
         }
@@ -202,9 +269,13 @@ export class FeedsService {
       });
       if (step.kind === 'missing') return 'missing';
       if (step.kind === 'done') return 'done';
-      if (step.kind === 'sealed') continue;
       if (step.kind === 'wait') {
-        await new Promise((resolve) => setTimeout(resolve, STORING_POLL_MS));
+        // Caught up with the checks. Should they have stopped (another runner checking the same
+        // batch stops first, or a failure), they are started again or the failure is the job's.
+        const checking = checks.current;
+        if (checking.failed()) throw checking.failed();
+        if (!checking.running()) checks.current = this.checkAll(batchId);
+        else await Promise.race([checking.settled, new Promise((resolve) => setTimeout(resolve, CHECK_POLL_MS))]);
         continue;
       }
       if (step.kind === 'indicators') await this.processRun(step.batch, step.upto);
@@ -220,9 +291,9 @@ export class FeedsService {
    * already got through (an earlier run that failed halfway) is not worked again.
    */
   private async processRun(batch: FeedBatch, upto: number): Promise<void> {
-    // While the feed is still arriving its storing takes a core: the run goes as one lane. The
-    // batch row is locked only at the end, so a segment commit never waits out a whole run.
-    if (batch.storing) {
+    // While the batch is still being checked the checks take a core: the run goes as one lane.
+    // The batch row is locked only at the end, so a check's commit never waits out a whole run.
+    if (batch.checkCursor < batch.received - 1) {
       const done = await this.ctx.db.transaction(async (trx) => {
         const after = await enterAllLanes(trx, batch.id);
         if (after === null) return undefined;
