@@ -114,11 +114,13 @@ export class FeedsService {
       body.resume();
       throw new PayloadTooLargeError(this.ctx.config.feedBodyLimit);
     }
+    const store = await FeedStore.open(this.ctx.db, who, 'application/x-ndjson');
     const limiter = new ByteLimit(this.limitBytes, this.ctx.config.feedBodyLimit);
+    // The reading below rethrows the limiter's failure; this keeps it from counting as unhandled.
+    limiter.on('error', () => undefined);
     // The request itself is piped, not pipelined: on a failure it must stay open for the answer.
     body.on('error', (err) => limiter.destroy(err));
     body.pipe(limiter);
-    const store = await FeedStore.open(this.ctx.db, who, 'application/x-ndjson');
     const blocks = this.lineBlocks();
     try {
       for await (const chunk of limiter as AsyncIterable<Buffer>) {

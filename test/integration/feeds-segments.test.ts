@@ -1,8 +1,8 @@
 import { testApp, type TestApp } from '../helpers/test-app';
 import type { TestInstitution, TestUser } from '../helpers/factories';
 
-// Long feeds are committed in segments and worked in two lanes; tiny segments and chunks make a
-// short feed take those paths.
+// Long feeds are stored in several blocks, checked in segments and applied in two lanes; tiny
+// segments and chunks make a short feed take those paths.
 let t: TestApp;
 let carrier: TestInstitution;
 let liaison: TestUser;
@@ -37,12 +37,16 @@ it('when a feed spans several segments, then every item is counted once, duplica
   expect(res.status).toBe(202);
   expect(res.body.received).toBe(11);
   const batchId = res.body.batchId as string;
-  expect(await t.db('feed_items').where({ batch_id: batchId })).toHaveLength(9);
+  // Stored as blocks of at most a segment's items; nothing is checked before the worker runs.
+  const blocks = await t.db('feed_blocks').where({ batch_id: batchId }).orderBy('first_idx');
+  expect(blocks.map((b) => [b.first_idx, b.item_count])).toEqual([[0, 3], [3, 3], [6, 3], [9, 2]]);
+  expect(await t.db('feed_items').where({ batch_id: batchId })).toHaveLength(0);
 
   await t.deps.services.feeds.processBatch(batchId);
   const batch = (await t.api.as(liaison).get(`/api/v1/feeds/${batchId}`)).body;
   expect(batch).toMatchObject({ status: 'done', received: 11, processed: 11, accepted: 9, duplicates: 1, rejected: 1 });
   expect(batch.errors).toEqual([expect.objectContaining({ index: 3, code: 'malformed_json' })]);
+  expect(await t.db('feed_items').where({ batch_id: batchId })).toHaveLength(9);
 
   const sightings = await t.db('indicator_sightings').where({ institution_id: carrier.id });
   expect(sightings).toHaveLength(9);
@@ -57,4 +61,18 @@ it('when a feed spans several segments, then every item is counted once, duplica
   await t.deps.services.feeds.processBatch(batchId);
   expect(await t.db('indicator_sightings').where({ institution_id: carrier.id })).toHaveLength(9);
   expect(await t.db('tasks').where({ kind: 'block_number' })).toHaveLength(1);
+});
+
+it('when two runners work one batch at once, then every item is checked and applied once', async () => {
+  const lines = Array.from({ length: 14 }, (_, i) => item(`two-${i}`, 'phone', `+86 171 2000 ${String(i).padStart(4, '0')}`));
+  lines.splice(5, 0, item('two-3', 'phone', '+86 171 2999 0000')); // a repeat of two-3: a duplicate
+  const res = await t.api.as(liaison).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(lines.join('\n'));
+  expect(res.status).toBe(202);
+  const batchId = res.body.batchId as string;
+
+  expect(await Promise.all([t.deps.services.feeds.processBatch(batchId), t.deps.services.feeds.processBatch(batchId)])).toEqual(['done', 'done']);
+  const batch = (await t.api.as(liaison).get(`/api/v1/feeds/${batchId}`)).body;
+  expect(batch).toMatchObject({ status: 'done', received: 15, processed: 15, accepted: 14, duplicates: 1, rejected: 0 });
+  expect(await t.db('feed_items').where({ batch_id: batchId })).toHaveLength(14);
+  expect(await t.db('indicator_sightings').where({ batch_id: batchId })).toHaveLength(14);
 });

@@ -40,6 +40,12 @@ const ndjson = (lines: (object | string)[]) => lines.map((l) => (typeof l === 's
 
 const indicatorRow = (kind: string, value: string) => t.db('indicators').where({ kind, value }).first();
 
+/** Items stored for a batch, as the blocks that hold them say. */
+async function storedItems(batchId: string): Promise<number> {
+  const [{ n }] = await t.db('feed_blocks').where({ batch_id: batchId }).sum({ n: 'item_count' });
+  return Number(n ?? 0);
+}
+
 async function processed(batchId: string, as: TestUser) {
   await t.deps.services.feeds.processBatch(batchId);
   const res = await t.api.as(as).get(`/api/v1/feeds/${batchId}`);
@@ -59,8 +65,9 @@ describe('POST /feeds (JSON)', () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ batchId: expect.any(String), received: 5, status: 'processing' });
     expect(await t.queueJobIds('feeds')).toContain(res.body.batchId);
-    // Stored before the answer.
-    expect(await t.db('feed_items').where({ batch_id: res.body.batchId })).toHaveLength(2);
+    // Stored before the answer, every item as it came; checked and applied by the worker.
+    expect(await storedItems(res.body.batchId)).toBe(5);
+    expect(await t.db('feed_items').where({ batch_id: res.body.batchId })).toHaveLength(0);
 
     const batch = await processed(res.body.batchId, carrierSystem);
     expect(batch).toMatchObject({
@@ -116,6 +123,25 @@ describe('POST /feeds (NDJSON)', () => {
     expect(await indicatorRow('bank_account', '6222020011112222')).toBeDefined();
   });
 
+  it('when a line holds a NUL byte or bytes that are not UTF-8, then that line alone is rejected', async () => {
+    const good = indicatorItem();
+    const body = Buffer.concat([
+      Buffer.from(`${JSON.stringify(good)}\n{"type":"fraud_indicator","externalId":"nul-1","indicator":{"kind":"phone","value":"+86 171 0000 `),
+      Buffer.from([0x00]),
+      Buffer.from(`0001"},"confidence":"suspected","observedAt":"2026-11-28T09:00:00+08:00"}\n`),
+      Buffer.from('{"type":"fraud_indicator","externalId":"bad-utf8","indicator":{"kind":"bank_account","value":"6222 0200 '),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"},"confidence":"suspected","observedAt":"2026-11-28T09:00:00+08:00"}\n'),
+    ]);
+    const res = await t.api.as(carrierSystem).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(body);
+    expect(res.status).toBe(202);
+    expect(res.body.received).toBe(3);
+    const batch = await processed(res.body.batchId, carrierSystem);
+    expect(batch).toMatchObject({ status: 'done', received: 3, processed: 3, accepted: 1, rejected: 2 });
+    expect(batch.errors.map((e: { index: number; code: string }) => [e.index, e.code])).toEqual([[1, 'malformed_json'], [2, 'validation_failed']]);
+    expect(await indicatorRow('phone', e164(good.indicator.value as string))).toBeDefined();
+  });
+
   it('when the same feed comes twice, then the second is all duplicates and nothing is booked twice', async () => {
     const items = [indicatorItem(), indicatorItem({ confidence: 'confirmed' }), indicatorItem()];
     const first = await t.api.as(carrierSystem).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(ndjson(items));
@@ -130,8 +156,8 @@ describe('POST /feeds (NDJSON)', () => {
 
     const second = await t.api.as(carrierSystem).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(ndjson(items));
     expect(second.status).toBe(202);
-    expect(second.body).toEqual({ batchId: expect.any(String), received: 3, status: 'done' });
-    const batch = (await t.api.as(carrierSystem).get(`/api/v1/feeds/${second.body.batchId}`)).body;
+    expect(second.body).toEqual({ batchId: expect.any(String), received: 3, status: 'processing' });
+    const batch = await processed(second.body.batchId, carrierSystem);
     expect(batch).toMatchObject({ status: 'done', received: 3, processed: 3, accepted: 0, duplicates: 3, rejected: 0, errors: [] });
     await t.deps.services.feeds.processBatch(second.body.batchId);
     expect(await t.db('indicator_sightings').whereIn('external_id', items.map((i) => i.externalId))).toHaveLength(3);
@@ -337,7 +363,7 @@ describe('size limit', () => {
     const chunked = await req;
     expect(chunked.status).toBe(413);
     expect(await small.db('feed_batches')).toHaveLength(0);
-    expect(await small.db('feed_items')).toHaveLength(0);
+    expect(await small.db('feed_blocks')).toHaveLength(0);
 
     const fits = await small.api.as(liaison).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(ndjson(lines.slice(0, 3)));
     expect(fits.status).toBe(202);
