@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { createRedis } from '../../server/queues/connection';
 import { createFeedWorker } from '../../workers/feed-worker';
 import { testApp, type TestApp } from '../helpers/test-app';
@@ -367,6 +368,38 @@ describe('size limit', () => {
 
     const fits = await small.api.as(liaison).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(ndjson(lines.slice(0, 3)));
     expect(fits.status).toBe(202);
+  });
+});
+
+describe('a partner that hangs up', () => {
+  it('when the connection drops mid-feed, then nothing of it is stored and the next feed goes through', async () => {
+    const server = t.app.listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      const before = await t.db('feed_batches').count({ n: '*' });
+      const req = http.request({
+        host: '127.0.0.1', port, path: '/api/v1/feeds', method: 'POST',
+        headers: { 'Content-Type': 'application/x-ndjson', 'Transfer-Encoding': 'chunked', Authorization: `Bearer ${t.tokenFor(carrierSystem)}` },
+      });
+      req.on('error', () => undefined);
+      for (let i = 0; i < 50; i++) req.write(`${JSON.stringify(indicatorItem())}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      req.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await t.db('feed_batches').count({ n: '*' })).toEqual(before);
+      // The store's connection is not left inside its transaction, waiting for the rest of the body.
+      const open = await t.db.raw(
+        `SELECT state, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            AND (state LIKE 'idle in transaction%' OR query LIKE 'COPY feed_blocks%')`,
+      );
+      expect(open.rows).toEqual([]);
+
+      const next = await t.api.as(carrierSystem).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(ndjson([indicatorItem()]));
+      expect(next.status).toBe(202);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
