@@ -13,8 +13,9 @@ describeRoute({
   tags: ['feeds'],
   summary: 'Submit a feed of fraud indicators and task results (JSON { items } or NDJSON, one item per line)',
   description:
-    'Every item is stored before the 202; items are idempotent per institution on externalId (a repeat is a duplicate). '
-    + 'An invalid item is rejected alone; processing runs in the background, see GET /feeds/{batchId}.',
+    'Every item is stored, as it came, before the 202; items are idempotent per institution on externalId (a repeat is a duplicate). '
+    + 'Each item is then checked and applied in the background: an invalid item is rejected alone, and duplicates, rejections '
+    + 'and progress show in GET /feeds/{batchId}.',
   request: {
     body: { content: { 'application/json': { schema: FeedBodyDoc }, [NDJSON]: { schema: FeedItem } } },
   },
