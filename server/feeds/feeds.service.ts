@@ -114,7 +114,10 @@ export class FeedsService {
       body.resume();
       throw new PayloadTooLargeError(this.ctx.config.feedBodyLimit);
     }
-    const store = await FeedStore.open(this.ctx.db, who, 'application/x-ndjson');
+    const store = await FeedStore.open(this.ctx.db, who, 'application/x-ndjson').catch((err: unknown) => {
+      body.resume();
+      throw err;
+    });
     const limiter = new ByteLimit(this.limitBytes, this.ctx.config.feedBodyLimit);
     // The reading below rethrows the limiter's failure; this keeps it from counting as unhandled.
     limiter.on('error', () => undefined);
