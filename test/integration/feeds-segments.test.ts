@@ -76,3 +76,22 @@ it('when two runners work one batch at once, then every item is checked and appl
   expect(await t.db('feed_items').where({ batch_id: batchId })).toHaveLength(14);
   expect(await t.db('indicator_sightings').where({ batch_id: batchId })).toHaveLength(14);
 });
+
+it('when one institution sends two feeds repeating each other in opposite order, worked at once, then each externalId is taken once', async () => {
+  const items = Array.from({ length: 12 }, (_, i) => item(`pair-${i}`, 'phone', `+86 171 3000 ${String(i).padStart(4, '0')}`));
+  const send = async (lines: string[]) => {
+    const res = await t.api.as(liaison).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(lines.join('\n'));
+    expect(res.status).toBe(202);
+    return res.body.batchId as string;
+  };
+  const first = await send(items);
+  const second = await send([...items].reverse());
+
+  expect(await Promise.all([t.deps.services.feeds.processBatch(first), t.deps.services.feeds.processBatch(second)])).toEqual(['done', 'done']);
+  const batches = await Promise.all([first, second].map(async (id) => (await t.api.as(liaison).get(`/api/v1/feeds/${id}`)).body));
+  for (const b of batches) expect(b).toMatchObject({ status: 'done', received: 12, processed: 12, rejected: 0 });
+  expect(batches[0].accepted + batches[1].accepted).toBe(12);
+  expect(batches[0].duplicates + batches[1].duplicates).toBe(12);
+  const taken = await t.db('feed_items').whereIn('batch_id', [first, second]).select('external_id');
+  expect(taken.map((r) => r.external_id).sort()).toEqual(items.map((_, i) => `pair-${i}`).sort());
+});
