@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 // lines. Checking each item (JSON, schema, normalized value) and de-duplicating it into
 // feed_items or feed_errors is the feeds worker's first step, so the answer to the partner waits
 // only on the write. `check_cursor` is how far that step got; a batch no longer arrives in
-// committed segments, so `storing` goes.
+// committed segments, so `storing` goes, and `stored` (the batch's rows in feed_items, read by
+// nothing) goes with it.
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('feed_blocks', (t) => {
@@ -22,13 +23,15 @@ export async function up(knex: Knex): Promise<void> {
     UPDATE feed_batches SET check_cursor = received - 1;
     UPDATE feed_batches SET status = 'done', completed_at = coalesce(completed_at, now())
      WHERE status = 'processing' AND storing AND processed >= received;
-    ALTER TABLE feed_batches DROP COLUMN storing;
+    ALTER TABLE feed_batches DROP COLUMN storing, DROP COLUMN stored;
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
-    ALTER TABLE feed_batches ADD COLUMN storing boolean NOT NULL DEFAULT false;
+    ALTER TABLE feed_batches ADD COLUMN storing boolean NOT NULL DEFAULT false,
+                             ADD COLUMN stored integer NOT NULL DEFAULT 0;
+    UPDATE feed_batches b SET stored = (SELECT count(*) FROM feed_items i WHERE i.batch_id = b.id);
     ALTER TABLE feed_batches DROP COLUMN check_cursor;
   `);
   await knex.schema.dropTable('feed_blocks');

@@ -22,7 +22,6 @@ export type FeedBatch = {
   contentType: string;
   status: 'processing' | 'done';
   received: number;
-  stored: number;
   processed: number;
   accepted: number;
   duplicates: number;
@@ -39,7 +38,7 @@ export type FeedBatch = {
 
 type BatchRow = {
   id: string; institution_id: string; actor_type: 'user' | 'api_client'; actor_id: string; actor_name: string;
-  actor_role: Role; content_type: string; status: 'processing' | 'done'; received: number; stored: number;
+  actor_role: Role; content_type: string; status: 'processing' | 'done'; received: number;
   processed: number; accepted: number; duplicates: number; rejected: number; cursor: number; check_cursor: number; lane_cursors: number[];
   created_at: Date; updated_at: Date; completed_at: Date | null;
 };
@@ -51,7 +50,6 @@ const toBatch = (r: BatchRow): FeedBatch => ({
   contentType: r.content_type,
   status: r.status,
   received: r.received,
-  stored: r.stored,
   processed: r.processed,
   accepted: r.accepted,
   duplicates: r.duplicates,
@@ -123,6 +121,17 @@ async function rollbackAndRelease(db: Db, conn: PoolClient): Promise<void> {
     (conn as unknown as { __knex__disposed: unknown }).__knex__disposed = err;
   }
   db.client.releaseConnection(conn);
+}
+
+/**
+ * The SET clauses that count `added` more of a batch's items as processed (the statement adds them
+ * to accepted, rejected or duplicates too) and close the batch once every item it received is.
+ */
+function countProcessed(added: string): string {
+  return `processed = processed + ${added},
+          status = CASE WHEN processed + ${added} >= received THEN 'done' ELSE status END,
+          completed_at = CASE WHEN processed + ${added} >= received THEN now() ELSE completed_at END,
+          updated_at = now()`;
 }
 
 // A staging table has no statistics, so the move's estimate can cross the JIT thresholds, and
@@ -370,18 +379,15 @@ export async function commitChecked(
        SELECT $1, idx, external_id, error_code, error_message FROM feed_stage WHERE error_code IS NOT NULL`,
       [batchId],
     );
-    const storedCount = stored.rowCount ?? 0;
     const rejectedCount = rejected.rowCount ?? 0;
-    const settled = segment.items - storedCount;
+    // What is not stored is settled here, as a duplicate or a rejection; the rest is applied later.
+    const settled = segment.items - (stored.rowCount ?? 0);
     await conn.query(
       `UPDATE feed_batches
-          SET check_cursor = $2::int, stored = stored + $3::int, duplicates = duplicates + $4::int,
-              rejected = rejected + $5::int, processed = processed + $6::int,
-              status = CASE WHEN processed + $6::int >= received THEN 'done' ELSE status END,
-              completed_at = CASE WHEN processed + $6::int >= received THEN now() ELSE completed_at END,
-              updated_at = now()
+          SET check_cursor = $2::int, duplicates = duplicates + $3::int, rejected = rejected + $4::int,
+              ${countProcessed('$5::int')}
         WHERE id = $1`,
-      [batchId, segment.upto, storedCount, settled - rejectedCount, rejectedCount, settled],
+      [batchId, segment.upto, settled - rejectedCount, rejectedCount, settled],
     );
     await conn.query('COMMIT');
     db.client.releaseConnection(conn);
@@ -606,11 +612,7 @@ export async function enterAllLanes(trx: DbOrTrx, batchId: string): Promise<numb
 export async function advanceLane(trx: DbOrTrx, batchId: string, lane: number, upto: number, accepted: number): Promise<void> {
   await trx.raw(
     `UPDATE feed_batches
-        SET lane_cursors[:slot::int] = :upto::int,
-            accepted = accepted + :n::int, processed = processed + :n::int,
-            status = CASE WHEN processed + :n::int >= received THEN 'done' ELSE status END,
-            completed_at = CASE WHEN processed + :n::int >= received THEN now() ELSE completed_at END,
-            updated_at = now()
+        SET lane_cursors[:slot::int] = :upto::int, accepted = accepted + :n::int, ${countProcessed(':n::int')}
       WHERE id = :id`,
     { slot: lane + 1, upto, n: accepted, id: batchId },
   );
@@ -668,21 +670,14 @@ export async function insertItemErrors(
 /** Moves the batch past `cursor`, adding the counts of what was just worked; done once all is processed. */
 export async function advanceBatch(
   trx: DbOrTrx, batchId: string, step: { cursor: number; accepted: number; rejected: number },
-): Promise<FeedBatch> {
-  const n = step.accepted + step.rejected;
-  const [row] = (await trx('feed_batches')
-    .where({ id: batchId })
-    .update({
-      cursor: step.cursor,
-      accepted: trx.raw('accepted + ?', [step.accepted]),
-      rejected: trx.raw('rejected + ?', [step.rejected]),
-      processed: trx.raw('processed + ?', [n]),
-      status: trx.raw(`CASE WHEN processed + ? >= received THEN 'done' ELSE status END`, [n]),
-      completed_at: trx.raw('CASE WHEN processed + ? >= received THEN now() ELSE completed_at END', [n]),
-      updated_at: trx.fn.now(),
-    })
-    .returning('*')) as BatchRow[];
-  return toBatch(row!);
+): Promise<void> {
+  await trx.raw(
+    `UPDATE feed_batches
+        SET cursor = :cursor::int, accepted = accepted + :accepted::int, rejected = rejected + :rejected::int,
+            ${countProcessed(':n::int')}
+      WHERE id = :id`,
+    { cursor: step.cursor, accepted: step.accepted, rejected: step.rejected, n: step.accepted + step.rejected, id: batchId },
+  );
 }
 
 /** Closes a batch whose items are all checked and worked (a safety net; counts normally close it). */

@@ -39,9 +39,6 @@ const JSON_ITEMS_PER_PUSH = 1000;
 /** The errors a batch answer lists; `rejected` has the full count. */
 const MAX_LISTED_ERRORS = 1000;
 
-/** A batch's checks running in the background of its processing. */
-type Checks = { settled: Promise<void>; failed(): unknown; running(): boolean };
-
 /** The actor the blocking rule acts as when a feed makes an indicator worth a task. */
 const RULE_ACTOR = { type: 'system', id: null, name: 'indicator-rule' } as const;
 
@@ -178,60 +175,60 @@ export class FeedsService {
    * lock per lane), and moves it in the transaction of its effects, so each item takes effect once.
    */
   async processBatch(batchId: string): Promise<'done' | 'missing'> {
-    const checks = { current: this.checkAll(batchId) };
+    const checking = this.checkAll(batchId);
+    // A failure of the checks is met where applying waits on them; this keeps it from counting
+    // as unhandled meanwhile.
+    checking.catch(() => undefined);
     try {
-      return await this.applyChecked(batchId, checks);
+      return await this.applyChecked(batchId, checking);
     } finally {
-      await checks.current.settled;
+      await checking.catch(() => undefined);
     }
   }
 
   /**
    * Checks the batch's stored items a segment (FEED_SEGMENT_SIZE items, in whole blocks) at a time
    * until all are checked. The next segment is read and checked while the last one is put in place:
-   * the first is work for this process, the second for PostgreSQL.
+   * the first is work for this process, the second for PostgreSQL. Resolves once every item is
+   * checked (or the batch is gone).
    */
-  private checkAll(batchId: string): Checks {
-    let running = true;
-    let failure: unknown;
-    const settled = (async () => {
-      try {
-        const start = await checkProgress(this.ctx.db, batchId);
-        if (!start) return;
-        let after = start.checkCursor;
-        let next = this.checkSegment(batchId, after);
-        for (;;) {
-          const segment = await next;
-          if (!segment) {
-            // Nothing stored after `after`: done, unless another runner moved on meanwhile.
-            const now = await checkProgress(this.ctx.db, batchId);
-            if (!now || now.checkCursor >= now.received - 1) return;
-            if (now.checkCursor === after) throw new Error(`feed batch ${batchId} has no stored items after ${after} of ${now.received}`);
-            after = now.checkCursor;
-            next = this.checkSegment(batchId, after);
-            continue;
-          }
+  private async checkAll(batchId: string): Promise<void> {
+    const start = await checkProgress(this.ctx.db, batchId);
+    if (!start) return;
+    let after = start.checkCursor;
+    let next = this.checkSegmentAhead(batchId, after);
+    try {
+      for (;;) {
+        const segment = await next;
+        if (!segment) {
+          // Nothing stored after `after`: done, unless another runner moved on meanwhile.
+          const now = await checkProgress(this.ctx.db, batchId);
+          if (!now || now.checkCursor >= now.received - 1) return;
+          if (now.checkCursor === after) throw new Error(`feed batch ${batchId} has no stored items after ${after} of ${now.received}`);
+          after = now.checkCursor;
+        } else {
           after = segment.upto;
-          next = this.checkSegment(batchId, after);
-          const outcome = await commitChecked(this.ctx.db, batchId, segment).catch(async (err: unknown) => {
-            await next.catch(() => undefined);
-            throw err;
-          });
-          if (!outcome.committed) {
-            // Another runner of this batch put it in place first: go on from where it got.
-            await next.catch(() => undefined);
-            if (outcome.cursor === undefined) return;
-            after = outcome.cursor;
-            next = this.checkSegment(batchId, after);
-          }
+          next = this.checkSegmentAhead(batchId, after);
+          const outcome = await commitChecked(this.ctx.db, batchId, segment);
+          if (outcome.committed) continue;
+          // Another runner of this batch put it in place first: go on from where it got.
+          await next.catch(() => undefined);
+          if (outcome.cursor === undefined) return;
+          after = outcome.cursor;
         }
-      } catch (err) {
-        failure = err ?? new Error('feed check failed');
-      } finally {
-        running = false;
+        next = this.checkSegmentAhead(batchId, after);
       }
-    })();
-    return { settled, failed: () => failure, running: () => running };
+    } finally {
+      // Nothing of this batch's checking runs on after it stops.
+      await next.catch(() => undefined);
+    }
+  }
+
+  /** checkSegment started ahead of its use: a failure meanwhile is met where it is awaited. */
+  private checkSegmentAhead(batchId: string, after: number): Promise<CheckedSegment | undefined> {
+    const segment = this.checkSegment(batchId, after);
+    segment.catch(() => undefined);
+    return segment;
   }
 
   /** Reads and checks the items after `after` (undefined when there are none), touching nothing. */
@@ -255,7 +252,7 @@ export class FeedsService {
   }
 
   /** Applies the checked items in index order until the batch is done. */
-  private async applyChecked(batchId: string, checks: { current: Checks }): Promise<'done' | 'missing'> {
+  private async applyChecked(batchId: string, checking: Promise<void>): Promise<'done' | 'missing'> {
     const chunk = this.ctx.config.feedChunkSize;
     for (;;) {
       const step = await this.ctx.db.transaction(async (trx) => {
@@ -275,12 +272,8 @@ export class FeedsService {
       if (step.kind === 'missing') return 'missing';
       if (step.kind === 'done') return 'done';
       if (step.kind === 'wait') {
-        // Caught up with the checks. Should they have stopped (another runner checking the same
-        // batch stops first, or a failure), they are started again or the failure is the job's.
-        const checking = checks.current;
-        if (checking.failed()) throw checking.failed();
-        if (!checking.running()) checks.current = this.checkAll(batchId);
-        else await Promise.race([checking.settled, new Promise((resolve) => setTimeout(resolve, CHECK_POLL_MS))]);
+        // Caught up with the checks: wait for their next segment; their failure is the job's.
+        await Promise.race([checking, new Promise((resolve) => setTimeout(resolve, CHECK_POLL_MS))]);
         continue;
       }
       if (step.kind === 'indicators') await this.processRun(step.batch, step.upto);
