@@ -1,6 +1,6 @@
 import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { listInstitutions } from '../server/admin/institutions.repo';
+import { activePartnerIds } from '../server/admin/institutions.repo';
 import type { Config } from '../server/config';
 import type { Db } from '../server/db';
 import type { Logger } from '../server/logger';
@@ -75,15 +75,14 @@ export class PartnerWorkerPool {
 
   private async doSync(): Promise<void> {
     if (this.stopped) return;
-    let active: string[];
+    let wanted: Set<string>;
     try {
-      active = (await listInstitutions(this.db, { activeOnly: true })).filter((i) => i.kind !== 'police').map((i) => i.id);
+      wanted = await activePartnerIds(this.db);
     } catch (err) {
       this.logger.error({ err }, 'cannot read institutions; keeping the current workers');
       return;
     }
     if (this.stopped) return;
-    const wanted = new Set(active);
     for (const id of wanted) if (!this.workers.has(id)) this.startWorker(id);
     for (const id of [...this.workers.keys()]) if (!wanted.has(id)) this.stopWorker(id);
   }
@@ -95,8 +94,6 @@ export class PartnerWorkerPool {
       prefix: queuePrefix,
       concurrency: w.concurrency,
       limiter: { max: w.rateMax, duration: w.rateDurationMs },
-      removeOnComplete: { count: 5000, age: 24 * 3600 },
-      removeOnFail: { count: 10000 },
       ...this.tuning,
     });
     worker.on('error', (err) => this.logger.error({ err, institutionId }, 'partner worker error'));

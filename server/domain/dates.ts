@@ -10,3 +10,14 @@ export function localDate(date: Date, timeZone: string): string {
   const p = Object.fromEntries(f.formatToParts(date).map((part) => [part.type, part.value]));
   return `${p.year}-${p.month}-${p.day}`;
 }
+
+const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 of a calendar day "YYYY-MM-DD", for counting and comparing days. */
+export const dayNumber = (day: string): number => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
+
+/** The calendar day with that day number. */
+export const dayText = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+/** The calendar day `n` days after (or before, for negative n) `day`. */
+export const addDays = (day: string, n: number): string => dayText(dayNumber(day) + n);

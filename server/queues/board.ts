@@ -1,7 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { createQueue } from './connection';
 import type { RequestHandler, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
@@ -26,8 +27,7 @@ export function queueBoard(opts: {
   const queue = (name: string): Queue => {
     let q = queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: opts.redis, prefix: opts.config.queuePrefix, skipWaitingForReady: true });
-      q.on('error', (err) => opts.logger.warn({ err, queue: name }, 'queue board error'));
+      q = createQueue(name, opts.redis, opts.config.queuePrefix, opts.logger);
       queues.set(name, q);
     }
     return q;

@@ -1,9 +1,10 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { partnerQueueName } from './names';
 import type { TaskJob } from './jobs';
+import { createQueue } from './connection';
 import { retryingJobOptions, withTimeout } from './job-options';
 
 export type RoutedTask = { id: string; institutionId: string | null; status: string };
@@ -30,16 +31,7 @@ export class TaskDispatcher {
   queueFor(institutionId: string): Queue {
     let q = this.queues.get(institutionId);
     if (!q) {
-      q = new Queue(partnerQueueName(institutionId), {
-        connection: this.connection,
-        prefix: this.config.queuePrefix,
-        skipWaitingForReady: true,
-        // BullMQ asks Redis for its version when a queue is made; with Redis down that failure would
-        // stay with the queue for the life of the process, so a queue first used during an outage
-        // would never enqueue again. The worker process checks Redis itself (maxmemory-policy).
-        skipVersionCheck: true,
-      });
-      q.on('error', (err) => this.logger.warn({ err, institutionId }, 'queue error'));
+      q = createQueue(partnerQueueName(institutionId), this.connection, this.config.queuePrefix, this.logger);
       this.queues.set(institutionId, q);
     }
     return q;

@@ -1,9 +1,10 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { FEEDS_QUEUE } from './names';
+import { createQueue } from './connection';
 import { clearFinishedJob, retryingJobOptions, withTimeout } from './job-options';
 
 /** A feed job names its batch only; the items are in PostgreSQL. */
@@ -27,8 +28,7 @@ export class FeedQueue {
 
   private get(): Queue {
     if (!this.queue) {
-      this.queue = new Queue(FEEDS_QUEUE, { connection: this.connection, prefix: this.config.queuePrefix, skipWaitingForReady: true });
-      this.queue.on('error', (err) => this.logger.warn({ err }, 'feeds queue error'));
+      this.queue = createQueue(FEEDS_QUEUE, this.connection, this.config.queuePrefix, this.logger);
     }
     return this.queue;
   }

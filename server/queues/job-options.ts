@@ -2,7 +2,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config';
 
 /** Job states in which a job will still run; any other job with the same id would swallow a re-add. */
-export const LIVE_JOB_STATES: ReadonlySet<string> = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+const LIVE_JOB_STATES: ReadonlySet<string> = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 /**
  * Retries with exponential backoff and jitter, and bounded history: every queue of ours uses these,
@@ -16,12 +16,6 @@ export function retryingJobOptions(config: Config, jobId: string, keep: { comple
     removeOnComplete: { count: keep.completed, age: 24 * 3600 },
     removeOnFail: { count: keep.failed },
   };
-}
-
-/** Whether the job exists and will still run. */
-export async function isJobLive(queue: Queue, jobId: string): Promise<boolean> {
-  const job = await queue.getJob(jobId);
-  return job !== undefined && LIVE_JOB_STATES.has(await job.getState());
 }
 
 /**

@@ -1,9 +1,10 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { MAINTENANCE_QUEUE } from './names';
+import { createQueue } from './connection';
 import { retryingJobOptions } from './job-options';
 
 export const SIMULATED_RESULT_JOB = 'simulated-result';
@@ -21,8 +22,7 @@ export class MaintenanceQueue {
   readonly queue: Queue;
 
   constructor(connection: Redis, private readonly config: Config, logger: Logger) {
-    this.queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: config.queuePrefix, skipWaitingForReady: true, skipVersionCheck: true });
-    this.queue.on('error', (err) => logger.warn({ err }, 'maintenance queue error'));
+    this.queue = createQueue(MAINTENANCE_QUEUE, connection, config.queuePrefix, logger);
   }
 
   /** One answer per task (jobId), so a delivery that runs twice schedules it once. */

@@ -4,20 +4,17 @@ import { actorOf, requireRole } from '../http/auth';
 import { AppError, ValidationError } from '../errors';
 import { field, formBody, localsOf, render } from '../pages/shell';
 import { sumMinor } from '../domain/money';
-import { localDate } from '../pages/format';
+import { addDays, localDate } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { presentTaskLine } from '../reports/reports.presenter';
 import { TaskIdParams } from '../tasks/tasks.schemas';
 import { presentDashboard } from './dashboard.presenter';
-
-const DAY_MS = 86_400_000;
 
 /**
  * Why an assignment failed travels in the redirect as a code only; the page shows its own translated
  * sentence, so nobody can make the dashboard display text of their choosing through a link.
  */
 const ASSIGN_ERRORS = ['not_found', 'conflict', 'validation_failed', 'version_mismatch', 'failed'] as const;
-const shiftDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /** The supervisor's room view. Every figure is what the stats summary use case answers for its period. */
 export function dashboardPages(deps: Deps): Router {
@@ -44,15 +41,15 @@ export function dashboardPages(deps: Deps): Router {
       }
     };
     const today = localDate(new Date(), deps.config.timeZone);
-    const since = { today, last7: shiftDays(today, -6), last30: shiftDays(today, -29), year: `${today.slice(0, 4)}-01-01` };
-    // One summary reaching back far enough for every headline; each headline sums its days of it.
+    const since = { today, last7: addDays(today, -6), last30: addDays(today, -29), year: `${today.slice(0, 4)}-01-01` };
+    // One read of the daily rollup reaching back far enough for every headline; each sums its days.
     const [summary, recent, unrouted, institutions] = await Promise.all([
       summaryOf(),
-      stats.summary({ from: since.year < since.last30 ? since.year : since.last30, to: today }),
+      stats.lossPreventedByDay({ from: since.year < since.last30 ? since.year : since.last30, to: today }),
       tasks.list(actorOf(req), { status: 'unrouted', limit: 50 }),
       admin.listInstitutions(),
     ]);
-    const preventedSince = (from: string) => sumMinor(recent.daily.filter((d) => d.date >= from).map((d) => d.lossPreventedMinor));
+    const preventedSince = (from: string) => sumMinor(recent.filter((d) => d.date >= from).map((d) => d.lossPreventedMinor));
     const headline = {
       today: preventedSince(since.today), last7: preventedSince(since.last7),
       last30: preventedSince(since.last30), year: preventedSince(since.year),

@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../context';
-import { localDate } from '../domain/dates';
+import { dayNumber, dayText, localDate } from '../domain/dates';
 import { FRAUD_TYPES, type FraudType } from '../domain/kinds';
 import { sumMinor } from '../domain/money';
 import { ValidationError } from '../errors';
@@ -10,12 +10,9 @@ import {
 } from './stats.repo';
 import type { InstitutionStats, StatsQuery, StatsSummary } from './stats.schemas';
 
-const DAY_MS = 86_400_000;
 /** Beyond this many days the daily series lists only the days that have figures. */
 const MAX_FILLED_DAYS = 1000;
 
-const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
-const dayText = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
 /** A query's day as given, or the local day of a timestamp. */
 const queryDay = (value: string, timeZone: string): string =>
@@ -35,6 +32,12 @@ export class StatsService {
     const from = q.from ? queryDay(q.from, timeZone) : `${to.slice(0, 8)}01`;
     if (dayNumber(from) > dayNumber(to)) throw new ValidationError([{ path: 'from', message: 'must not be after to' }]);
     return { from, to, timeZone, currency: q.currency ?? defaultCurrency };
+  }
+
+  /** Loss prevented per day of a period (a row per day and fraud type): the daily rollup alone. */
+  async lossPreventedByDay(q: StatsQuery): Promise<{ date: string; lossPreventedMinor: number }[]> {
+    const rows = await dailyRollups(this.ctx.db, await this.period(q));
+    return rows.map((r) => ({ date: r.date, lossPreventedMinor: r.lossPreventedMinor }));
   }
 
   async summary(q: StatsQuery): Promise<StatsSummary> {

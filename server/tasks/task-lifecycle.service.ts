@@ -38,7 +38,7 @@ export class TaskLifecycleService {
     return (await findTask(this.ctx.db, task.id)) ?? task;
   }
 
-  /** queued → dispatched from the version the worker read; false when another copy of the job got there first. */
+  /** queued → dispatched while still routed to `institutionId`; false when another copy of the job got there first. */
   async markDispatched(taskId: string, institutionId: string, integration: string): Promise<boolean> {
     return this.ctx.db.transaction(async (trx) => {
       const row = await markDispatched(trx, taskId, institutionId);
