@@ -67,6 +67,8 @@ export function createApp(deps: Deps): Express {
     strictTransportSecurity: deps.config.env === 'production',
   }));
   app.use('/static', express.static(path.resolve(__dirname, '..', 'public'), { maxAge: '1h' }));
+  // Probes and scrapers are answered before any cookie, session or body handling.
+  app.use(opsRoutes(deps));
   app.use(cookieParser());
 
   app.use('/api', (req, _res, next) => {
@@ -83,7 +85,6 @@ export function createApp(deps: Deps): Express {
   app.use(csrfProtection(deps.config));
   app.use(authenticate(deps.passport));
 
-  app.use(opsRoutes(deps));
   app.use('/api/v1/auth', authRoutes(deps));
   app.use('/api/v1', adminRoutes(deps));
   app.use('/api/v1/reports', reportsRoutes(deps));

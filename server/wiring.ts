@@ -48,17 +48,18 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   const ctx: ServiceContext = { config, logger, db, dispatcher, metrics };
 
   const tasks = new TasksService(ctx);
+  const taskResults = new TaskResultsService(ctx, tasks);
   const feedQueue = new FeedQueue(redis, config, logger);
   const services: Services = {
     auth: new AuthService(ctx),
     admin: new AdminService(ctx),
     reports: new ReportsService(ctx, tasks),
     tasks,
-    taskResults: new TaskResultsService(ctx, tasks),
+    taskResults,
     taskLifecycle: new TaskLifecycleService(ctx),
     stats: new StatsService(ctx),
     // A task result by feed is the same use case as POST /tasks/:id/result.
-    feeds: new FeedsService(ctx, tasks, { record: (...args) => services.taskResults.record(...args) }, feedQueue),
+    feeds: new FeedsService(ctx, tasks, taskResults, feedQueue),
     indicators: new IndicatorsService(ctx),
   };
 

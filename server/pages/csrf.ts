@@ -9,8 +9,6 @@ import { AUTH_COOKIE } from '../auth/passport';
 export const SID_COOKIE = 'afrc_sid';
 export const CSRF_FIELD = '_csrf';
 
-/** Probes and scrapers get no browser cookie. */
-const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const QUEUE_BOARD = /^\/admin\/queues(?:\/|$)/;
 
 export class CsrfError extends AppError {
@@ -49,7 +47,7 @@ export function csrfProtection(config: Config): RequestHandler {
 
   return (req, res, next) => {
     if (!req.cookies) req.cookies = {};
-    if (!req.path.startsWith('/api/') && !OPS_PATHS.has(req.path) && !req.cookies[SID_COOKIE]) {
+    if (!req.path.startsWith('/api/') && !req.cookies[SID_COOKIE]) {
       const sid = randomBytes(18).toString('base64url');
       res.cookie(SID_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: production, path: '/' });
       req.cookies[SID_COOKIE] = sid;

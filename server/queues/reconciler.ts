@@ -53,7 +53,7 @@ export class Reconciler {
     if (this.maintenance) {
       // A simulated partner's delayed answer lives only in Redis; if Redis lost it, schedule it again.
       const olderThan = this.config.workers.simulatedDelayMs + this.config.workers.reconcileMinAgeMs;
-      for (const taskId of await staleSimulatedTasks(this.db, olderThan, BATCH)) {
+      for (const taskId of await staleSimulatedTasks(this.db, olderThan, this.pageSize)) {
         if (await this.maintenance.hasSimulatedResult(taskId)) continue;
         await this.maintenance.scheduleSimulatedResult(taskId);
         report.simulatedRescheduled++;

@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { parse } from '../http/validate';
 import { field, formBody, localsOf, render } from '../pages/shell';
 import { localToIso } from '../pages/format';
+import { addDays } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { CreateReportBody, ReportIdParams, ReportListQuery } from './reports.schemas';
 import {
@@ -75,13 +76,13 @@ export function reportsPages(deps: Deps): Router {
     const errors: FilterErrors = { ...range.errors };
     const used = { ...filters, from: range.from ?? '', to: range.to ?? '' };
     // Dates are the center's local days; "to" includes the whole day.
-    const toIso = used.to ? localToIso(used.to, deps.config.timeZone) : undefined;
     const candidate = {
       q: used.q || undefined,
       status: used.status || undefined,
       fraudType: used.fraudType || undefined,
       from: used.from ? localToIso(used.from, deps.config.timeZone) : undefined,
-      to: toIso ? new Date(Date.parse(toIso) + 86_400_000).toISOString() : undefined,
+      // Up to the end of the "to" day: the start of the next one, however long the day was.
+      to: used.to ? localToIso(addDays(used.to, 1), deps.config.timeZone) : undefined,
       cursor: text('cursor') || undefined,
       limit: 50,
     };

@@ -3,6 +3,7 @@ import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
 import { field, fieldList, formBody, localsOf, render } from '../pages/shell';
+import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { TaskIdParams, TaskResultBody } from './tasks.schemas';
 import {
   byUrgency, canBulkBlock, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withAddedOnward, withSpareOnward,
@@ -139,7 +140,7 @@ export function tasksPages(deps: Deps): Router {
         // The overdue sweep, a redelivery or another liaison moved the task on: answer against what it is now,
         // keeping what was typed, and carrying the current version so the next submit can go through.
         const current = await tasks.get(actor, task.id);
-        if (err.code === 'version_mismatch' && presentTask(current, l).open) {
+        if (err.code === 'version_mismatch' && OPEN_TASK_STATUSES.includes(current.status)) {
           form.version = String(current.version);
           return again([], 409, current, { text: l.t('task.changedMeanwhile'), error: true });
         }

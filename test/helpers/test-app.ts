@@ -6,7 +6,7 @@ import { parseConfig, type Config } from '../../server/config';
 import { createApp } from '../../server/app';
 import { createDeps, type Deps } from '../../server/wiring';
 import { issueToken } from '../../server/auth/tokens';
-import { cloneTemplate, databaseUrl, dropDatabase, ensureTemplate } from './databases';
+import { cloneTemplate, databaseUrl, dropDatabase } from './databases';
 import { createFactories, type TestUser } from './factories';
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
@@ -32,8 +32,7 @@ export async function testApp(env: Record<string, string> = {}) {
   const suffix = randomBytes(5).toString('hex');
   const database = `afrc_test_${suffix}`;
   const queuePrefix = `afrc-test-${suffix}`;
-  // Cheap when the template exists; builds it when a migration changed after the run began.
-  await ensureTemplate();
+  // The run's global setup built the template.
   await cloneTemplate(database);
   const config: Config = parseConfig(testEnv(database, queuePrefix, env));
   const deps: Deps = createDeps(config);
