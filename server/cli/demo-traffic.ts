@@ -5,11 +5,12 @@ import { FRAUD_TYPES } from '../domain/kinds';
 import type { Logger } from '../logger';
 import type { ReportsService } from '../reports/reports.service';
 import type { CreateReport } from '../reports/reports.schemas';
+import { DEMO_INSTITUTIONS } from './seed';
 
-// Card BINs and mobile segments of the seeded demo institutions (server/cli/seed.ts), so every
-// generated transfer and number is routed to a simulated partner.
-const BINS = ['622202', '621226', '621700', '622700', '622848', '621661', '622260', '622588', '621058'];
-const SEGMENTS = ['138', '139', '186', '171', '170', '189', '177', '152'];
+// Card BINs and mobile segments of the seeded demo institutions, so every generated transfer and
+// number is routed to a simulated partner.
+const BINS = DEMO_INSTITUTIONS.flatMap((i) => i.routes.bank_account ?? []);
+const SEGMENTS = DEMO_INSTITUTIONS.flatMap((i) => i.routes.phone ?? []).map((prefix) => prefix.replace(/^\+86/, ''));
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 const digits = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join('');
@@ -45,7 +46,7 @@ export async function startDemoTraffic(db: Db, reports: ReportsService, logger: 
     logger.warn('no demo officer: the demo files no reports by itself');
     return () => undefined;
   }
-  const actor: Actor = { id: user.id, type: 'user', name: user.username, role: 'desk_officer', institutionId: user.institutionId };
+  const actor: Actor = { id: user.id, type: 'user', name: user.username, role: user.role, institutionId: user.institutionId };
   const file = async () => {
     try {
       const report = await reports.create(actor, demoReport());

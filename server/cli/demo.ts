@@ -1,9 +1,7 @@
 import { loadConfig } from '../config';
 import { createDb } from '../db';
-import { onShutdown } from '../lifecycle';
 import { createLogger } from '../logger';
-import { startWeb } from '../main';
-import { startWorkers } from '../../workers/main';
+import { closeAllOnShutdown, startAll } from './start-all';
 import { migrate } from './migrate';
 import { DEMO_PASSWORD, seedDemo } from './seed';
 import { startDemoTraffic } from './demo-traffic';
@@ -28,9 +26,8 @@ async function demo() {
     await db.destroy();
   }
 
-  const web = await startWeb(config, logger.child({ process: 'web' }));
-  const workers = startWorkers(config, logger.child({ process: 'workers' }));
-  const stopTraffic = await startDemoTraffic(web.deps.db, web.deps.services.reports, logger.child({ process: 'demo' }), DEMO_REPORT_EVERY_MS);
+  const started = await startAll(config, logger);
+  const stopTraffic = await startDemoTraffic(started.web.deps.db, started.web.deps.services.reports, logger.child({ process: 'demo' }), DEMO_REPORT_EVERY_MS);
 
   process.stdout.write(
     [
@@ -45,7 +42,7 @@ async function demo() {
     ].join('\n') + '\n',
   );
 
-  onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [() => workers.close(), web.close, async () => stopTraffic()]);
+  closeAllOnShutdown(config, logger, started, async () => stopTraffic());
 }
 
 if (require.main === module) {

@@ -1,23 +1,31 @@
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
 import { onShutdown } from '../lifecycle';
-import { createLogger } from '../logger';
+import { createLogger, type Logger } from '../logger';
 import { startWeb } from '../main';
 import { startWorkers } from '../../workers/main';
 
 /** `npm start`: the web server and every worker in one process, for a single machine or a demo. */
-export async function startAll() {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+export async function startAll(config: Config = loadConfig(), logger: Logger = createLogger(config.logLevel)) {
   const web = await startWeb(config, logger.child({ process: 'web' }));
   const workers = startWorkers(config, logger.child({ process: 'workers' }));
-  return { config, logger, web, workers };
+  return { web, workers };
+}
+
+/**
+ * Stops everything on SIGTERM / SIGINT. Closers run last-first: `first` (anything started on top),
+ * then the web stops taking requests, then the workers drain.
+ */
+export function closeAllOnShutdown(
+  config: Config, logger: Logger, started: Awaited<ReturnType<typeof startAll>>, ...first: (() => Promise<void>)[]
+): void {
+  onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [() => started.workers.close(), started.web.close, ...first]);
 }
 
 if (require.main === module) {
-  startAll().then(
-    ({ config, logger, web, workers }) =>
-      // Closers run last-first: the web stops taking requests, then the workers drain.
-      onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [() => workers.close(), web.close]),
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  startAll(config, logger).then(
+    (started) => closeAllOnShutdown(config, logger, started),
     (err) => {
       process.stderr.write(`failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exit(1);
