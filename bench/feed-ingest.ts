@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => server.once('listening', resolve));
   const port = (server.address() as AddressInfo).port;
   const workerRedis = createRedis(config.redisUrl, 'worker');
-  const feeds = createFeedWorker(deps, workerRedis, { sweep: false });
+  const feeds = createFeedWorker(deps, workerRedis);
   const sampler = setInterval(sampleRss, 50);
 
   try {

@@ -92,12 +92,14 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   maintenanceWorker.on('error', (err) => logger.error({ err }, 'maintenance worker error'));
   maintenanceWorker.on('failed', (job, err) => logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed'));
 
-  const feeds = createFeedWorker(deps, connection, { sweep: options.reconcile !== false });
+  const feeds = createFeedWorker(deps, connection);
 
   const reconciler = new Reconciler(deps.db, deps.dispatcher, maintenance, config, logger);
   const reconcileOnce = async (): Promise<ReconcileReport> => {
     await readyWithin(deps.redis, 2000);
     const report = await reconciler.runOnce();
+    // Feed batches left processing without a live job go back on the feeds queue the same way.
+    await deps.services.feeds.sweep();
     await maintenance.ensureOverdueScheduler();
     return report;
   };
@@ -123,7 +125,7 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
       closed ??= (async () => {
         clearInterval(timer);
         await ticking;
-        await Promise.allSettled([pool.close(opts.force ?? false), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), feeds.close()]);
+        await Promise.allSettled([pool.close(opts.force ?? false), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), closeWorker(feeds, config.workers.shutdownTimeoutMs, logger)]);
         await maintenance.close().catch(() => undefined);
         connection.disconnect();
         await deps.close();

@@ -305,7 +305,7 @@ describe('GET /feeds/:batchId', () => {
 describe('the feeds queue', () => {
   it('when the worker runs, then a submitted batch is processed to done; a batch whose job was lost is swept back onto the queue', async () => {
     const connection = createRedis(t.config.redisUrl, 'worker');
-    const worker = createFeedWorker(t.deps, connection, { sweep: false });
+    const worker = createFeedWorker(t.deps, connection);
     try {
       const items = Array.from({ length: 30 }, () => indicatorItem());
       const res = await t.api.as(carrierSystem).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(ndjson(items));
@@ -318,14 +318,14 @@ describe('the feeds queue', () => {
       expect(body).toMatchObject({ status: 'done', received: 30, processed: 30, accepted: 30 });
 
       // A batch stored while its job never reached Redis: the sweep finds it and the worker finishes it.
-      await worker.worker.pause();
+      await worker.pause();
       const lost = await t.api.as(carrierSystem).post('/api/v1/feeds').send({ items: [indicatorItem(), indicatorItem()] });
       const queue = (t.deps.services.feeds as unknown as { queue: { get(): import('bullmq').Queue } }).queue.get();
       await (await queue.getJob(lost.body.batchId))!.remove();
       await t.db('feed_batches').where({ id: lost.body.batchId }).update({ updated_at: t.db.raw("now() - interval '1 minute'") });
-      expect(await worker.sweepOnce()).toBe(1);
+      expect(await t.deps.services.feeds.sweep()).toBe(1);
       expect(await t.queueJobIds('feeds')).toContain(lost.body.batchId);
-      worker.worker.resume();
+      worker.resume();
       for (let i = 0; i < 100; i++) {
         body = (await t.api.as(carrierSystem).get(`/api/v1/feeds/${lost.body.batchId}`)).body;
         if (body.status === 'done') break;
