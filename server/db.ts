@@ -30,3 +30,6 @@ export function knexConfig(databaseUrl: string, poolMax = 10): Knex.Config {
 export function createDb(databaseUrl: string, poolMax?: number): Db {
   return knex(knexConfig(databaseUrl, poolMax));
 }
+
+/** A LIKE / ILIKE pattern matching `text` anywhere, its own %, _ and \ taken literally. */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../db';
+import { containsPattern, type DbOrTrx } from '../db';
 import type { IndicatorKind, IndicatorStatus } from '../domain/kinds';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
 import { toTask, type Task, type TaskRow } from '../tasks/tasks.repo';
@@ -59,7 +59,7 @@ export async function listIndicators(db: DbOrTrx, f: IndicatorFilters): Promise<
   const q = db<IndicatorRow>('indicators');
   if (f.kind) q.where('kind', f.kind);
   if (f.status) q.where('status', f.status);
-  if (f.q) q.whereRaw(`value ILIKE ? ESCAPE '\\'`, [`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
+  if (f.q) q.whereILike('value', containsPattern(f.q));
   const after = decodeCursor(f.cursor, 2);
   if (after) q.whereRaw('(last_seen_at, id) < (?::timestamptz, ?::uuid)', after);
   const rows = (await q.orderBy([{ column: 'last_seen_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1)) as IndicatorRow[];

@@ -1,4 +1,4 @@
-import type { DbOrTrx } from '../db';
+import { containsPattern, type DbOrTrx } from '../db';
 import type { Channel, FraudType, IndicatorKind, ReportStatus } from '../domain/kinds';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
 
@@ -209,7 +209,7 @@ export async function listReports(db: DbOrTrx, f: {
   if (f.to) q.where('created_at', '<', new Date(f.to));
   if (f.q) {
     const text = f.q;
-    const like = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = containsPattern(text);
     const digits = text.replace(/\D/g, '');
     q.where((w) => {
       w.whereILike('case_number', like).orWhereILike('victim_name', like);
