@@ -47,9 +47,14 @@ const EnvSchema = z
     // against 50–62 s at 5000: each transaction, and each run's wait for its slower lane, costs.
     FEED_CHUNK_SIZE: positiveInt(20000),
     FEED_SEGMENT_SIZE: positiveInt(20000),
-    INDICATOR_BLOCKING_RULE: z.string().default('confirmed,institutions:2,reported').refine((s) => {
-      try { parseBlockingRule(s); return true; } catch { return false; }
-    }, 'a comma-separated list of confirmed, institutions:N, reported'),
+    INDICATOR_BLOCKING_RULE: z.string().default('confirmed,institutions:2,reported').transform((spec, ctx) => {
+      try {
+        return Object.freeze(parseBlockingRule(spec));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a comma-separated list of confirmed, institutions:N, reported' });
+        return z.NEVER;
+      }
+    }),
     LOGIN_RATE_LIMIT: positiveInt(10),
     WORKER_CONCURRENCY: positiveInt(5),
     WORKER_RATE_MAX: positiveInt(50),
@@ -103,7 +108,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     feedBodyLimit: e.FEED_BODY_LIMIT,
     feedChunkSize: e.FEED_CHUNK_SIZE,
     feedSegmentSize: e.FEED_SEGMENT_SIZE,
-    blockingRule: Object.freeze(parseBlockingRule(e.INDICATOR_BLOCKING_RULE)),
+    blockingRule: e.INDICATOR_BLOCKING_RULE,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     workers: Object.freeze({
       concurrency: e.WORKER_CONCURRENCY,
