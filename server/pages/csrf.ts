@@ -4,12 +4,13 @@ import { doubleCsrf } from 'csrf-csrf';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { AUTH_COOKIE } from '../auth/passport';
+import { QUEUE_BOARD_PATH } from '../queues/board';
 
 /** Random per-browser id the CSRF token is bound to; it exists before login, so the login form is covered too. */
 export const SID_COOKIE = 'afrc_sid';
 export const CSRF_FIELD = '_csrf';
 
-const QUEUE_BOARD = /^\/admin\/queues(?:\/|$)/;
+const onQueueBoard = (path: string) => path === QUEUE_BOARD_PATH || path.startsWith(`${QUEUE_BOARD_PATH}/`);
 
 export class CsrfError extends AppError {
   constructor() {
@@ -55,7 +56,7 @@ export function csrfProtection(config: Config): RequestHandler {
     req.csrfToken = () => generateCsrfToken(req, res);
     if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return next();
     // Bull Board's XHRs cannot carry our form token, so its state changes must prove they come from this origin.
-    if (QUEUE_BOARD.test(req.path)) return sameOrigin(req) ? next() : next(new CsrfError());
+    if (onQueueBoard(req.path)) return sameOrigin(req) ? next() : next(new CsrfError());
     if (exempt(req)) return next();
     if (!req.cookies[SID_COOKIE] || !validateRequest(req)) return next(new CsrfError());
     next();

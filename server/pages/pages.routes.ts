@@ -1,15 +1,13 @@
 import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { requireRole } from '../http/auth';
-import { queueBoard } from '../queues/board';
+import { QUEUE_BOARD_PATH, queueBoard } from '../queues/board';
 import { reportsPages } from '../reports/reports.pages';
 import { tasksPages } from '../tasks/tasks.pages';
 import { dashboardPages } from '../stats/dashboard.pages';
 import { adminPages } from '../admin/admin.pages';
 import { authPages } from './auth.pages';
 import { pageLocals } from './shell';
-
-export const QUEUE_BOARD_PATH = '/admin/queues';
 
 /** Server-rendered pages for the people in the room. */
 export function pageRoutes(deps: Deps): Router {
@@ -19,7 +17,8 @@ export function pageRoutes(deps: Deps): Router {
     redis: deps.redis,
     config: deps.config,
     logger: deps.logger,
-    institutionIds: async () => (await deps.services.admin.listInstitutions()).items.map((i) => i.id),
+    // Partners only: the center itself never has a queue.
+    institutionIds: async () => (await deps.services.admin.listInstitutions()).items.filter((i) => i.kind !== 'police').map((i) => i.id),
   });
   r.use(QUEUE_BOARD_PATH, requireRole('admin'), board.refresh, board.router);
 

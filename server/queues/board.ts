@@ -9,6 +9,9 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { FEEDS_QUEUE, MAINTENANCE_QUEUE, partnerQueueName } from './names';
 
+/** Where the board is mounted, for admins only. */
+export const QUEUE_BOARD_PATH = '/admin/queues';
+
 const REFRESH_MS = 10_000;
 
 /**
