@@ -5,11 +5,9 @@ import type { Logger } from '../logger';
 import { partnerQueueName } from './names';
 import type { TaskJob } from './jobs';
 import { createQueue } from './connection';
-import { retryingJobOptions, withTimeout } from './job-options';
+import { ENQUEUE_TIMEOUT_MS, retryingJobOptions, withTimeout } from './job-options';
 
 export type RoutedTask = { id: string; institutionId: string | null; status: string };
-
-const ENQUEUE_TIMEOUT_MS = 2000;
 
 /**
  * Puts committed tasks on their institution's queue with jobId = task id, so repeats collapse.

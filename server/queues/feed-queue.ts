@@ -5,13 +5,11 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { FEEDS_QUEUE } from './names';
 import { createQueue } from './connection';
-import { clearFinishedJob, retryingJobOptions, withTimeout } from './job-options';
+import { clearFinishedJob, ENQUEUE_TIMEOUT_MS, retryingJobOptions, withTimeout } from './job-options';
 
 /** A feed job names its batch only; the items are in PostgreSQL. */
 export const FeedJob = z.object({ batchId: z.uuid() });
 export type FeedJob = z.infer<typeof FeedJob>;
-
-const ENQUEUE_TIMEOUT_MS = 2000;
 
 /**
  * Puts committed feed batches on the feeds queue with jobId = batch id. A failure is logged, never
@@ -38,6 +36,11 @@ export class FeedQueue {
   }
 
   async enqueue(batchId: string): Promise<boolean> {
+    // With Redis known to be down, do not make the partner wait for a timeout: the batch is committed.
+    if (this.connection.status !== 'ready') {
+      this.logger.warn({ batchId, redis: this.connection.status }, 'redis not ready; batch left for the sweep');
+      return false;
+    }
     const data: FeedJob = { batchId };
     try {
       await withTimeout(this.get().add('process', data, this.jobOptions(batchId)), ENQUEUE_TIMEOUT_MS);

@@ -30,6 +30,9 @@ export async function clearFinishedJob(queue: Queue, jobId: string): Promise<'li
   return 'free';
 }
 
+/** How long a producer waits for Redis to take a job before leaving it to the reconcile pass. */
+export const ENQUEUE_TIMEOUT_MS = 2000;
+
 /** Rejects after `ms`: a producer never waits on a Redis that is not answering. */
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
