@@ -20,8 +20,9 @@ import { statsRoutes } from './stats/stats.routes';
 import { pageRoutes } from './pages/pages.routes';
 import { viewHelpers } from './pages/view-helpers';
 import { csrfProtection } from './pages/csrf';
+import { fromProjectRoot } from './paths';
 
-export const VIEWS_DIR = path.resolve(__dirname, '..', 'views');
+export const VIEWS_DIR = fromProjectRoot('views');
 
 /** Media types the API accepts for bodies; NDJSON only on the feeds route, which parses its own stream. */
 const API_BODY_TYPES = ['application/json', 'application/x-ndjson'];
@@ -66,7 +67,7 @@ export function createApp(deps: Deps): Express {
     },
     strictTransportSecurity: deps.config.env === 'production',
   }));
-  app.use('/static', express.static(path.resolve(__dirname, '..', 'public'), { maxAge: '1h' }));
+  app.use('/static', express.static(fromProjectRoot('public'), { maxAge: '1h' }));
   // Probes and scrapers are answered before any cookie, session or body handling.
   app.use(opsRoutes(deps));
   app.use(cookieParser());

@@ -1,6 +1,6 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
-import path from 'node:path';
+import { MIGRATIONS_DIR, migrationsConfig } from './paths';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
@@ -15,7 +15,7 @@ pg.types.setTypeParser(INT8_OID, (value: string) => {
   return n;
 });
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'migrations');
+export { MIGRATIONS_DIR };
 
 export function knexConfig(databaseUrl: string, poolMax = 10): Knex.Config {
   return {
@@ -23,7 +23,7 @@ export function knexConfig(databaseUrl: string, poolMax = 10): Knex.Config {
     connection: { connectionString: databaseUrl, application_name: 'afrc' },
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 10000,
-    migrations: { directory: MIGRATIONS_DIR, loadExtensions: ['.ts'], tableName: 'knex_migrations' },
+    migrations: { ...migrationsConfig(), tableName: 'knex_migrations' },
   };
 }
 
