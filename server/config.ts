@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_KINDS, type TaskKind } from './domain/kinds';
+import { TASK_KIND_TABLE } from './domain/task-kinds';
 import { parseBlockingRule } from './domain/indicator-rules';
 
 // The only reader of process.env. Everything else receives a frozen, typed Config.
@@ -8,19 +9,8 @@ const DEV_JWT_SECRET = 'afrc-development-secret-do-not-use-in-production';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-/** Minutes a partner has to answer each kind of task before it is overdue. */
-const DEFAULT_DUE_MINUTES: Record<TaskKind, number> = {
-  intercept_funds: 30,
-  freeze_account: 60,
-  freeze_payment_account: 60,
-  block_number: 120,
-  block_sms_sender: 120,
-  takedown_url: 240,
-  block_im_account: 240,
-};
-
 const dueShape = Object.fromEntries(
-  TASK_KINDS.map((kind) => [`DUE_MINUTES_${kind.toUpperCase()}`, positiveInt(DEFAULT_DUE_MINUTES[kind])]),
+  TASK_KINDS.map((kind) => [`DUE_MINUTES_${kind.toUpperCase()}`, positiveInt(TASK_KIND_TABLE[kind].dueMinutes)]),
 ) as Record<string, z.ZodDefault<z.ZodCoercedNumber<unknown>>>;
 
 const EnvSchema = z

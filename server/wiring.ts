@@ -12,6 +12,7 @@ import { AuthService } from './auth/auth.service';
 import { AdminService } from './admin/admin.service';
 import { ReportsService } from './reports/reports.service';
 import { TasksService } from './tasks/tasks.service';
+import { TaskEngine } from './tasks/task-engine';
 import { TaskResultsService } from './tasks/task-results.service';
 import { TaskLifecycleService } from './tasks/task-lifecycle.service';
 import { StatsService } from './stats/stats.service';
@@ -24,6 +25,7 @@ export type Services = {
   admin: AdminService;
   reports: ReportsService;
   tasks: TasksService;
+  engine: TaskEngine;
   taskResults: TaskResultsService;
   taskLifecycle: TaskLifecycleService;
   stats: StatsService;
@@ -47,19 +49,20 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   const dispatcher = new TaskDispatcher(redis, config, logger);
   const ctx: ServiceContext = { config, logger, db, dispatcher, metrics };
 
-  const tasks = new TasksService(ctx);
-  const taskResults = new TaskResultsService(ctx, tasks);
+  const engine = new TaskEngine(ctx);
+  const taskResults = new TaskResultsService(ctx, engine);
   const feedQueue = new FeedQueue(redis, config, logger);
   const services: Services = {
     auth: new AuthService(ctx),
     admin: new AdminService(ctx),
-    reports: new ReportsService(ctx, tasks),
-    tasks,
+    reports: new ReportsService(ctx, engine),
+    tasks: new TasksService(ctx),
+    engine,
     taskResults,
     taskLifecycle: new TaskLifecycleService(ctx),
     stats: new StatsService(ctx),
     // A task result by feed is the same use case as POST /tasks/:id/result.
-    feeds: new FeedsService(ctx, tasks, taskResults, feedQueue),
+    feeds: new FeedsService(ctx, engine, taskResults, feedQueue),
     indicators: new IndicatorsService(ctx),
   };
 

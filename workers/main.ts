@@ -100,6 +100,8 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     const report = await reconciler.runOnce();
     // Feed batches left processing without a live job go back on the feeds queue the same way.
     await deps.services.feeds.sweep();
+    // The rollup deltas of the last interval go into the rollup tables (readers add any left over).
+    await deps.services.stats.fold();
     await maintenance.ensureOverdueScheduler();
     return report;
   };

@@ -78,6 +78,12 @@ export async function lockInstitution(db: DbOrTrx, id: string): Promise<{ integr
   return row && { integration: row.integration, webhookUrl: row.webhook_url };
 }
 
+/** Bumped by a trigger on any change to institutions or their routes. */
+export async function readRoutingVersion(db: DbOrTrx): Promise<number> {
+  const row: { version: number } | undefined = await db('routing_version').first('version');
+  return row?.version ?? 0;
+}
+
 /** The institutions a task may be sent to: active partners (banks, carriers, platforms). */
 export async function activePartnerIds(db: DbOrTrx): Promise<Set<string>> {
   const rows: { id: string }[] = await db('institutions').where({ active: true }).whereNot('kind', 'police').select('id');

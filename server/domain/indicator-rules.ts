@@ -47,7 +47,10 @@ export function needsBlockingTask(facts: IndicatorFacts, rule: BlockingRule = DE
   return blockingDecision(facts, rule).create;
 }
 
-const RANK: Record<IndicatorStatus, number> = { suspected: 1, confirmed: 2, blocked: 3 };
+/** The ladder an indicator's status climbs; the writer's SQL is generated from it (escalateStatusSql). */
+export const STATUS_LADDER: readonly IndicatorStatus[] = ['suspected', 'confirmed', 'blocked'];
+
+const RANK = Object.fromEntries(STATUS_LADDER.map((s, i) => [s, i + 1])) as Record<IndicatorStatus, number>;
 
 /** Status only moves up: suspected → confirmed → blocked. A weaker sighting never downgrades. */
 export function escalateStatus(current: IndicatorStatus | null, incoming: IndicatorStatus | null): IndicatorStatus | null {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TASK_KINDS, type TaskKind as TaskKindName } from './task-kinds';
 
 // The vocabularies of the contract (API.md). Every schema, migration CHECK and view draws from these lists.
 
@@ -30,12 +31,9 @@ export const INDICATOR_KINDS = [
 export const IndicatorKind = z.enum(INDICATOR_KINDS);
 export type IndicatorKind = z.infer<typeof IndicatorKind>;
 
-export const TASK_KINDS = [
-  'intercept_funds', 'freeze_account', 'block_number', 'block_sms_sender', 'takedown_url',
-  'freeze_payment_account', 'block_im_account',
-] as const;
+export { TASK_KINDS };
 export const TaskKind = z.enum(TASK_KINDS);
-export type TaskKind = z.infer<typeof TaskKind>;
+export type TaskKind = TaskKindName;
 
 export const TASK_STATUSES = ['unrouted', 'queued', 'dispatched', 'done', 'failed', 'cancelled'] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
@@ -54,14 +52,3 @@ export type ReportStatus = z.infer<typeof ReportStatus>;
 export const INDICATOR_STATUSES = ['suspected', 'confirmed', 'blocked'] as const;
 export const IndicatorStatus = z.enum(INDICATOR_STATUSES);
 export type IndicatorStatus = z.infer<typeof IndicatorStatus>;
-
-/** The blocking task each indicator kind gets (API.md, Reports). */
-export const TASK_KIND_FOR_INDICATOR: Readonly<Record<IndicatorKind, TaskKind>> = {
-  phone: 'block_number',
-  sms_sender: 'block_sms_sender',
-  url: 'takedown_url',
-  domain: 'takedown_url',
-  bank_account: 'freeze_account',
-  payment_account: 'freeze_payment_account',
-  im_account: 'block_im_account',
-};

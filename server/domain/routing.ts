@@ -83,7 +83,7 @@ export function routeTransfer(
   router: Router,
   normalizedAccount: string,
   toInstitutionId: string | null | undefined,
-  knownInstitutionIds: Set<string>,
+  knownInstitutionIds: ReadonlySet<string>,
 ): string | null {
   if (toInstitutionId && knownInstitutionIds.has(toInstitutionId)) return toInstitutionId;
   return router('bank_account', normalizedAccount);

@@ -1,6 +1,7 @@
 import { OPEN_TASK_STATUSES, type Outcome, type TaskKind, type TaskStatus } from './kinds';
+import { kindSpec } from './task-kinds';
 
-export function dueAt(kind: TaskKind, from: Date, dueMinutes: Record<TaskKind, number>): Date {
+export function dueAt(kind: TaskKind, from: Date, dueMinutes: Readonly<Record<TaskKind, number>>): Date {
   const minutes = dueMinutes[kind];
   if (!Number.isFinite(minutes) || minutes < 0) {
     throw new RangeError(`Due time for ${kind} must be a non-negative number of minutes, got ${minutes}`);
@@ -13,23 +14,6 @@ export function isOverdue(task: { status: TaskStatus; dueAt: Date | string }, no
   const due = task.dueAt instanceof Date ? task.dueAt.getTime() : Date.parse(task.dueAt);
   return now.getTime() > due;
 }
-
-const MONEY_OUTCOMES: readonly Outcome[] = ['frozen', 'partially_frozen', 'funds_moved', 'not_found', 'rejected'];
-const ACCOUNT_OUTCOMES: readonly Outcome[] = [
-  'frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected',
-];
-const BLOCK_OUTCOMES: readonly Outcome[] = ['blocked', 'not_found', 'rejected'];
-
-/** The answers a partner may give to each kind of task. */
-export const OUTCOMES_BY_TASK_KIND: Readonly<Record<TaskKind, readonly Outcome[]>> = {
-  intercept_funds: MONEY_OUTCOMES,
-  freeze_account: ACCOUNT_OUTCOMES,
-  freeze_payment_account: ACCOUNT_OUTCOMES,
-  block_number: BLOCK_OUTCOMES,
-  block_sms_sender: BLOCK_OUTCOMES,
-  takedown_url: BLOCK_OUTCOMES,
-  block_im_account: BLOCK_OUTCOMES,
-};
 
 export function statusAfterOutcome(outcome: Outcome): 'done' | 'failed' {
   return outcome === 'not_found' || outcome === 'rejected' ? 'failed' : 'done';
@@ -59,11 +43,9 @@ export function checkResult(
   const onward = result.onwardTransfers ?? [];
   const amount = task.amountMinor;
 
-  if (!OUTCOMES_BY_TASK_KIND[task.kind].includes(outcome)) {
-    problems.push({
-      path: 'outcome',
-      message: `A ${task.kind} task cannot end as ${outcome}; allowed: ${OUTCOMES_BY_TASK_KIND[task.kind].join(', ')}.`,
-    });
+  const allowed = kindSpec(task.kind).outcomes;
+  if (!allowed.includes(outcome)) {
+    problems.push({ path: 'outcome', message: `A ${task.kind} task cannot end as ${outcome}; allowed: ${allowed.join(', ')}.` });
   }
 
   let frozen = 0;

@@ -5,6 +5,7 @@ import type { Db, DbOrTrx } from '../db';
 import type { IndicatorKind, IndicatorStatus, Role } from '../domain/kinds';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import type { BlockingRule } from '../domain/indicator-rules';
+import { escalateStatusSql } from '../tasks/task-writer.repo';
 import type { FeedBlock } from './feed-items';
 
 export type BatchActor = {
@@ -502,10 +503,7 @@ export async function applyIndicatorItems(
         GROUP BY indicator_kind, indicator_value
         ORDER BY indicator_kind, indicator_value
        ON CONFLICT (kind, value) DO UPDATE SET
-         status = CASE
-           WHEN i.status = 'blocked' THEN 'blocked'
-           WHEN i.status = 'confirmed' OR excluded.status = 'confirmed' THEN 'confirmed'
-           ELSE 'suspected' END,
+         status = ${escalateStatusSql('i.status', 'excluded.status')},
          first_seen_at = LEAST(i.first_seen_at, excluded.first_seen_at),
          last_seen_at = GREATEST(i.last_seen_at, excluded.last_seen_at)
        RETURNING i.id, i.kind, i.value, i.status, i.report_count, (i.xmax = 0) AS created
@@ -527,7 +525,7 @@ export async function applyIndicatorItems(
                             ELSE 0 END) END AS report_count,
             EXISTS (SELECT 1 FROM tasks t WHERE t.indicator_id = up.id AND t.status IN (${open}))
               OR EXISTS (SELECT 1 FROM tasks t WHERE t.target_kind = up.kind AND t.target_value = up.value
-                            AND t.kind <> 'intercept_funds' AND t.status IN (${open})) AS has_open_task
+                            AND t.family = 'blocking' AND t.status IN (${open})) AS has_open_task
        FROM up
      )
      -- The criteria of blockingDecision (domain/indicator-rules.ts), written again in SQL so that
@@ -554,24 +552,6 @@ export async function applyIndicatorItems(
       institutionCount: r.institution_count, reportCount: r.report_count, hasOpenTask: r.has_open_task,
     })),
   };
-}
-
-/**
- * Of these indicators, the ones that now have an open task against them. Run after the chunk's
- * upsert, in a statement of its own: the upsert holds each indicator's row lock, so a concurrent
- * batch that opened a task for the same indicator has committed by now, and this fresh snapshot
- * sees it where the upsert's own snapshot could not.
- */
-export async function indicatorsWithOpenTasks(trx: DbOrTrx, indicators: { id: string; kind: IndicatorKind; value: string }[]): Promise<Set<string>> {
-  if (indicators.length === 0) return new Set();
-  const { rows } = await trx.raw<{ rows: { id: string }[] }>(
-    `SELECT c.id FROM unnest(?::uuid[], ?::text[], ?::text[]) AS c(id, kind, value)
-      WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.indicator_id = c.id AND t.status = ANY(?::text[]))
-         OR EXISTS (SELECT 1 FROM tasks t WHERE t.target_kind = c.kind AND t.target_value = c.value
-                       AND t.kind <> 'intercept_funds' AND t.status = ANY(?::text[]))`,
-    [indicators.map((i) => i.id), indicators.map((i) => i.kind), indicators.map((i) => i.value), [...OPEN_TASK_STATUSES], [...OPEN_TASK_STATUSES]],
-  );
-  return new Set(rows.map((r) => r.id));
 }
 
 /** How many lanes work a run of indicator items side by side. */

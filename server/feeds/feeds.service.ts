@@ -4,21 +4,19 @@ import type { Actor } from '../auth/actor';
 import { isPartnerSide, scopeOf } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import type { DbOrTrx } from '../db';
-import { blockingDecision } from '../domain/indicator-rules';
-import { TASK_KIND_FOR_INDICATOR } from '../domain/kinds';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { FeedQueue } from '../queues/feed-queue';
 import type { TaskResultsService } from '../tasks/task-results.service';
 import { TaskResultBody } from '../tasks/tasks.schemas';
-import type { TaskDraft, TasksService } from '../tasks/tasks.service';
+import type { TaskEngine } from '../tasks/task-engine';
 import type { Task } from '../tasks/tasks.repo';
 import { itemLines, LineBlocks, parseByteLimit, stageLine } from './feed-items';
 import type { FeedBatchOut } from './feeds.schemas';
 import {
   advanceBatch, advanceCursor, advanceLane, applyIndicatorItems, batchErrors, enterAllLanes, enterLane, LANES, findTaskResultItem, findVisibleBatch, FeedStore, insertItemErrors,
   checkProgress, CheckedRows, commitChecked, readBlocks, type CheckedSegment,
-  enterResultItem, indicatorsWithOpenTasks, lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, staleBatchIds,
-  tuneProcessing, type BatchActor, type FeedBatch, type IndicatorFactsRow,
+  enterResultItem, lockBatch, markAttempt, markBatchDone, nextStep, resultCameFromFeed, staleBatchIds,
+  tuneProcessing, type BatchActor, type FeedBatch,
 } from './feeds.repo';
 
 /** Items checked between two turns of the event loop. */
@@ -68,7 +66,7 @@ export class FeedsService {
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly tasks: TasksService,
+    private readonly engine: TaskEngine,
     private readonly results: ResultRecorder,
     private readonly queue: FeedQueue,
   ) {
@@ -298,31 +296,22 @@ export class FeedsService {
         if (after >= upto) return [];
         await tuneProcessing(trx);
         const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, { lane: 0, lanes: 1 }, this.ctx.config.blockingRule);
-        const created = await this.tasks.createTasks(trx, RULE_ACTOR, await this.blockingDrafts(trx, facts));
+        const created = await this.engine.blockSighted(trx, RULE_ACTOR, facts);
         await advanceBatch(trx, batch.id, { cursor: upto, accepted: items, rejected: 0 });
         return created;
       });
       if (done) {
-        await this.tasks.afterCommit(done);
+        await this.engine.afterCommit(done);
         return;
       }
     }
     const lanes = Array.from({ length: LANES }, (_, lane) => this.processLane(batch, lane, upto));
     const settled = await Promise.allSettled(lanes);
     const created = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-    await this.tasks.afterCommit(created);
+    await this.engine.afterCommit(created);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await this.ctx.db.transaction((trx) => advanceCursor(trx, batch.id, upto));
-  }
-
-  /** Blocking tasks the rule asks for, minus those a concurrent batch opened meanwhile. */
-  private async blockingDrafts(trx: DbOrTrx, facts: IndicatorFactsRow[]): Promise<TaskDraft[]> {
-    const wanted = facts.filter((f) => blockingDecision(f, this.ctx.config.blockingRule).create);
-    const taken = await indicatorsWithOpenTasks(trx, wanted);
-    return wanted
-      .filter((f) => !taken.has(f.id))
-      .map((f) => ({ reportId: null, kind: TASK_KIND_FOR_INDICATOR[f.kind], targetKind: f.kind, targetValue: f.value, indicatorId: f.id }));
   }
 
   private async processLane(batch: FeedBatch, lane: number, upto: number): Promise<Task[]> {
@@ -331,7 +320,7 @@ export class FeedsService {
       if (after >= upto) return [];
       await tuneProcessing(trx);
       const { facts, items } = await applyIndicatorItems(trx, batch, after, upto, { lane, lanes: LANES }, this.ctx.config.blockingRule);
-      const created = await this.tasks.createTasks(trx, RULE_ACTOR, await this.blockingDrafts(trx, facts));
+      const created = await this.engine.blockSighted(trx, RULE_ACTOR, facts);
       await advanceLane(trx, batch.id, lane, upto, items);
       return created;
     });

@@ -136,17 +136,3 @@ export async function tasksAgainst(db: DbOrTrx, indicator: { id: string; kind: I
   const now = new Date();
   return rows.map((r) => toTask(r, byTask.get(r.id), now));
 }
-
-/**
- * The hook for the task result use case: a blocking task done with outcome `blocked` makes its
- * indicator 'blocked', the top of the ladder (feeds never move it back down). Pass the task's
- * indicatorId when it has one, else its target.
- */
-export async function markIndicatorBlocked(
-  trx: DbOrTrx, target: { indicatorId?: string | null; kind: IndicatorKind; value: string },
-): Promise<boolean> {
-  const q = trx('indicators').whereRaw(`status IS DISTINCT FROM 'blocked'`);
-  if (target.indicatorId) q.where({ id: target.indicatorId });
-  else q.where({ kind: target.kind, value: target.value });
-  return (await q.update({ status: 'blocked' })) > 0;
-}

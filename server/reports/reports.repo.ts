@@ -1,6 +1,8 @@
 import { containsPattern, type DbOrTrx } from '../db';
-import type { Channel, FraudType, IndicatorKind, ReportStatus } from '../domain/kinds';
+import type { Channel, FraudType, IndicatorKind, IndicatorStatus, ReportStatus } from '../domain/kinds';
+import { STATUS_LADDER } from '../domain/indicator-rules';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
+import type { Coverage } from '../domain/task-planning';
 
 export type Report = {
   id: string;
@@ -26,7 +28,11 @@ export type Transfer = {
   transferredAt: string | null;
 };
 
-export type ReportIndicator = { id: string; kind: IndicatorKind; value: string; rawValue: string; status: string | null };
+/** A report's indicator, and how it is covered: the blocking task it opened or joined, if any. */
+export type ReportIndicator = {
+  id: string; kind: IndicatorKind; value: string; rawValue: string; status: string | null;
+  blocking: Coverage | null; blockingTaskId: string | null;
+};
 
 export type LinkedReport = {
   id: string;
@@ -71,82 +77,78 @@ const toTransfer = (r: TransferRow): Transfer => ({
   transferredAt: r.transferred_at ? r.transferred_at.toISOString() : null,
 });
 
-export async function nextCaseSequence(trx: DbOrTrx): Promise<number> {
-  const { rows } = await trx.raw<{ rows: { seq: number } [] }>(`SELECT nextval('report_case_seq') AS seq`);
-  return Number(rows[0]!.seq);
+/** `count` case sequence numbers in one round trip, in order. */
+export async function reserveCaseSequences(db: DbOrTrx, count: number): Promise<number[]> {
+  const { rows } = await db.raw<{ rows: { seq: number }[] }>(`SELECT nextval('report_case_seq') AS seq FROM generate_series(1, ?)`, [count]);
+  return rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
 }
 
-export type NewReport = Omit<Report, 'id' | 'status' | 'createdAt'> & { createdBy: string | null };
-
-export async function insertReport(trx: DbOrTrx, r: NewReport): Promise<Report> {
-  const [row] = await trx('reports')
-    .insert({
-      case_number: r.caseNumber,
-      channel: r.channel,
-      fraud_type: r.fraudType,
-      occurred_at: new Date(r.occurredAt),
-      victim_name: r.victim.name,
-      victim_phone: r.victim.phone,
-      victim_id_number: r.victim.idNumber,
-      narrative: r.narrative,
-      currency: r.currency,
-      reported_loss_minor: r.reportedLossMinor,
-      created_by: r.createdBy,
-    })
-    .returning('*');
-  return toReport(row as ReportRow);
-}
+export type NewReport = Omit<Report, 'createdAt' | 'status'> & { createdBy: string | null };
 
 export type NewTransfer = {
-  toAccount: string; toAccountName: string | null; toInstitutionId: string | null;
+  id: string; toAccount: string; toAccountName: string | null; toInstitutionId: string | null;
   amountMinor: number; currency: string; transferredAt: string | null;
 };
 
-export async function insertTransfers(trx: DbOrTrx, reportId: string, transfers: NewTransfer[]): Promise<Transfer[]> {
-  if (transfers.length === 0) return [];
-  const rows: TransferRow[] = await trx('transfers')
-    .insert(transfers.map((t, position) => ({
-      report_id: reportId,
-      position,
-      to_account: t.toAccount,
-      to_account_name: t.toAccountName,
-      to_institution_id: t.toInstitutionId,
-      amount_minor: t.amountMinor,
-      currency: t.currency,
-      transferred_at: t.transferredAt ? new Date(t.transferredAt) : null,
-    })))
-    .returning('*');
-  return rows.map(toTransfer);
-}
+export type IndicatorRef = { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null };
 
 /**
- * Upserts the report's indicators (one row per normalized kind+value) and links them to the report.
- * A value cited by a report is at least suspected; a stronger status is never lowered.
+ * A report, its transfers and any of its indicators not known yet, in one statement; answers the
+ * report's time, the routing version (see TaskEngine.routing) and every cited indicator's row.
+ * Known indicators are read, not updated: a wave of reports naming one number takes no lock on it.
  */
-export async function linkIndicators(
-  trx: DbOrTrx,
-  reportId: string,
-  items: { kind: IndicatorKind; value: string; rawValue: string }[],
-): Promise<ReportIndicator[]> {
-  if (items.length === 0) return [];
-  const rows: { id: string; kind: IndicatorKind; value: string; status: string | null }[] = await trx('indicators')
-    .insert(items.map((i) => ({ kind: i.kind, value: i.value, status: 'suspected', report_count: 1 })))
-    .onConflict(['kind', 'value'])
-    .merge({
-      report_count: trx.raw('indicators.report_count + 1'),
-      last_seen_at: trx.fn.now(),
-      status: trx.raw(`COALESCE(indicators.status, 'suspected')`),
-    })
-    .returning(['id', 'kind', 'value', 'status']);
-  const idOf = new Map(rows.map((r) => [`${r.kind}\u0000${r.value}`, r]));
-  const linked = items.map((i, position) => {
-    const row = idOf.get(`${i.kind}\u0000${i.value}`)!;
-    return { row, position, rawValue: i.rawValue };
-  });
-  await trx('report_indicators').insert(
-    linked.map((l) => ({ report_id: reportId, indicator_id: l.row.id, position: l.position, raw_value: l.rawValue })),
+export async function insertReportRows(
+  trx: DbOrTrx, r: NewReport, transfers: NewTransfer[], indicators: { kind: IndicatorKind; value: string }[],
+): Promise<{ createdAt: Date; routingVersion: number; indicators: IndicatorRef[] }> {
+  const { rows } = await trx.raw(
+    `WITH rep AS (
+       INSERT INTO reports (id, case_number, channel, fraud_type, occurred_at, victim_name, victim_phone, victim_id_number,
+                            narrative, currency, reported_loss_minor, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING created_at
+     ), tr AS (
+       INSERT INTO transfers (id, report_id, position, to_account, to_account_name, to_institution_id, amount_minor, currency, transferred_at)
+       SELECT t.id, ?::uuid, t.position, t.to_account, t.to_account_name, t.to_institution_id, t.amount_minor, t.currency, t.transferred_at
+         FROM json_to_recordset(?::json) AS t(id uuid, position int, to_account text, to_account_name text, to_institution_id text,
+                                             amount_minor bigint, currency text, transferred_at timestamptz)
+     ), q AS (
+       SELECT * FROM json_to_recordset(?::json) AS q(kind text, value text)
+     ), added AS (
+       INSERT INTO indicators (kind, value, status, report_count)
+       SELECT kind, value, '${STATUS_LADDER[0]}', 1 FROM q ORDER BY kind, value
+       ON CONFLICT (kind, value) DO NOTHING
+       RETURNING id, kind, value, status
+     )
+     SELECT (SELECT created_at FROM rep) AS created_at,
+            (SELECT version FROM routing_version) AS routing_version,
+            (SELECT coalesce(json_agg(json_build_array(x.id, x.kind, x.value, x.status)), '[]') FROM (
+               SELECT id, kind, value, status FROM added
+               UNION ALL
+               SELECT i.id, i.kind, i.value, i.status FROM indicators i JOIN q ON i.kind = q.kind AND i.value = q.value
+                WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.kind = i.kind AND a.value = i.value)) x) AS indicators`,
+    [
+      r.id, r.caseNumber, r.channel, r.fraudType, new Date(r.occurredAt), r.victim.name, r.victim.phone, r.victim.idNumber,
+      r.narrative, r.currency, r.reportedLossMinor, r.createdBy,
+      r.id,
+      JSON.stringify(transfers.map((t, position) => ({
+        id: t.id, position, to_account: t.toAccount, to_account_name: t.toAccountName, to_institution_id: t.toInstitutionId,
+        amount_minor: t.amountMinor, currency: t.currency, transferred_at: t.transferredAt,
+      }))),
+      JSON.stringify(indicators),
+    ],
   );
-  return linked.map((l) => ({ id: l.row.id, kind: l.row.kind, value: l.row.value, rawValue: l.rawValue, status: l.row.status }));
+  const row = rows[0] as { created_at: Date; routing_version: number; indicators: [string, IndicatorKind, string, IndicatorStatus | null][] };
+  const found = row.indicators.map(([id, kind, value, status]) => ({ id, kind, value, status }));
+  if (found.length < indicators.length) {
+    // One that another report inserted while this statement waited on it is not in this
+    // statement's snapshot; a fresh one sees it.
+    const missing = indicators.filter((i) => !found.some((f) => f.kind === i.kind && f.value === i.value));
+    const more: IndicatorRef[] = await trx('indicators')
+      .select('id', 'kind', 'value', 'status')
+      .whereIn(['kind', 'value'], missing.map((i) => [i.kind, i.value]));
+    found.push(...more);
+  }
+  return { createdAt: row.created_at, routingVersion: Number(row.routing_version), indicators: found };
 }
 
 export async function findReport(db: DbOrTrx, id: string): Promise<Report | undefined> {
@@ -160,12 +162,14 @@ export async function transfersOf(db: DbOrTrx, reportId: string): Promise<Transf
 }
 
 export async function indicatorsOf(db: DbOrTrx, reportId: string): Promise<ReportIndicator[]> {
-  const rows: { id: string; kind: IndicatorKind; value: string; raw_value: string; status: string | null }[] = await db('report_indicators as ri')
+  const rows: { id: string; kind: IndicatorKind; value: string; raw_value: string; status: string | null; blocking: Coverage | null; blocking_task_id: string | null }[] = await db('report_indicators as ri')
     .join('indicators as i', 'i.id', 'ri.indicator_id')
     .where('ri.report_id', reportId)
     .orderBy('ri.position')
-    .select('i.id', 'i.kind', 'i.value', 'ri.raw_value', 'i.status');
-  return rows.map((r) => ({ id: r.id, kind: r.kind, value: r.value, rawValue: r.raw_value, status: r.status }));
+    .select('i.id', 'i.kind', 'i.value', 'ri.raw_value', 'i.status', 'ri.blocking', 'ri.blocking_task_id');
+  return rows.map((r) => ({
+    id: r.id, kind: r.kind, value: r.value, rawValue: r.raw_value, status: r.status, blocking: r.blocking, blockingTaskId: r.blocking_task_id,
+  }));
 }
 
 /** Other reports sharing a normalized indicator or a receiving account: one mule account, many victims. */

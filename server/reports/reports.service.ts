@@ -1,20 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Actor } from '../auth/actor';
 import type { ServiceContext } from '../context';
-import { TASK_KIND_FOR_INDICATOR, type IndicatorKind } from '../domain/kinds';
+import type { DbOrTrx } from '../db';
+import type { IndicatorKind } from '../domain/kinds';
 import { normalizeAccount, normalizeIndicator } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
-import { activePartnerIds } from '../admin/institutions.repo';
-import { eventsForReport, recordEvent } from '../audit/events.repo';
-import { addReportDaily } from '../stats/stats.repo';
+import { eventsForReport } from '../audit/events.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { tasksOfReport, type Task } from '../tasks/tasks.repo';
-import type { TaskDraft, TasksService } from '../tasks/tasks.service';
+import type { TaskEngine } from '../tasks/task-engine';
 import type { CreateReport, ReportListQuery } from './reports.schemas';
 import {
-  claimIdempotencyKey, findReport, indicatorsOf, insertReport, insertTransfers, linkedReports,
-  linkIndicators, listReports, nextCaseSequence, storeIdempotentResponse, transfersOf,
+  claimIdempotencyKey, findReport, indicatorsOf, insertReportRows, linkedReports,
+  listReports, reserveCaseSequences, storeIdempotentResponse, transfersOf,
   type LinkedReport, type Report, type ReportIndicator, type Transfer,
 } from './reports.repo';
 
@@ -37,6 +36,7 @@ type Normalized = {
   reportedLossMinor: number;
   transfers: { toAccount: string; toAccountName: string | null; toInstitutionId: string | null; amountMinor: number; transferredAt: string | null }[];
   indicators: { kind: IndicatorKind; value: string; rawValue: string }[];
+  problems: ErrorDetail[];
 };
 
 /** A stable hash of the parsed body: the same request retried hashes the same whatever its key order. */
@@ -48,14 +48,40 @@ function requestHash(input: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
 }
 
+/**
+ * Case numbers come from the sequence a block at a time, so most reports need no round trip for
+ * theirs. Numbers are unique; as with any sequence, a block not used up before a restart leaves a gap.
+ */
+class CaseSequences {
+  private reserved: number[] = [];
+  private reserving: Promise<void> | undefined;
+
+  constructor(private readonly db: DbOrTrx, private readonly blockSize = 20) {}
+
+  async next(): Promise<number> {
+    for (;;) {
+      const seq = this.reserved.shift();
+      if (seq !== undefined) return seq;
+      this.reserving ??= reserveCaseSequences(this.db, this.blockSize)
+        .then((block) => { this.reserved.push(...block); })
+        .finally(() => { this.reserving = undefined; });
+      await this.reserving;
+    }
+  }
+}
+
 export class ReportsService {
+  private readonly caseSequences: CaseSequences;
+
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly tasks: TasksService,
-  ) {}
+    private readonly engine: TaskEngine,
+  ) {
+    this.caseSequences = new CaseSequences(ctx.db);
+  }
 
-  /** Every value is normalized before anything is written; all problems are reported at once with their paths. */
-  private normalize(input: CreateReport, knownInstitutions: Set<string>): Normalized {
+  /** Every value is normalized before anything is written; every problem comes back with its path. */
+  private normalize(input: CreateReport): Normalized {
     const region = this.ctx.config.defaultRegion as CountryCode;
     const problems: ErrorDetail[] = [];
     let victimPhone: string | null = null;
@@ -67,9 +93,6 @@ export class ReportsService {
     const transfers = input.transfers.map((t, i) => {
       const account = normalizeAccount(t.toAccount);
       if (!account.ok) problems.push({ path: `transfers.${i}.toAccount`, message: account.message });
-      if (t.toInstitutionId && !knownInstitutions.has(t.toInstitutionId)) {
-        problems.push({ path: `transfers.${i}.toInstitutionId`, message: 'is not an active partner institution' });
-      }
       return {
         toAccount: account.ok ? account.value : '',
         toAccountName: t.toAccountName || null,
@@ -91,15 +114,19 @@ export class ReportsService {
     });
     const reportedLossMinor = transfers.reduce((sum, t) => sum + t.amountMinor, 0);
     if (!Number.isSafeInteger(reportedLossMinor)) problems.push({ path: 'transfers', message: 'the amounts add up to more than can be recorded' });
-    if (problems.length) throw new ValidationError(problems);
-    return { victimPhone, reportedLossMinor, transfers, indicators };
+    return { victimPhone, reportedLossMinor, transfers, indicators, problems };
   }
 
   async create(actor: Actor, input: CreateReport, idempotencyKey?: string): Promise<ReportCreated> {
     const currency = input.currency ?? this.ctx.config.defaultCurrency;
-    const normalized = this.normalize(input, await activePartnerIds(this.ctx.db));
+    const normalized = this.normalize(input);
+    if (normalized.problems.length > 0) {
+      // Every problem at once: the named institutions too, though checking them costs a read.
+      throw new ValidationError([...normalized.problems, ...this.unknownInstitutions(normalized, (await this.engine.routing(this.ctx.db)).partners)]);
+    }
     const { reportedLossMinor } = normalized;
     const hash = idempotencyKey ? requestHash(input) : '';
+    const caseSeq = await this.caseSequences.next();
 
     const outcome = await this.ctx.db.transaction(async (trx) => {
       if (idempotencyKey) {
@@ -110,8 +137,9 @@ export class ReportsService {
         if (claim.state === 'replay') return { replayed: true as const, body: claim.body as ReportCreated };
       }
       const now = new Date();
-      const report = await insertReport(trx, {
-        caseNumber: caseNumber(now, await nextCaseSequence(trx), this.ctx.config.timeZone),
+      const report = {
+        id: randomUUID(),
+        caseNumber: caseNumber(now, caseSeq, this.ctx.config.timeZone),
         channel: input.channel,
         fraudType: input.fraudType,
         occurredAt: input.occurredAt,
@@ -120,57 +148,52 @@ export class ReportsService {
         currency,
         reportedLossMinor,
         createdBy: actor.type === 'user' ? actor.id : null,
-      });
-      const transfers = await insertTransfers(trx, report.id, normalized.transfers.map((t) => ({ ...t, currency })));
-      const indicators = await linkIndicators(trx, report.id, normalized.indicators);
-      // An account that is also a transfer's receiving account already has its interception task.
-      const intercepted = new Set(transfers.map((t) => t.toAccount));
-      const drafts: TaskDraft[] = [
-        ...transfers.map((t): TaskDraft => ({
-          reportId: report.id,
-          kind: 'intercept_funds',
-          targetKind: 'bank_account',
-          targetValue: t.toAccount,
-          targetName: t.toAccountName,
-          transferId: t.id,
-          amountMinor: t.amountMinor,
-          currency,
-          transferredAt: t.transferredAt ? new Date(t.transferredAt) : null,
-          toInstitutionId: t.toInstitutionId,
-        })),
-        ...indicators.filter((ind) => !(ind.kind === 'bank_account' && intercepted.has(ind.value))).map((ind): TaskDraft => ({
-          reportId: report.id,
-          kind: TASK_KIND_FOR_INDICATOR[ind.kind],
-          targetKind: ind.kind,
-          targetValue: ind.value,
-          indicatorId: ind.id,
-        })),
-      ];
-      const tasks = await this.tasks.createTasks(trx, actor, drafts, now);
-      await recordEvent(trx, actor, {
-        type: 'report.created',
-        reportId: report.id,
-        data: { caseNumber: report.caseNumber, transfers: transfers.length, indicators: indicators.length, tasks: tasks.length },
-      });
-      await addReportDaily(trx, this.ctx.config, { currency, fraudType: input.fraudType, reportedLossMinor });
+      };
+      const transfers = normalized.transfers.map((t) => ({ ...t, id: randomUUID(), currency }));
+      const written = await insertReportRows(trx, report, transfers, normalized.indicators);
+      const routing = await this.engine.routing(trx, written.routingVersion);
+      const unknown = this.unknownInstitutions(normalized, routing.partners);
+      if (unknown.length > 0) throw new ValidationError(unknown);
+
+      const byValue = new Map(written.indicators.map((i) => [`${i.kind}\u0000${i.value}`, i]));
+      const cited = normalized.indicators.map((i) => ({ ...byValue.get(`${i.kind}\u0000${i.value}`)!, rawValue: i.rawValue }));
+      const { tasks, coverage } = await this.engine.fileReport(
+        trx, actor, routing, now,
+        { id: report.id, caseNumber: report.caseNumber, fraudType: input.fraudType, currency, reportedLossMinor },
+        transfers.map((t) => ({ ...t, transferId: t.id, transferredAt: t.transferredAt ? new Date(t.transferredAt) : null })),
+        cited,
+      );
       const created: ReportCreated = {
         id: report.id,
         caseNumber: report.caseNumber,
-        status: report.status,
-        currency: report.currency,
-        reportedLossMinor: report.reportedLossMinor,
-        createdAt: report.createdAt,
+        status: 'open',
+        currency,
+        reportedLossMinor,
+        createdAt: written.createdAt.toISOString(),
         tasks,
-        transfers,
-        indicators,
+        transfers: transfers.map(({ id, toAccount, toAccountName, toInstitutionId, amountMinor, transferredAt }) => ({
+          id, toAccount, toAccountName, toInstitutionId, amountMinor, currency,
+          transferredAt: transferredAt ? new Date(transferredAt).toISOString() : null,
+        })),
+        indicators: cited.map((i) => ({
+          id: i.id, kind: i.kind, value: i.value, rawValue: i.rawValue, status: i.status,
+          blocking: coverage.get(i.id)?.state ?? null, blockingTaskId: coverage.get(i.id)?.taskId ?? null,
+        })),
       };
       if (idempotencyKey) await storeIdempotentResponse(trx, actor.id, idempotencyKey, 201, created);
       return { replayed: false as const, body: created };
     });
 
     if (outcome.replayed) return outcome.body;
-    await this.tasks.afterCommit(outcome.body.tasks);
+    await this.engine.afterCommit(outcome.body.tasks);
     return outcome.body;
+  }
+
+  /** A receiving institution the officer named must be an active partner. */
+  private unknownInstitutions(normalized: Normalized, partners: ReadonlySet<string>): ErrorDetail[] {
+    return normalized.transfers.flatMap((t, i) => (t.toInstitutionId && !partners.has(t.toInstitutionId)
+      ? [{ path: `transfers.${i}.toInstitutionId`, message: 'is not an active partner institution' }]
+      : []));
   }
 
   async get(_actor: Actor, id: string): Promise<ReportDetail> {

@@ -2,54 +2,50 @@ import type { DbOrTrx } from '../db';
 import { OPEN_TASK_STATUSES, type FraudType } from '../domain/kinds';
 import { toMinorNumber } from '../domain/money';
 
-// Rollups are written in the transaction of the use case that changes what they count, and the
-// booking day is the center's local day of the transaction's clock, the same clock the ledger's
-// booked_at takes: a rollup day and a ledger row can never disagree about which day they belong to.
+// Rollups: every writer appends its delta to stats_deltas in its own transaction (the task
+// writer, server/tasks/task-writer.repo.ts), so no two writers wait on one row; foldStatsDeltas
+// moves them into stats_daily and stats_institution_daily in the background. Readers add what is
+// not folded yet, in the same snapshot, so a figure is exact whether or not a fold has run. The
+// booking day is the center's local day of the transaction's clock, the clock the ledger's
+// booked_at takes: a rollup day and a ledger row never disagree about their day.
 
 const localToday = (db: DbOrTrx, timeZone: string) => db.raw('(now() AT TIME ZONE ?)::date', [timeZone]);
 
-/** The report rollup the supervisor's figures read, bumped in the intake transaction. */
-export async function addReportDaily(
-  trx: DbOrTrx,
-  at: { timeZone: string },
-  r: { currency: string; fraudType: FraudType; reportedLossMinor: number },
-): Promise<void> {
-  await trx.raw(
-    `INSERT INTO stats_daily (day, currency, fraud_type, reports, reported_loss_minor)
-     VALUES ((now() AT TIME ZONE :tz)::date, :currency, :fraudType, 1, :loss)
-     ON CONFLICT (day, currency, fraud_type) DO UPDATE
-       SET reports = stats_daily.reports + 1,
-           reported_loss_minor = stats_daily.reported_loss_minor + EXCLUDED.reported_loss_minor`,
-    { tz: at.timeZone, currency: r.currency, fraudType: r.fraudType, loss: r.reportedLossMinor },
+/**
+ * Moves up to `limit` deltas into the rollups, in one statement: deleted and added together, so a
+ * reader sees each delta in exactly one place. Two folds at once share nothing: a delta the other
+ * deleted first is skipped. Returns how many it moved.
+ */
+export async function foldStatsDeltas(db: DbOrTrx, limit = 50000): Promise<number> {
+  const { rows } = await db.raw(
+    `WITH moved AS (
+       DELETE FROM stats_deltas WHERE id IN (SELECT id FROM stats_deltas ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+       RETURNING *
+     ), daily AS (
+       INSERT INTO stats_daily AS s (day, currency, fraud_type, reports, reported_loss_minor, loss_prevented_minor)
+       SELECT day, currency, fraud_type, sum(reports), sum(reported_loss_minor), sum(loss_prevented_minor)
+         FROM moved WHERE fraud_type IS NOT NULL
+        GROUP BY day, currency, fraud_type
+        ORDER BY day, currency, fraud_type
+       ON CONFLICT (day, currency, fraud_type) DO UPDATE SET
+         reports = s.reports + excluded.reports,
+         reported_loss_minor = s.reported_loss_minor + excluded.reported_loss_minor,
+         loss_prevented_minor = s.loss_prevented_minor + excluded.loss_prevented_minor
+     ), institutions AS (
+       INSERT INTO stats_institution_daily AS s (day, institution_id, currency, loss_prevented_minor, tasks_done, tasks_failed)
+       SELECT day, institution_id, currency, sum(loss_prevented_minor), sum(tasks_done), sum(tasks_failed)
+         FROM moved WHERE institution_id IS NOT NULL
+        GROUP BY day, institution_id, currency
+        ORDER BY day, institution_id, currency
+       ON CONFLICT (day, institution_id, currency) DO UPDATE SET
+         loss_prevented_minor = s.loss_prevented_minor + excluded.loss_prevented_minor,
+         tasks_done = s.tasks_done + excluded.tasks_done,
+         tasks_failed = s.tasks_failed + excluded.tasks_failed
+     )
+     SELECT count(*)::int AS moved FROM moved`,
+    [limit],
   );
-}
-
-export async function addLossPreventedDaily(
-  trx: DbOrTrx,
-  p: { timeZone: string; currency: string; fraudType: string; amountMinor: number },
-): Promise<void> {
-  await trx.raw(
-    `INSERT INTO stats_daily (day, currency, fraud_type, loss_prevented_minor)
-     VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?)
-     ON CONFLICT (day, currency, fraud_type)
-     DO UPDATE SET loss_prevented_minor = stats_daily.loss_prevented_minor + EXCLUDED.loss_prevented_minor`,
-    [p.timeZone, p.currency, p.fraudType, p.amountMinor],
-  );
-}
-
-export async function addInstitutionResult(
-  trx: DbOrTrx,
-  p: { timeZone: string; institutionId: string; currency: string; lossPreventedMinor: number; done: number; failed: number },
-): Promise<void> {
-  await trx.raw(
-    `INSERT INTO stats_institution_daily (day, institution_id, currency, loss_prevented_minor, tasks_done, tasks_failed)
-     VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?, ?, ?)
-     ON CONFLICT (day, institution_id, currency) DO UPDATE SET
-       loss_prevented_minor = stats_institution_daily.loss_prevented_minor + EXCLUDED.loss_prevented_minor,
-       tasks_done = stats_institution_daily.tasks_done + EXCLUDED.tasks_done,
-       tasks_failed = stats_institution_daily.tasks_failed + EXCLUDED.tasks_failed`,
-    [p.timeZone, p.institutionId, p.currency, p.lossPreventedMinor, p.done, p.failed],
-  );
+  return (rows as { moved: number }[])[0]?.moved ?? 0;
 }
 
 export async function todayIn(db: DbOrTrx, timeZone: string): Promise<string> {
@@ -73,11 +69,18 @@ type Num = string | number | null;
 export type DailyRollup = { date: string; fraudType: string; reports: number; reportedLossMinor: number; lossPreventedMinor: number };
 
 export async function dailyRollups(db: DbOrTrx, p: Period): Promise<DailyRollup[]> {
-  const rows: { day: string; fraud_type: string; reports: Num; reported_loss_minor: Num; loss_prevented_minor: Num }[] = await db('stats_daily')
-    .select(db.raw(`to_char(day, 'YYYY-MM-DD') AS day`), 'fraud_type', 'reports', 'reported_loss_minor', 'loss_prevented_minor')
-    .where('currency', p.currency)
-    .whereBetween('day', [p.from, p.to])
-    .orderBy(['day', 'fraud_type']);
+  const { rows } = await db.raw(
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, fraud_type,
+            sum(reports) AS reports, sum(reported_loss_minor) AS reported_loss_minor, sum(loss_prevented_minor) AS loss_prevented_minor
+       FROM (SELECT day, fraud_type, reports, reported_loss_minor, loss_prevented_minor
+               FROM stats_daily WHERE currency = :currency AND day BETWEEN :from AND :to
+             UNION ALL
+             SELECT day, fraud_type, reports, reported_loss_minor, loss_prevented_minor
+               FROM stats_deltas WHERE fraud_type IS NOT NULL AND currency = :currency AND day BETWEEN :from AND :to) r
+      GROUP BY day, fraud_type
+      ORDER BY day, fraud_type`,
+    { currency: p.currency, from: p.from, to: p.to },
+  ) as { rows: { day: string; fraud_type: string; reports: Num; reported_loss_minor: Num; loss_prevented_minor: Num }[] };
   return rows.map((r) => ({
     date: r.day,
     fraudType: r.fraud_type,
@@ -91,12 +94,17 @@ export type InstitutionRollup = { institutionId: string; lossPreventedMinor: num
 
 /** Loss prevented in the period's currency; task counts whatever the task's currency. */
 export async function institutionRollups(db: DbOrTrx, p: Period): Promise<InstitutionRollup[]> {
-  const rows: { institution_id: string; loss: Num; done: Num; failed: Num }[] = await db('stats_institution_daily')
-    .select('institution_id')
-    .select(db.raw('SUM(CASE WHEN currency = ? THEN loss_prevented_minor ELSE 0 END) AS loss', [p.currency]))
-    .select(db.raw('SUM(tasks_done) AS done'), db.raw('SUM(tasks_failed) AS failed'))
-    .whereBetween('day', [p.from, p.to])
-    .groupBy('institution_id');
+  const { rows } = await db.raw(
+    `SELECT institution_id, SUM(CASE WHEN currency = :currency THEN loss_prevented_minor ELSE 0 END) AS loss,
+            SUM(tasks_done) AS done, SUM(tasks_failed) AS failed
+       FROM (SELECT institution_id, currency, loss_prevented_minor, tasks_done, tasks_failed
+               FROM stats_institution_daily WHERE day BETWEEN :from AND :to
+             UNION ALL
+             SELECT institution_id, currency, loss_prevented_minor, tasks_done, tasks_failed
+               FROM stats_deltas WHERE institution_id IS NOT NULL AND day BETWEEN :from AND :to) r
+      GROUP BY institution_id`,
+    { currency: p.currency, from: p.from, to: p.to },
+  ) as { rows: { institution_id: string; loss: Num; done: Num; failed: Num }[] };
   return rows.map((r) => ({
     institutionId: r.institution_id,
     lossPreventedMinor: toMinorNumber(r.loss),

@@ -5,7 +5,7 @@ import { sumMinor } from '../domain/money';
 import { ValidationError } from '../errors';
 import { listInstitutions } from '../admin/institutions.repo';
 import {
-  dailyRollups, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
+  dailyRollups, foldStatsDeltas, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
   todayIn, type OpenCounts, type Period,
 } from './stats.repo';
 import type { InstitutionStats, StatsQuery, StatsSummary } from './stats.schemas';
@@ -32,6 +32,19 @@ export class StatsService {
     const from = q.from ? queryDay(q.from, timeZone) : `${to.slice(0, 8)}01`;
     if (dayNumber(from) > dayNumber(to)) throw new ValidationError([{ path: 'from', message: 'must not be after to' }]);
     return { from, to, timeZone, currency: q.currency ?? defaultCurrency };
+  }
+
+  /**
+   * Folds the rollup deltas writers appended into the rollup tables, until none are left; the
+   * figures read the same before and after. Returns how many it folded.
+   */
+  async fold(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const moved = await foldStatsDeltas(this.ctx.db);
+      total += moved;
+      if (moved === 0) return total;
+    }
   }
 
   /** Loss prevented per day of a period (a row per day and fraud type): the daily rollup alone. */

@@ -3,15 +3,15 @@ import { isPartnerSide, scopeOf } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import { normalizeAccount } from '../domain/normalize';
 import { checkResult, statusAfterOutcome } from '../domain/tasks';
-import { recordEvents, type EventActor } from '../audit/events.repo';
+import { recordEvent, type EventActor } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
-import { addInstitutionResult, addLossPreventedDaily } from '../stats/stats.repo';
 import { closeTask, lockTask } from './task-lifecycle.repo';
 import { insertLedgerFreeze, insertResult, markReportFirstFrozen, reportFraudType } from './task-results.repo';
 import { findTask, toTask, type Task } from './tasks.repo';
-import { markIndicatorBlocked } from '../indicators/indicators.repo';
 import type { TaskResultBody } from './tasks.schemas';
-import type { TaskDraft, TasksService } from './tasks.service';
+import type { TaskEngine } from './task-engine';
+import { appendResultDelta, markIndicatorBlocked } from './task-writer.repo';
+import { isBlockingTask, isMoneyTask } from '../domain/task-kinds';
 
 export type ResultSource = 'api' | 'feed' | 'simulated';
 
@@ -25,7 +25,7 @@ const isStaff = (actor: ResultActor): actor is Actor => actor.type !== 'system';
 export class TaskResultsService {
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly tasks: TasksService,
+    private readonly engine: TaskEngine,
   ) {}
 
   /**
@@ -83,66 +83,47 @@ export class TaskResultsService {
 
       const fraudType = (await reportFraudType(trx, row.report_id)) ?? 'other';
       const currency = row.currency ?? config.defaultCurrency;
-      // Loss prevented is the victims' money stopped on its trail: only tasks that carry the amount
-      // of a transfer book it. A freeze of a flagged account (no amount) keeps its figure on the
+      // Loss prevented is the victims' money stopped on its trail: only money tasks, which carry
+      // the amount of a transfer, book it. A freeze of a flagged account keeps its figure on the
       // result, but the balance there is not known to be victims' money and could repeat an
       // interception of the same account.
-      const booked = row.amount_minor === null ? 0 : frozen;
+      const booked = isMoneyTask(row.kind) ? frozen : 0;
       if (booked > 0) {
         await insertLedgerFreeze(trx, {
           taskId: row.id, taskResultId: result.id, reportId: row.report_id, institutionId: row.institution_id,
           fraudType, amountMinor: booked, currency,
         });
-        await addLossPreventedDaily(trx, { timeZone: config.timeZone, currency, fraudType, amountMinor: booked });
         if (row.report_id) await markReportFirstFrozen(trx, row.report_id);
       }
-      if (row.institution_id) {
-        await addInstitutionResult(trx, {
-          timeZone: config.timeZone, institutionId: row.institution_id, currency, lossPreventedMinor: booked,
-          done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0,
-        });
-      }
+      await appendResultDelta(trx, {
+        timeZone: config.timeZone, currency, fraudType, institutionId: row.institution_id, lossPreventedMinor: booked,
+        done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0,
+      });
 
       // A partner that blocked the number, URL or account makes it known-blocked for every lookup.
-      if (body.outcome === 'blocked' && row.kind !== 'intercept_funds') {
+      if (body.outcome === 'blocked' && isBlockingTask(row.kind)) {
         await markIndicatorBlocked(trx, { indicatorId: row.indicator_id, kind: row.target_kind, value: row.target_value });
       }
 
-      const depth = row.depth + 1;
-      const chase = onward.length > 0 && depth <= config.maxTrailDepth;
-      await recordEvents(trx, actor as EventActor, [
-        {
-          type: 'task.result_recorded',
-          reportId: row.report_id,
-          taskId: row.id,
-          data: { outcome: body.outcome, status, frozenMinor: frozen, source, onwardTransfers: onward.length, version: closed.version },
-        },
-        ...(onward.length > 0 && !chase
-          ? [{ type: 'task.trail_depth_reached', reportId: row.report_id, taskId: row.id, data: { depth: row.depth, maxTrailDepth: config.maxTrailDepth, onwardTransfers: onward.length } }]
-          : []),
-      ]);
-
-      const drafts: TaskDraft[] = chase
-        ? onward.map((t) => ({
-            reportId: row.report_id,
-            kind: 'intercept_funds',
-            targetKind: 'bank_account',
-            targetValue: t.toAccount,
-            targetName: t.toAccountName ?? null,
-            amountMinor: t.amountMinor,
-            currency,
-            transferredAt: t.transferredAt ? new Date(t.transferredAt) : null,
-            parentTaskId: row.id,
-            depth,
-            toInstitutionId: t.toInstitutionId ?? null,
-          }))
-        : [];
-      const childTasks = await this.tasks.createTasks(trx, actor as EventActor, drafts);
-      return { task: toTask(closed), childTasks };
+      await recordEvent(trx, actor as EventActor, {
+        type: 'task.result_recorded',
+        reportId: row.report_id,
+        taskId: row.id,
+        data: { outcome: body.outcome, status, frozenMinor: frozen, source, onwardTransfers: onward.length, version: closed.version },
+      });
+      const parent = { id: row.id, reportId: row.report_id, depth: row.depth, currency };
+      const chase = await this.engine.chaseOnward(trx, actor as EventActor, parent, onward);
+      if (chase.depthReached) {
+        await recordEvent(trx, actor as EventActor, {
+          type: 'task.trail_depth_reached', reportId: row.report_id, taskId: row.id,
+          data: { depth: row.depth, maxTrailDepth: config.maxTrailDepth, onwardTransfers: onward.length },
+        });
+      }
+      return { task: toTask(closed), childTasks: chase.tasks };
     });
 
     metrics.tasksClosed.inc({ outcome: body.outcome });
-    await this.tasks.afterCommit(outcome.childTasks);
+    await this.engine.afterCommit(outcome.childTasks);
     const task = (await findTask(db, taskId)) ?? outcome.task;
     return { task, childTasks: outcome.childTasks };
   }

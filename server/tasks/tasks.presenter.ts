@@ -1,7 +1,8 @@
 import type { ErrorDetail } from '../errors';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { formatMinor, formatMinorPlain } from '../domain/money';
-import { compareUrgency, OUTCOMES_BY_TASK_KIND } from '../domain/tasks';
+import { compareUrgency } from '../domain/tasks';
+import { isBlockingTask, kindSpec } from '../domain/task-kinds';
 import { field, formRows, type PageLocals } from '../pages/shell';
 import type { Translate } from '../i18n/i18n';
 import { amountOrProblem, notDateTime } from '../pages/messages';
@@ -20,7 +21,7 @@ export function byUrgency(tasks: Task[]): Task[] {
 
 /** Blocking tasks that can be closed as "blocked" in one go from the inbox. */
 export const canBulkBlock = (task: Task) =>
-  task.kind !== 'intercept_funds' && OUTCOMES_BY_TASK_KIND[task.kind].includes('blocked') && OPEN_TASK_STATUSES.includes(task.status);
+  isBlockingTask(task.kind) && kindSpec(task.kind).outcomes.includes('blocked') && OPEN_TASK_STATUSES.includes(task.status);
 
 /**
  * A task as a partner sees it: what to act on and by when. It carries no report, so no victim
@@ -116,7 +117,7 @@ export function presentResultForm(
   for (const d of details) if (!byPath.has(d.path)) byPath.set(d.path, d.message);
   const used = new Set<string>();
   const take = (p: string) => { const m = byPath.get(p); if (m) used.add(p); return m; };
-  const allowed = OUTCOMES_BY_TASK_KIND[task.kind];
+  const allowed = kindSpec(task.kind).outcomes;
   const rows = form.onward.length ? form.onward : [blankOnward()];
   const onward = rows.map((row, i) => ({
     index: i,

@@ -3,6 +3,7 @@ import type { Actor } from '../auth/actor';
 import { scopeOf } from '../auth/actor';
 import { OPEN_TASK_STATUSES, type IndicatorKind, type Outcome, type TaskKind, type TaskStatus } from '../domain/kinds';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
+import type { TaskFamily } from '../domain/task-kinds';
 
 export type TaskResult = {
   outcome: Outcome;
@@ -17,6 +18,7 @@ export type Task = {
   id: string;
   reportId: string | null;
   kind: TaskKind;
+  family: TaskFamily;
   institutionId: string | null;
   status: TaskStatus;
   amountMinor: number | null;
@@ -39,7 +41,7 @@ export type Task = {
 };
 
 export type TaskRow = {
-  id: string; report_id: string | null; kind: TaskKind; institution_id: string | null; status: TaskStatus;
+  id: string; report_id: string | null; kind: TaskKind; family: TaskFamily; open_blocking_key: string | null; institution_id: string | null; status: TaskStatus;
   target_kind: IndicatorKind; target_value: string; target_name: string | null; indicator_id: string | null;
   transfer_id: string | null; amount_minor: number | null; currency: string | null; transferred_at: Date | null;
   parent_task_id: string | null; depth: number; due_at: Date; version: number; dispatched_at: Date | null;
@@ -52,23 +54,6 @@ type ResultRow = {
   actor_type: string; actor_id: string | null; source: string;
 };
 
-export type NewTask = {
-  reportId: string | null;
-  kind: TaskKind;
-  institutionId: string | null;
-  targetKind: IndicatorKind;
-  targetValue: string;
-  targetName?: string | null;
-  indicatorId?: string | null;
-  transferId?: string | null;
-  amountMinor?: number | null;
-  currency?: string | null;
-  transferredAt?: Date | null;
-  parentTaskId?: string | null;
-  depth?: number;
-  dueAt: Date;
-};
-
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function toTask(row: TaskRow, result?: ResultRow, now = new Date()): Task {
@@ -77,6 +62,7 @@ export function toTask(row: TaskRow, result?: ResultRow, now = new Date()): Task
     id: row.id,
     reportId: row.report_id,
     kind: row.kind,
+    family: row.family,
     institutionId: row.institution_id,
     status: row.status,
     amountMinor: row.amount_minor,
@@ -114,32 +100,6 @@ async function withResults(db: DbOrTrx, rows: TaskRow[]): Promise<Task[]> {
   const byTask = new Map(results.map((r) => [r.task_id, r]));
   const now = new Date();
   return rows.map((r) => toTask(r, byTask.get(r.id), now));
-}
-
-export async function insertTasks(trx: DbOrTrx, tasks: NewTask[]): Promise<Task[]> {
-  if (tasks.length === 0) return [];
-  const rows: TaskRow[] = await trx('tasks')
-    .insert(
-      tasks.map((t) => ({
-        report_id: t.reportId,
-        kind: t.kind,
-        institution_id: t.institutionId,
-        status: t.institutionId ? 'queued' : 'unrouted',
-        target_kind: t.targetKind,
-        target_value: t.targetValue,
-        target_name: t.targetName ?? null,
-        indicator_id: t.indicatorId ?? null,
-        transfer_id: t.transferId ?? null,
-        amount_minor: t.amountMinor ?? null,
-        currency: t.amountMinor == null ? null : t.currency,
-        transferred_at: t.transferredAt ?? null,
-        parent_task_id: t.parentTaskId ?? null,
-        depth: t.depth ?? 1,
-        due_at: t.dueAt,
-      })),
-    )
-    .returning('*');
-  return rows.map((r) => toTask(r));
 }
 
 /** Scoped in the query: a partner-side actor never fetches another institution's row. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IndicatorKind, Outcome, TaskKind, TaskStatus } from '../domain/kinds';
 import { ListQuery } from '../http/pagination';
+import { TASK_FAMILIES } from '../domain/task-kinds';
 
 const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -58,6 +59,7 @@ export const TaskOut = z.object({
   id: z.string(),
   reportId: z.string().nullable(),
   kind: TaskKind,
+  family: z.enum(TASK_FAMILIES).describe('money tasks chase and freeze transferred money; blocking tasks block a number, URL or account'),
   institutionId: z.string().nullable(),
   status: TaskStatus,
   amountMinor: z.number().int().nullable(),

@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR } from '../../server/auth/actor';
 import type { Task } from '../../server/tasks/tasks.repo';
-import type { TaskDraft } from '../../server/tasks/tasks.service';
+import type { TaskRequest } from '../../server/domain/task-planning';
 import type { TestApp } from './test-app';
 
 let accountSeq = 0;
@@ -10,7 +10,7 @@ export async function interceptTask(
   t: TestApp,
   opts: { account?: string; toInstitutionId?: string | null; amountMinor?: number; depth?: number; reportId?: string | null; enqueue?: boolean } = {},
 ): Promise<Task> {
-  const draft: TaskDraft = {
+  const request: TaskRequest = {
     reportId: opts.reportId ?? null,
     kind: 'intercept_funds',
     targetKind: 'bank_account',
@@ -20,14 +20,14 @@ export async function interceptTask(
     depth: opts.depth ?? 1,
     toInstitutionId: opts.toInstitutionId ?? null,
   };
-  const [task] = await t.db.transaction((trx) => t.deps.services.tasks.createTasks(trx, SYSTEM_ACTOR, [draft]));
+  const [task] = await t.db.transaction((trx) => t.deps.services.engine.create(trx, SYSTEM_ACTOR, [request]));
   if (opts.enqueue !== false) await t.deps.dispatcher.enqueue([task!]);
   return task!;
 }
 
 export async function blockingTask(t: TestApp, opts: { phone: string; enqueue?: boolean }): Promise<Task> {
-  const draft: TaskDraft = { reportId: null, kind: 'block_number', targetKind: 'phone', targetValue: opts.phone };
-  const [task] = await t.db.transaction((trx) => t.deps.services.tasks.createTasks(trx, SYSTEM_ACTOR, [draft]));
+  const request: TaskRequest = { reportId: null, kind: 'block_number', targetKind: 'phone', targetValue: opts.phone };
+  const [task] = await t.db.transaction((trx) => t.deps.services.engine.create(trx, SYSTEM_ACTOR, [request]));
   if (opts.enqueue !== false) await t.deps.dispatcher.enqueue([task!]);
   return task!;
 }

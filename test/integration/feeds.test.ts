@@ -231,7 +231,7 @@ describe('task results by feed', () => {
   const system = { id: null, type: 'system', name: 'test' } as const;
   const freezeTask = async () => {
     const [task] = await t.db.transaction((trx) =>
-      t.deps.services.tasks.createTasks(trx, system, [{
+      t.deps.services.engine.create(trx, system, [{
         reportId: null, kind: 'freeze_account', targetKind: 'bank_account', targetValue: `622202${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`,
       }]),
     );
@@ -244,7 +244,7 @@ describe('task results by feed', () => {
     const closed = await freezeTask();
     await t.api.as(bankLiaison).post(`/api/v1/tasks/${closed.id}/result`).send({ outcome: 'not_found' }).expect(200);
     const [othersTask] = await t.db.transaction((trx) =>
-      t.deps.services.tasks.createTasks(trx, system, [{ reportId: null, kind: 'takedown_url', targetKind: 'url', targetValue: `https://x-${uniq()}.example/` }]),
+      t.deps.services.engine.create(trx, system, [{ reportId: null, kind: 'takedown_url', targetKind: 'url', targetValue: `https://x-${uniq()}.example/` }]),
     );
 
     const items = [

@@ -2,6 +2,7 @@ import { testApp, type TestApp } from '../helpers/test-app';
 import { eventsOf, interceptTask, blockingTask, taskRow } from '../helpers/lifecycle';
 import type { TestInstitution, TestUser } from '../helpers/factories';
 import { SYSTEM_ACTOR } from '../../server/auth/actor';
+import { foldStatsDeltas } from '../../server/stats/stats.repo';
 
 let t: TestApp;
 let bankA: TestInstitution;
@@ -35,6 +36,7 @@ describe('POST /tasks/:id/result', () => {
     const ledger = await ledgerRows(task.id);
     expect(ledger).toHaveLength(1);
     expect(ledger[0]).toMatchObject({ entry_type: 'freeze', amount_minor: 500_000, currency: 'CNY', institution_id: bankA.id });
+    await foldStatsDeltas(t.db);
     const inst = await t.db('stats_institution_daily').where({ institution_id: bankA.id }).first();
     expect(inst).toMatchObject({ loss_prevented_minor: expect.any(Number), tasks_done: expect.any(Number) });
     expect(inst.loss_prevented_minor).toBeGreaterThanOrEqual(500_000);
@@ -157,7 +159,7 @@ describe('POST /tasks/:id/result', () => {
 
   it('when a flagged account with no known amount is frozen, then the result keeps the figure and the ledger books nothing', async () => {
     const draft = { reportId: null, kind: 'freeze_account' as const, targetKind: 'bank_account' as const, targetValue: '6222027777000001' };
-    const [task] = await t.db.transaction((trx) => t.deps.services.tasks.createTasks(trx, SYSTEM_ACTOR, [draft]));
+    const [task] = await t.db.transaction((trx) => t.deps.services.engine.create(trx, SYSTEM_ACTOR, [draft]));
     expect(task).toMatchObject({ institutionId: bankA.id, amountMinor: null });
     const res = await t.api.as(liaisonA).post(`/api/v1/tasks/${task!.id}/result`).send({ outcome: 'frozen', frozenMinor: 123_456 });
     expect(res.status).toBe(200);
@@ -186,11 +188,13 @@ describe('POST /tasks/:id/result', () => {
   });
 
   it('when a not_found answer arrives, then the task is failed and counted as failed for the institution', async () => {
+    await foldStatsDeltas(t.db);
     const before = await t.db('stats_institution_daily').where({ institution_id: bankB.id }).sum({ n: 'tasks_failed' }).first();
     const task = await interceptTask(t, { toInstitutionId: bankB.id });
     const res = await t.api.as(liaisonB).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found' });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('failed');
+    await foldStatsDeltas(t.db);
     const after = await t.db('stats_institution_daily').where({ institution_id: bankB.id }).sum({ n: 'tasks_failed' }).first();
     expect(Number(after!.n) - Number(before!.n ?? 0)).toBe(1);
   });
@@ -201,7 +205,10 @@ describe('POST /tasks/:id/result', () => {
     const bankD = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '621488' }] });
     const liaisonC = await t.factories.user({ role: 'liaison', institutionId: bankC.id });
     const liaisonD = await t.factories.user({ role: 'liaison', institutionId: bankD.id });
-    const dailyTotal = async () => Number((await t.db('stats_daily').sum({ total: 'loss_prevented_minor' }).first())!.total ?? 0);
+    const dailyTotal = async () => {
+      await foldStatsDeltas(t.db);
+      return Number((await t.db('stats_daily').sum({ total: 'loss_prevented_minor' }).first())!.total ?? 0);
+    };
     const dailyBefore = await dailyTotal();
     const answer = async (who: TestUser, taskId: string, body: Record<string, unknown>) => {
       const res = await t.api.as(who).post(`/api/v1/tasks/${taskId}/result`).send(body);
@@ -225,7 +232,7 @@ describe('POST /tasks/:id/result', () => {
     const missing = await interceptTask(t, { toInstitutionId: bankC.id, account: '6225880000000105', amountMinor: 300_000 });
     expect((await answer(liaisonC, missing.id, { outcome: 'not_found' })).status).toBe('failed');
     // A flagged account with no known amount: its figure stays on the result and is never booked.
-    const [flagged] = await t.db.transaction((trx) => t.deps.services.tasks.createTasks(trx, SYSTEM_ACTOR, [
+    const [flagged] = await t.db.transaction((trx) => t.deps.services.engine.create(trx, SYSTEM_ACTOR, [
       { reportId: null, kind: 'freeze_account', targetKind: 'bank_account', targetValue: '6225880000000106' },
     ]));
     expect(flagged!.institutionId).toBe(bankC.id);
@@ -245,6 +252,7 @@ describe('POST /tasks/:id/result', () => {
     expect(Number(results!.total)).toBe(expected);
     expect(await dailyTotal() - dailyBefore).toBe(expected);
 
+    await foldStatsDeltas(t.db);
     const rows: { institution_id: string; loss: string; done: string; failed: string }[] = await t.db('stats_institution_daily')
       .whereIn('institution_id', institutions).groupBy('institution_id').select('institution_id')
       .sum({ loss: 'loss_prevented_minor', done: 'tasks_done', failed: 'tasks_failed' });
@@ -287,7 +295,7 @@ describe('GET /tasks', () => {
 describe('POST /tasks/:id/assign', () => {
   it('when a supervisor assigns an unrouted task, then it is queued at that institution and enqueued', async () => {
     const [task] = await t.db.transaction((trx) =>
-      t.deps.services.tasks.createTasks(trx, { id: null, type: 'system', name: 'test' }, [
+      t.deps.services.engine.create(trx, { id: null, type: 'system', name: 'test' }, [
         { reportId: null, kind: 'takedown_url', targetKind: 'url', targetValue: 'https://unrouted.example/pay' },
       ]),
     );

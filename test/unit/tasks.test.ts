@@ -1,6 +1,6 @@
 import { TASK_KINDS, type TaskKind } from '../../server/domain/kinds';
+import { kindSpec } from '../../server/domain/task-kinds';
 import {
-  OUTCOMES_BY_TASK_KIND,
   caseNumber,
   checkResult,
   compareUrgency,
@@ -65,26 +65,26 @@ describe('isOverdue', () => {
   });
 });
 
-describe('OUTCOMES_BY_TASK_KIND and statusAfterOutcome', () => {
+describe('outcomes per task kind and statusAfterOutcome', () => {
   it('lists outcomes for every task kind', () => {
-    for (const kind of TASK_KINDS) expect(OUTCOMES_BY_TASK_KIND[kind].length).toBeGreaterThan(0);
+    for (const kind of TASK_KINDS) expect(kindSpec(kind).outcomes.length).toBeGreaterThan(0);
   });
 
   it('lets an interception freeze or report moved funds, but not block', () => {
-    expect(OUTCOMES_BY_TASK_KIND.intercept_funds).toEqual(
+    expect(kindSpec('intercept_funds').outcomes).toEqual(
       expect.arrayContaining(['frozen', 'partially_frozen', 'funds_moved', 'not_found', 'rejected']),
     );
-    expect(OUTCOMES_BY_TASK_KIND.intercept_funds).not.toContain('blocked');
+    expect(kindSpec('intercept_funds').outcomes).not.toContain('blocked');
   });
 
   it('lets account freezes also block', () => {
-    expect(OUTCOMES_BY_TASK_KIND.freeze_account).toContain('blocked');
-    expect(OUTCOMES_BY_TASK_KIND.freeze_payment_account).toContain('frozen');
+    expect(kindSpec('freeze_account').outcomes).toContain('blocked');
+    expect(kindSpec('freeze_payment_account').outcomes).toContain('frozen');
   });
 
   it('limits blocking tasks to blocked, not_found and rejected', () => {
     for (const kind of ['block_number', 'block_sms_sender', 'takedown_url', 'block_im_account'] as const) {
-      expect([...OUTCOMES_BY_TASK_KIND[kind]].sort()).toEqual(['blocked', 'not_found', 'rejected']);
+      expect([...kindSpec(kind).outcomes].sort()).toEqual(['blocked', 'not_found', 'rejected']);
     }
   });
 

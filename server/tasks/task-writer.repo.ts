@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import type { DbOrTrx } from '../db';
+import type { EventActor } from '../audit/events.repo';
+import { STATUS_LADDER } from '../domain/indicator-rules';
+import { OPEN_TASK_STATUSES, type FraudType, type IndicatorKind } from '../domain/kinds';
+import type { Coverage, TaskDraft } from '../domain/task-planning';
+import { toTask, type Task, type TaskRow } from './tasks.repo';
+
+// The one writer of tasks and of what they do to indicators, the ledger and the rollups. Each
+// function is one statement (set-based) in the caller's transaction.
+
+const LADDER = `ARRAY[${STATUS_LADDER.map((s) => `'${s}'`).join(',')}]::text[]`;
+
+/**
+ * SQL for escalateStatus (domain/indicator-rules.ts): the higher of two statuses on the ladder,
+ * generated from the same ladder so the rule is written once.
+ */
+export function escalateStatusSql(current: string, incoming: string): string {
+  return `(${LADDER})[NULLIF(GREATEST(coalesce(array_position(${LADDER}, ${current}), 0), coalesce(array_position(${LADDER}, ${incoming}), 0)), 0)]`;
+}
+
+const OPEN = OPEN_TASK_STATUSES.map((s) => `'${s}'`).join(',');
+
+/** The conflict target of tasks_one_open_blocking_task: one open blocking task per key. */
+const ONE_OPEN_BLOCKING = `(open_blocking_key) WHERE open_blocking_key IS NOT NULL AND status IN (${OPEN})`;
+
+
+export type DraftOutcome = { state: 'opened' | 'joined' | 'already_blocked'; taskId: string | null };
+
+export type CitedIndicator = { id: string; kind: IndicatorKind; value: string; rawValue: string };
+
+export type ReportFacts = {
+  id: string;
+  caseNumber: string;
+  fraudType: FraudType;
+  currency: string;
+  reportedLossMinor: number;
+  transfers: number;
+  indicators: CitedIndicator[];
+  timeZone: string;
+};
+
+type DraftRecord = {
+  ord: number; id: string; report_id: string | null; kind: string; family: string; institution_id: string | null;
+  target_kind: string; target_value: string; target_name: string | null; transfer_id: string | null;
+  amount_minor: number | null; currency: string | null; transferred_at: string | null; parent_task_id: string | null;
+  depth: number; due_at: string; open_blocking_key: string | null;
+};
+
+const draftRecords = (drafts: TaskDraft[]): DraftRecord[] =>
+  drafts.map((d, ord) => ({
+    ord,
+    id: randomUUID(),
+    report_id: d.reportId,
+    kind: d.kind,
+    family: d.family,
+    institution_id: d.institutionId,
+    target_kind: d.targetKind,
+    target_value: d.targetValue,
+    target_name: d.targetName,
+    transfer_id: d.transferId,
+    amount_minor: d.amountMinor,
+    currency: d.amountMinor == null ? null : d.currency,
+    transferred_at: d.transferredAt ? d.transferredAt.toISOString() : null,
+    parent_task_id: d.parentTaskId,
+    depth: d.depth,
+    due_at: d.dueAt.toISOString(),
+    open_blocking_key: d.openBlockingKey,
+  }));
+
+const DRAFT_COLUMNS = `ord int, id uuid, report_id uuid, kind text, family text, institution_id text, target_kind text,
+  target_value text, target_name text, transfer_id uuid, amount_minor bigint, currency text, transferred_at timestamptz,
+  parent_task_id uuid, depth int, due_at timestamptz, open_blocking_key text`;
+
+/**
+ * The statement's common head: the drafts, the indicators their blocking drafts are about, and
+ * the insert. A blocking draft whose indicator is already blocked is not written; one whose key
+ * an open task holds is not written either (ON CONFLICT), and joins that task. Inserts go in key
+ * order so that two writers wanting the same keys take them in the same order.
+ */
+const PLAN_CTES = `
+  d AS (SELECT * FROM json_to_recordset(?::json) AS d(${DRAFT_COLUMNS})),
+  ind AS (
+    SELECT i.id, i.kind, i.value, i.status FROM indicators i
+     WHERE (i.kind, i.value) IN (SELECT target_kind, target_value FROM d WHERE family = 'blocking')
+  ),
+  ins AS (
+    INSERT INTO tasks (id, report_id, kind, family, institution_id, status, target_kind, target_value, target_name,
+                       indicator_id, transfer_id, amount_minor, currency, transferred_at, parent_task_id, depth, due_at,
+                       open_blocking_key)
+    SELECT d.id, d.report_id, d.kind, d.family, d.institution_id,
+           CASE WHEN d.institution_id IS NULL THEN 'unrouted' ELSE 'queued' END,
+           d.target_kind, d.target_value, d.target_name, ind.id, d.transfer_id, d.amount_minor, d.currency,
+           d.transferred_at, d.parent_task_id, d.depth, d.due_at, d.open_blocking_key
+      FROM d LEFT JOIN ind ON d.family = 'blocking' AND ind.kind = d.target_kind AND ind.value = d.target_value
+     WHERE ind.status IS DISTINCT FROM 'blocked'
+     ORDER BY d.open_blocking_key NULLS FIRST, d.ord
+    ON CONFLICT ${ONE_OPEN_BLOCKING} DO NOTHING
+    RETURNING *
+  ),
+  outcome AS (
+    SELECT d.ord, d.family, d.target_kind, d.target_value,
+           CASE WHEN ins.id IS NOT NULL THEN 'opened' WHEN ind.status = 'blocked' THEN 'already_blocked' ELSE 'joined' END AS state,
+           CASE WHEN ins.id IS NOT NULL THEN ins.id
+                WHEN ind.status = 'blocked' THEN NULL
+                ELSE (SELECT t.id FROM tasks t WHERE t.open_blocking_key = d.open_blocking_key AND t.status IN (${OPEN}) LIMIT 1) END AS task_id
+      FROM d
+      LEFT JOIN ins ON ins.id = d.id
+      LEFT JOIN ind ON d.family = 'blocking' AND ind.kind = d.target_kind AND ind.value = d.target_value
+  )`;
+
+const TASK_EVENTS = `
+  SELECT CASE WHEN status = 'unrouted' THEN 'task.unrouted' ELSE 'task.queued' END AS type, report_id, id AS task_id,
+         jsonb_build_object('kind', kind, 'institutionId', institution_id, 'depth', depth, 'parentTaskId', parent_task_id) AS data
+    FROM ins`;
+
+type Written = { opened: string[]; outcomes: { ord: number; state: DraftOutcome['state']; taskId: string | null }[]; at: Date };
+
+async function resolveJoined(trx: DbOrTrx, records: DraftRecord[], written: Written): Promise<DraftOutcome[]> {
+  const outcomes: DraftOutcome[] = records.map(() => ({ state: 'opened', taskId: null }));
+  for (const o of written.outcomes) outcomes[o.ord] = { state: o.state, taskId: o.taskId };
+  // A key taken by a writer that committed while this statement waited on it is not in this
+  // statement's snapshot; a fresh one sees the task.
+  const unresolved = records.filter((r) => outcomes[r.ord]!.state === 'joined' && outcomes[r.ord]!.taskId === null && r.open_blocking_key);
+  if (unresolved.length > 0) {
+    const rows: { id: string; open_blocking_key: string }[] = await trx('tasks')
+      .select('id', 'open_blocking_key')
+      .whereIn('open_blocking_key', unresolved.map((r) => r.open_blocking_key!))
+      .whereIn('status', OPEN_TASK_STATUSES);
+    const byKey = new Map(rows.map((r) => [r.open_blocking_key, r.id]));
+    for (const r of unresolved) outcomes[r.ord] = { state: 'joined', taskId: byKey.get(r.open_blocking_key!) ?? null };
+  }
+  return outcomes;
+}
+
+/** The tasks the statement opened, as read back: the drafts it wrote, with the statement's clock. */
+function openedTasks(records: DraftRecord[], written: Written, indicatorIds: Map<string, string>): Task[] {
+  const opened = new Set(written.opened);
+  return records.filter((r) => opened.has(r.id)).map((r) => {
+    const row: TaskRow = {
+      id: r.id, report_id: r.report_id, kind: r.kind as TaskRow['kind'], family: r.family as TaskRow['family'],
+      open_blocking_key: r.open_blocking_key, institution_id: r.institution_id,
+      status: r.institution_id ? 'queued' : 'unrouted', target_kind: r.target_kind as IndicatorKind, target_value: r.target_value,
+      target_name: r.target_name, indicator_id: indicatorIds.get(`${r.target_kind}\u0000${r.target_value}`) ?? null,
+      transfer_id: r.transfer_id, amount_minor: r.amount_minor, currency: r.currency,
+      transferred_at: r.transferred_at ? new Date(r.transferred_at) : null, parent_task_id: r.parent_task_id, depth: r.depth,
+      due_at: new Date(r.due_at), version: 1, dispatched_at: null, closed_at: null, escalated_at: null,
+      delivery_failed_at: null, delivery_error: null, created_at: written.at, updated_at: written.at,
+    };
+    return toTask(row, undefined, written.at);
+  });
+}
+
+const actorBindings = (actor: EventActor) => [actor.type, actor.id, actor.name];
+
+/** Writes drafts (a result's onward interceptions, a feed's blocking tasks) and their events. */
+export async function writeTasks(
+  trx: DbOrTrx, actor: EventActor, drafts: TaskDraft[],
+): Promise<{ tasks: Task[]; outcomes: DraftOutcome[] }> {
+  if (drafts.length === 0) return { tasks: [], outcomes: [] };
+  const records = draftRecords(drafts);
+  const { rows } = await trx.raw(
+    `WITH ${PLAN_CTES},
+     ev AS (
+       INSERT INTO events (type, actor_type, actor_id, actor_name, report_id, task_id, data)
+       SELECT e.type, ?, ?, ?, e.report_id, e.task_id, e.data FROM (${TASK_EVENTS}) e
+     )
+     SELECT (SELECT coalesce(json_agg(id), '[]') FROM ins) AS opened,
+            (SELECT coalesce(json_agg(json_build_object('ord', ord, 'state', state, 'taskId', task_id)), '[]') FROM outcome) AS outcomes,
+            (SELECT coalesce(json_agg(json_build_array(kind, value, id)), '[]') FROM ind) AS indicators,
+            now() AS at`,
+    [JSON.stringify(records), ...actorBindings(actor)],
+  );
+  const written = rows[0] as Written & { indicators: [string, string, string][] };
+  const indicatorIds = new Map(written.indicators.map(([k, v, id]) => [`${k}\u0000${v}`, id]));
+  return { tasks: openedTasks(records, written, indicatorIds), outcomes: await resolveJoined(trx, records, written) };
+}
+
+/**
+ * A report's tasks in one statement: the tasks, the report's links to its indicators with how
+ * each is covered, the report's and its tasks' events (the report's first), and the report's
+ * rollup delta. Indicators cited by a report are at least suspected: they were inserted so.
+ */
+export async function writeReportTasks(
+  trx: DbOrTrx, actor: EventActor, report: ReportFacts, drafts: TaskDraft[],
+): Promise<{ tasks: Task[]; coverage: Map<string, { state: Coverage; taskId: string | null }> }> {
+  const records = draftRecords(drafts);
+  const cited = report.indicators.map((i, ord) => ({ ord, id: i.id, kind: i.kind, value: i.value, raw_value: i.rawValue }));
+  const { rows } = await trx.raw(
+    `WITH ${PLAN_CTES},
+     cited AS (SELECT * FROM json_to_recordset(?::json) AS c(ord int, id uuid, kind text, value text, raw_value text)),
+     links AS (
+       INSERT INTO report_indicators (report_id, indicator_id, position, raw_value, blocking_task_id, blocking)
+       SELECT ?::uuid, c.id, c.ord, c.raw_value, cov.task_id, cov.state
+         FROM cited c
+         LEFT JOIN LATERAL (
+           SELECT CASE WHEN o.family = 'money' THEN 'intercepted' ELSE o.state END AS state, o.task_id
+             FROM outcome o
+            WHERE o.target_kind = c.kind AND o.target_value = c.value
+            ORDER BY o.family = 'blocking' DESC, o.ord
+            LIMIT 1
+         ) cov ON true
+        ORDER BY c.ord
+       RETURNING indicator_id, blocking, blocking_task_id
+     ),
+     ev AS (
+       INSERT INTO events (type, actor_type, actor_id, actor_name, report_id, task_id, data)
+       SELECT e.type, ?, ?, ?, e.report_id, e.task_id, e.data
+         FROM (SELECT 0 AS n, 'report.created' AS type, ?::uuid AS report_id, NULL::uuid AS task_id,
+                      jsonb_build_object('caseNumber', ?::text, 'transfers', ?::int, 'indicators', ?::int,
+                                         'tasks', (SELECT count(*) FROM ins)) AS data
+               UNION ALL
+               SELECT 1, t.* FROM (${TASK_EVENTS}) t) e
+        ORDER BY e.n
+     ),
+     delta AS (
+       INSERT INTO stats_deltas (day, currency, fraud_type, reports, reported_loss_minor)
+       VALUES ((now() AT TIME ZONE ?)::date, ?, ?, 1, ?)
+     )
+     SELECT (SELECT coalesce(json_agg(id), '[]') FROM ins) AS opened,
+            (SELECT coalesce(json_agg(json_build_object('ord', ord, 'state', state, 'taskId', task_id)), '[]') FROM outcome) AS outcomes,
+            (SELECT coalesce(json_agg(json_build_array(indicator_id, blocking, blocking_task_id)), '[]') FROM links) AS links,
+            now() AS at`,
+    [
+      JSON.stringify(records),
+      JSON.stringify(cited), report.id,
+      ...actorBindings(actor), report.id, report.caseNumber, report.transfers, report.indicators.length,
+      report.timeZone, report.currency, report.fraudType, report.reportedLossMinor,
+    ],
+  );
+  const written = rows[0] as Written & { links: [string, Coverage, string | null][] };
+  const indicatorIds = new Map(report.indicators.map((i) => [`${i.kind}\u0000${i.value}`, i.id]));
+  const tasks = openedTasks(records, written, indicatorIds);
+  const coverage = new Map(written.links.map(([indicatorId, state, taskId]) => [indicatorId, { state, taskId }]));
+  // A joined task that committed while the statement waited: find it now and keep the link.
+  const joinedUnknown = [...coverage].filter(([, c]) => c.state === 'joined' && c.taskId === null);
+  if (joinedUnknown.length > 0) {
+    const outcomes = await resolveJoined(trx, records, written);
+    for (const [indicatorId] of joinedUnknown) {
+      const ind = report.indicators.find((i) => i.id === indicatorId)!;
+      const rec = records.find((r) => r.family === 'blocking' && r.target_kind === ind.kind && r.target_value === ind.value);
+      const taskId = rec ? outcomes[rec.ord]!.taskId : null;
+      if (taskId) {
+        await trx('report_indicators').where({ report_id: report.id, indicator_id: indicatorId }).update({ blocking_task_id: taskId });
+        coverage.set(indicatorId, { state: 'joined', taskId });
+      }
+    }
+  }
+  return { tasks, coverage };
+}
+
+/** A blocking task's target was blocked: its indicator climbs to the top of the ladder. */
+export async function markIndicatorBlocked(
+  trx: DbOrTrx, target: { indicatorId: string | null; kind: IndicatorKind; value: string },
+): Promise<void> {
+  const where = target.indicatorId ? 'id = ?' : 'kind = ? AND value = ?';
+  const binding = target.indicatorId ? [target.indicatorId] : [target.kind, target.value];
+  await trx.raw(
+    `UPDATE indicators SET status = ${escalateStatusSql('status', `'blocked'`)}
+      WHERE ${where} AND status IS DISTINCT FROM 'blocked'`,
+    binding,
+  );
+}
+
+/** A result's effect on the rollups, appended (never a shared row to update). */
+export async function appendResultDelta(
+  trx: DbOrTrx,
+  d: { timeZone: string; currency: string; fraudType: string | null; institutionId: string | null; lossPreventedMinor: number; done: number; failed: number },
+): Promise<void> {
+  if (d.fraudType === null && d.institutionId === null) return;
+  await trx.raw(
+    `INSERT INTO stats_deltas (day, currency, fraud_type, institution_id, loss_prevented_minor, tasks_done, tasks_failed)
+     VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?, ?, ?, ?)`,
+    [d.timeZone, d.currency, d.lossPreventedMinor > 0 ? d.fraudType : null, d.institutionId, d.lossPreventedMinor, d.done, d.failed],
+  );
+}
+
