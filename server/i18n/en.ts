@@ -75,6 +75,7 @@ export const en = {
     due: 'Due', result: 'Result', frozen: 'Frozen', trail: 'Money trail', trailEmpty: 'No transfers were reported.',
     linked: 'Linked reports', linkedNone: 'No other report shares an indicator or account.', sharedVia: 'shared',
     timeline: 'Audit timeline', blockingTasks: 'Blocking tasks', noTasks: 'No tasks.', unroutedNote: 'waiting for a supervisor to assign it',
+    joinedTask: 'already open for an earlier report; this report is linked to it', alreadyBlocked: 'already blocked; no new task',
     layer: 'Layer {{depth}}', filedBy: 'Filed', eventBy: 'by {{name}}', idHidden: 'hidden',
   },
   task: {

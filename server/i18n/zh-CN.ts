@@ -77,6 +77,7 @@ export const zhCN: typeof en = {
     due: '时限', result: '结果', frozen: '已冻结', trail: '资金链路', trailEmpty: '未报告转账。',
     linked: '关联报案', linkedNone: '没有其他报案共用同一线索或账户。', sharedVia: '共用',
     timeline: '操作记录', blockingTasks: '封停任务', noTasks: '没有任务。', unroutedNote: '等待主管分派',
+    joinedTask: '已有在办任务（由此前报案发起），本报案已关联', alreadyBlocked: '已封停，无需新任务',
     layer: '第 {{depth}} 层', filedBy: '报案', eventBy: '操作人 {{name}}', idHidden: '已隐藏',
   },
   task: {

@@ -2,6 +2,7 @@ import type { ErrorDetail } from '../errors';
 import { CHANNELS, FRAUD_TYPES, INDICATOR_KINDS, REPORT_STATUSES } from '../domain/kinds';
 import { formatMinor } from '../domain/money';
 import type { Task } from '../tasks/tasks.repo';
+import { blockingKindFor } from '../domain/task-kinds';
 import { field, formRows, type PageLocals } from '../pages/shell';
 import type { Translate } from '../i18n/i18n';
 import { amountOrProblem, notDateTime } from '../pages/messages';
@@ -232,7 +233,7 @@ type TrailNode = ReturnType<typeof presentTaskLine> & { children: TrailNode[] };
 
 /** Layer-1 interceptions (one per reported transfer), each with the onward hops found after it. */
 export function moneyTrail(tasks: Task[], line: (t: Task) => ReturnType<typeof presentTaskLine>): TrailNode[] {
-  const intercepts = tasks.filter((t) => t.kind === 'intercept_funds');
+  const intercepts = tasks.filter((t) => t.family === 'money');
   const ids = new Set(intercepts.map((t) => t.id));
   const childrenOf = new Map<string, Task[]>();
   for (const t of intercepts) {
@@ -247,6 +248,25 @@ export function moneyTrail(tasks: Task[], line: (t: Task) => ReturnType<typeof p
     children: seen.has(t.id) ? [] : (childrenOf.get(t.id) ?? []).map((c) => build(c, new Set([...seen, t.id]))),
   });
   return intercepts.filter((t) => !t.parentTaskId || !ids.has(t.parentTaskId)).map((t) => build(t, new Set()));
+}
+
+/**
+ * The report's blocking work: the tasks it opened, the open tasks of earlier reports it was linked
+ * to (its indicator had one already), and its indicators that were already blocked.
+ */
+function blockingLines(report: ReportDetail, line: (t: Task) => ReturnType<typeof presentTaskLine>) {
+  const joined = new Map(report.joinedTasks.map((t) => [t.id, t]));
+  const own = report.tasks.filter((t) => t.family === 'blocking').map((t) => ({ ...line(t), joined: false, alreadyBlocked: false }));
+  const covered = report.indicators.flatMap((ind) => {
+    if (ind.blocking === 'joined' && ind.blockingTaskId && joined.has(ind.blockingTaskId)) {
+      return [{ ...line(joined.get(ind.blockingTaskId)!), joined: true, alreadyBlocked: false }];
+    }
+    if (ind.blocking === 'already_blocked') {
+      return [{ kind: blockingKindFor(ind.kind), target: ind.value, targetKind: ind.kind, joined: false, alreadyBlocked: true }];
+    }
+    return [];
+  });
+  return [...own, ...covered];
 }
 
 export function presentReportDetail(report: ReportDetail, institutions: Map<string, string>, l: PageLocals, now = new Date()) {
@@ -265,7 +285,7 @@ export function presentReportDetail(report: ReportDetail, institutions: Map<stri
     narrative: report.narrative,
     reportedLoss: money(report.reportedLossMinor),
     trail: moneyTrail(report.tasks, line),
-    blocking: report.tasks.filter((t) => t.kind !== 'intercept_funds').map(line),
+    blocking: blockingLines(report, line),
     indicators: report.indicators,
     linked: report.linkedReports.map((r) => ({ ...r, createdAt: formatDateTime(r.createdAt, l.lang, l.timeZone) })),
     events: report.events.map((e) => ({

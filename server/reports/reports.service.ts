@@ -8,7 +8,7 @@ import { normalizeAccount, normalizeIndicator } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
 import { eventsForReport } from '../audit/events.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
-import { tasksOfReport, type Task } from '../tasks/tasks.repo';
+import { tasksByIds, tasksOfReport, type Task } from '../tasks/tasks.repo';
 import type { TaskEngine } from '../tasks/task-engine';
 import type { CreateReport, ReportListQuery } from './reports.schemas';
 import {
@@ -27,6 +27,8 @@ export type ReportDetail = Report & {
   transfers: Transfer[];
   indicators: ReportIndicator[];
   tasks: Task[];
+  /** Open blocking tasks of other reports that this report's indicators were linked to. */
+  joinedTasks: Task[];
   linkedReports: LinkedReport[];
   events: Awaited<ReturnType<typeof eventsForReport>>;
 };
@@ -206,7 +208,9 @@ export class ReportsService {
       linkedReports(this.ctx.db, id),
       eventsForReport(this.ctx.db, id),
     ]);
-    return { ...report, transfers, indicators, tasks, linkedReports: linked, events };
+    const joinedIds = indicators.flatMap((i) => (i.blocking === 'joined' && i.blockingTaskId ? [i.blockingTaskId] : []));
+    const joinedTasks = joinedIds.length > 0 ? await tasksByIds(this.ctx.db, joinedIds) : [];
+    return { ...report, transfers, indicators, tasks, joinedTasks, linkedReports: linked, events };
   }
 
   list(_actor: Actor, query: ReportListQuery) {

@@ -129,6 +129,11 @@ export async function tasksOfReport(db: DbOrTrx, reportId: string): Promise<Task
   return withResults(db, rows);
 }
 
+export async function tasksByIds(db: DbOrTrx, ids: string[]): Promise<Task[]> {
+  const rows: TaskRow[] = await db('tasks').whereIn('id', ids).orderBy('id');
+  return withResults(db, rows);
+}
+
 export type TaskFilters = {
   status?: TaskStatus;
   kind?: TaskKind;

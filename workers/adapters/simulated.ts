@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MaintenanceQueue } from '../../server/queues/maintenance';
 import type { TaskResultBody } from '../../server/tasks/tasks.schemas';
 import type { TaskKind } from '../../server/domain/kinds';
+import { isMoneyTask } from '../../server/domain/task-kinds';
 import type { Adapter } from './adapter';
 
 /**
@@ -47,7 +48,7 @@ export function simulatedAnswer(task: SimulatedTask, banks: OnwardBank[], maxTra
   const seed = hashOf(task.id);
   const bucket = seed.readUInt32BE(0) % 100;
   const note = 'answered by the simulated partner';
-  if (task.kind !== 'intercept_funds' || task.amountMinor === null) {
+  if (!isMoneyTask(task.kind) || task.amountMinor === null) {
     return bucket < 85 ? { outcome: 'blocked', note } : { outcome: 'not_found', note };
   }
   const amount = task.amountMinor;
