@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { Config } from '../config';
-import { ALGORITHMS, TokenClaims, claimsToActor } from './tokens';
+import { ALGORITHMS, TokenClaims, claimsToActor, signingKey } from './tokens';
 import type { Actor } from './actor';
 
 export const AUTH_COOKIE = 'afrc_token';
@@ -21,7 +21,8 @@ export function buildPassport(config: Config, isActive: (actor: Actor) => Promis
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromExtractors([ExtractJwt.fromAuthHeaderAsBearerToken(), fromCookie]),
-        secretOrKey: config.jwt.secret,
+        // jsonwebtoken takes a KeyObject as it is (the typings predate it).
+        secretOrKey: signingKey(config) as unknown as Buffer,
         algorithms: ALGORITHMS,
         issuer: config.jwt.issuer,
         audience: config.jwt.audience,

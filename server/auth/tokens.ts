@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { Config } from '../config';
@@ -16,11 +17,26 @@ export const TokenClaims = z.object({
   inst: z.string().nullable(),
 });
 
+const keys = new WeakMap<Config, KeyObject>();
+
+/**
+ * The HS256 key as a KeyObject, made once per config: given the secret as a string, jsonwebtoken
+ * would build a new key object for every token it signs or checks.
+ */
+export function signingKey(config: Config): KeyObject {
+  let key = keys.get(config);
+  if (!key) {
+    key = createSecretKey(Buffer.from(config.jwt.secret, 'utf8'));
+    keys.set(config, key);
+  }
+  return key;
+}
+
 export function issueToken(config: Config, actor: Actor): { token: string; expiresAt: Date; expiresIn: number } {
   const expiresIn = config.jwt.ttlSeconds;
   const token = jwt.sign(
     { typ: TOKEN_TYPE, act: actor.type, name: actor.name, role: actor.role, inst: actor.institutionId },
-    config.jwt.secret,
+    signingKey(config),
     { algorithm: 'HS256', subject: actor.id, issuer: config.jwt.issuer, audience: config.jwt.audience, expiresIn },
   );
   return { token, expiresAt: new Date(Date.now() + expiresIn * 1000), expiresIn };
