@@ -31,5 +31,13 @@ export function createDb(databaseUrl: string, poolMax?: number): Db {
   return knex(knexConfig(databaseUrl, poolMax));
 }
 
+/**
+ * Query options that make a statement a named prepared statement on each connection: PostgreSQL
+ * plans it once per connection instead of on every call. For the few large statements on the hot
+ * paths (intake, dispatch), whose planning costs about as much as running them. The text under
+ * one name must never change while the process runs.
+ */
+export const prepared = (name: string) => ({ name: `afrc-${name}` });
+
 /** A LIKE / ILIKE pattern matching `text` anywhere, its own %, _ and \ taken literally. */
 export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -1,8 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { findInstitutionWithSecret } from '../server/admin/institutions.repo';
 import { TaskJob } from '../server/queues/jobs';
 import { partnerQueueName } from '../server/queues/names';
-import { findTask } from '../server/tasks/tasks.repo';
 import type { Deps } from '../server/wiring';
 import type { Adapters } from './adapters/adapter';
 
@@ -14,17 +12,17 @@ export type PartnerJobResult = 'missing' | 'skipped' | 'dispatched' | 'raced';
  * still queued there, so a second copy of the job (a retry, a stalled job picked up elsewhere) changes nothing.
  */
 export function partnerProcessor(deps: Deps, adapters: Adapters, institutionId: string) {
-  const { db, logger, metrics, services } = deps;
+  const { logger, metrics, services } = deps;
   const queue = partnerQueueName(institutionId);
   return async (job: Job): Promise<PartnerJobResult> => {
     const parsed = TaskJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError('job data is not a task job');
     const { taskId } = parsed.data;
 
-    const task = await findTask(db, taskId);
-    if (!task) return done('missing');
+    const found = await services.taskLifecycle.forDispatch(taskId);
+    if (!found) return done('missing');
+    const { task, institution } = found;
     if (task.status !== 'queued' || task.institutionId !== institutionId) return done('skipped');
-    const institution = await findInstitutionWithSecret(db, institutionId);
     if (!institution) throw new UnrecoverableError(`institution ${institutionId} does not exist`);
 
     try {

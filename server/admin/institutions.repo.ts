@@ -14,7 +14,7 @@ export type Institution = {
 /** Includes the webhook secret: only for the worker that signs deliveries, never for an HTTP answer. */
 export type InstitutionWithSecret = Institution & { webhookSecret: string | null };
 
-type InstitutionRow = {
+export type InstitutionRow = {
   id: string; name: string; kind: InstitutionKind; integration: Integration; active: boolean;
   webhook_url: string | null; webhook_secret: string | null;
 };
@@ -34,9 +34,11 @@ export async function findInstitution(db: DbOrTrx, id: string): Promise<Institut
   return row && toInstitution(row);
 }
 
+export const toInstitutionWithSecret = (r: InstitutionRow): InstitutionWithSecret => ({ ...toInstitution(r), webhookSecret: r.webhook_secret });
+
 export async function findInstitutionWithSecret(db: DbOrTrx, id: string): Promise<InstitutionWithSecret | undefined> {
   const row = await db<InstitutionRow>('institutions').where({ id }).first();
-  return row && { ...toInstitution(row), webhookSecret: row.webhook_secret };
+  return row && toInstitutionWithSecret(row);
 }
 
 /**

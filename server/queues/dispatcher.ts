@@ -1,4 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
+import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -15,6 +16,8 @@ export type RoutedTask = { id: string; institutionId: string | null; status: str
  */
 export class TaskDispatcher {
   private readonly queues = new Map<string, Queue>();
+  /** Per institution: the tasks enqueued at about the same time (many reports at once) go in one addBulk. */
+  private readonly batches = new Map<string, DataLoader<string, boolean>>();
 
   constructor(
     private readonly connection: Redis,
@@ -44,25 +47,38 @@ export class TaskDispatcher {
       this.logger.warn({ tasks: routed.length, redis: this.connection.status }, 'redis not ready; tasks left for the reconciler');
       return 0;
     }
-    const byInstitution = new Map<string, RoutedTask[]>();
-    for (const t of routed) byInstitution.set(t.institutionId, [...(byInstitution.get(t.institutionId) ?? []), t]);
+    const byInstitution = new Map<string, string[]>();
+    for (const t of routed) byInstitution.set(t.institutionId, [...(byInstitution.get(t.institutionId) ?? []), t.id]);
     const sent = await Promise.all(
-      [...byInstitution].map(async ([institutionId, group]) => {
-        const jobs = group.map((t) => ({ name: 'deliver', data: { taskId: t.id } satisfies TaskJob, opts: this.jobOptions(t.id) }));
-        try {
-          await withTimeout(this.queueFor(institutionId).addBulk(jobs), ENQUEUE_TIMEOUT_MS);
-          return group.length;
-        } catch (err) {
-          this.logger.warn({ err, institutionId, tasks: group.length }, 'enqueue failed; the reconciler will retry');
-          return 0;
-        }
+      [...byInstitution].map(async ([institutionId, ids]) => {
+        const taken = await this.batchFor(institutionId).loadMany(ids);
+        return taken.filter((ok) => ok === true).length;
       }),
     );
     return sent.reduce((a, b) => a + b, 0);
   }
 
+  private batchFor(institutionId: string): DataLoader<string, boolean> {
+    let batch = this.batches.get(institutionId);
+    if (!batch) {
+      batch = new DataLoader(async (ids) => {
+        const jobs = ids.map((id) => ({ name: 'deliver', data: { taskId: id } satisfies TaskJob, opts: this.jobOptions(id) }));
+        try {
+          await withTimeout(this.queueFor(institutionId).addBulk(jobs), ENQUEUE_TIMEOUT_MS);
+          return ids.map(() => true);
+        } catch (err) {
+          this.logger.warn({ err, institutionId, tasks: ids.length }, 'enqueue failed; the reconciler will retry');
+          return ids.map(() => false);
+        }
+      }, { cache: false, maxBatchSize: 1000, batchScheduleFn: (run) => setImmediate(run) });
+      this.batches.set(institutionId, batch);
+    }
+    return batch;
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
+    this.batches.clear();
   }
 }

@@ -1,4 +1,4 @@
-import { containsPattern, type DbOrTrx } from '../db';
+import { containsPattern, prepared, type DbOrTrx } from '../db';
 import type { Channel, FraudType, IndicatorKind, IndicatorStatus, ReportStatus } from '../domain/kinds';
 import { STATUS_LADDER } from '../domain/indicator-rules';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
@@ -136,7 +136,7 @@ export async function insertReportRows(
       }))),
       JSON.stringify(indicators),
     ],
-  );
+  ).options(prepared('insert-report-rows'));
   const row = rows[0] as { created_at: Date; routing_version: number; indicators: [string, IndicatorKind, string, IndicatorStatus | null][] };
   const found = row.indicators.map(([id, kind, value, status]) => ({ id, kind, value, status }));
   if (found.length < indicators.length) {

@@ -1,6 +1,8 @@
-import type { Db, DbOrTrx } from '../db';
+import { prepared, type Db, type DbOrTrx } from '../db';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import type { TaskRow } from './tasks.repo';
+import type { InstitutionRow } from '../admin/institutions.repo';
+import { SYSTEM_ACTOR } from '../auth/actor';
 
 // Every UPDATE of a task row bumps version and updated_at: partners use the version for
 // optimistic locking, and a racing copy of a job loses on it.
@@ -14,16 +16,50 @@ export async function lockTask(trx: DbOrTrx, id: string, institutionId?: string)
 }
 
 /**
- * queued → dispatched, only while the task is still queued at the institution that delivered it:
- * a second copy of the job changes nothing, and an unrelated change meanwhile (an overdue
- * escalation bumping the version) does not make a delivered task look undelivered.
+ * Tasks with their institution (secret included, for signing), for the partner workers: one
+ * query for every delivery that starts at about the same time.
  */
-export async function markDispatched(db: DbOrTrx, id: string, institutionId: string): Promise<TaskRow | undefined> {
-  const [row] = await db('tasks')
-    .where({ id, institution_id: institutionId, status: 'queued' })
-    .update({ ...bump(db), status: 'dispatched', dispatched_at: db.fn.now(), delivery_failed_at: null, delivery_error: null })
-    .returning('*');
-  return row as TaskRow | undefined;
+export async function tasksForDispatch(db: DbOrTrx, ids: readonly string[]): Promise<Map<string, { task: TaskRow; institution: InstitutionRow | null }>> {
+  const { rows } = await db.raw(
+    `SELECT t.*, to_jsonb(i) AS institution FROM tasks t LEFT JOIN institutions i ON i.id = t.institution_id WHERE t.id = ANY(?::uuid[])`,
+    [[...ids]],
+  ).options(prepared('tasks-for-dispatch'));
+  return new Map((rows as (TaskRow & { institution: InstitutionRow | null })[]).map(({ institution, ...task }) => [task.id, { task, institution }]));
+}
+
+/**
+ * queued → dispatched for many deliveries in one statement, with their `task.dispatched` events;
+ * each only while the task is still queued at the institution that delivered it: a second copy of
+ * a job changes nothing, and an unrelated change meanwhile (an overdue escalation bumping the
+ * version) does not make a delivered task look undelivered. Rows are locked in id order, so two
+ * such statements never wait on each other in a circle. Answers the ids it moved.
+ */
+export async function markManyDispatched(
+  db: DbOrTrx, deliveries: readonly { id: string; institutionId: string; integration: string }[],
+): Promise<Set<string>> {
+  const { rows } = await db.raw(
+    `WITH req AS (
+       SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[]) AS r(id, institution_id, integration)
+     ), locked AS (
+       -- By id, one primary-key probe each, whatever the statistics of the fast-changing table say.
+       SELECT t.id FROM req CROSS JOIN LATERAL (
+         SELECT id FROM tasks WHERE id = req.id AND institution_id = req.institution_id AND status = 'queued'
+       ) t ORDER BY t.id FOR UPDATE OF t
+     ), moved AS (
+       UPDATE tasks t SET version = t.version + 1, updated_at = now(), status = 'dispatched', dispatched_at = now(),
+                          delivery_failed_at = NULL, delivery_error = NULL
+         FROM locked WHERE t.id = locked.id AND t.status = 'queued'
+       RETURNING t.id, t.report_id, t.institution_id, t.version
+     ), ev AS (
+       INSERT INTO events (type, actor_type, actor_id, actor_name, report_id, task_id, data)
+       SELECT 'task.dispatched', ?, NULL, ?, m.report_id, m.id,
+              jsonb_build_object('institutionId', m.institution_id, 'integration', req.integration, 'version', m.version)
+         FROM moved m JOIN req ON req.id = m.id
+     )
+     SELECT id FROM moved`,
+    [deliveries.map((d) => d.id), deliveries.map((d) => d.institutionId), deliveries.map((d) => d.integration), SYSTEM_ACTOR.type, SYSTEM_ACTOR.name],
+  ).options(prepared('mark-many-dispatched'));
+  return new Set((rows as { id: string }[]).map((r) => r.id));
 }
 
 export async function markDeliveryFailed(db: DbOrTrx, id: string, error: string): Promise<TaskRow | undefined> {

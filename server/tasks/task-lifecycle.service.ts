@@ -1,15 +1,35 @@
 import type { Actor } from '../auth/actor';
 import { SYSTEM_ACTOR } from '../auth/actor';
 import type { ServiceContext } from '../context';
-import { findInstitution } from '../admin/institutions.repo';
+import DataLoader from 'dataloader';
+import { findInstitution, toInstitutionWithSecret, type InstitutionWithSecret } from '../admin/institutions.repo';
 import { recordEvent, recordEvents } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import { assignTask, escalateOverdue, lockTask, markDeliveryFailed, markDispatched } from './task-lifecycle.repo';
+import { assignTask, escalateOverdue, lockTask, markDeliveryFailed, markManyDispatched, tasksForDispatch } from './task-lifecycle.repo';
 import { findTask, toTask, type Task } from './tasks.repo';
 
 /** The moves of a task between creation and its result: assignment, dispatch, delivery failure, escalation. */
 export class TaskLifecycleService {
-  constructor(private readonly ctx: ServiceContext) {}
+  private readonly dispatchViews: DataLoader<string, { task: Task; institution: InstitutionWithSecret | null } | null>;
+  private readonly dispatches: DataLoader<{ id: string; institutionId: string; integration: string }, boolean, string>;
+
+  constructor(private readonly ctx: ServiceContext) {
+    // Every partner worker's jobs run in this process: their reads and writes of task rows are
+    // coalesced, a round trip per batch instead of several per task.
+    const coalesce = { cache: false, maxBatchSize: 500, batchScheduleFn: (run: () => void) => setImmediate(run) };
+    this.dispatchViews = new DataLoader(async (ids) => {
+      const found = await tasksForDispatch(ctx.db, ids);
+      const now = new Date();
+      return ids.map((id) => {
+        const hit = found.get(id);
+        return hit ? { task: toTask(hit.task, undefined, now), institution: hit.institution && toInstitutionWithSecret(hit.institution) } : null;
+      });
+    }, coalesce);
+    this.dispatches = new DataLoader(async (deliveries) => {
+      const moved = await markManyDispatched(ctx.db, deliveries);
+      return deliveries.map((d) => moved.has(d.id));
+    }, { ...coalesce, cacheKeyFn: (d) => d.id });
+  }
 
   /** A supervisor sends an unrouted task to an institution; it is queued there and enqueued after commit. */
   async assign(actor: Actor, taskId: string, institutionId: string): Promise<Task> {
@@ -38,19 +58,20 @@ export class TaskLifecycleService {
     return (await findTask(this.ctx.db, task.id)) ?? task;
   }
 
-  /** queued → dispatched while still routed to `institutionId`; false when another copy of the job got there first. */
-  async markDispatched(taskId: string, institutionId: string, integration: string): Promise<boolean> {
-    return this.ctx.db.transaction(async (trx) => {
-      const row = await markDispatched(trx, taskId, institutionId);
-      if (!row) return false;
-      await recordEvent(trx, SYSTEM_ACTOR, {
-        type: 'task.dispatched',
-        reportId: row.report_id,
-        taskId: row.id,
-        data: { institutionId: row.institution_id, integration, version: row.version },
-      });
-      return true;
-    });
+  /**
+   * A task with its institution, for delivery. Deliveries starting at about the same time share
+   * one query (coalesced until the event loop's next turn).
+   */
+  forDispatch(taskId: string): Promise<{ task: Task; institution: InstitutionWithSecret | null } | null> {
+    return this.dispatchViews.load(taskId);
+  }
+
+  /**
+   * queued → dispatched while still routed to `institutionId`; false when another copy of the job
+   * got there first. Deliveries ending at about the same time share one statement.
+   */
+  markDispatched(taskId: string, institutionId: string, integration: string): Promise<boolean> {
+    return this.dispatches.load({ id: taskId, institutionId, integration });
   }
 
   /** After the last delivery attempt: the task stays queued, visibly failed, for supervisors to see. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DbOrTrx } from '../db';
+import { prepared, type DbOrTrx } from '../db';
 import type { EventActor } from '../audit/events.repo';
 import { STATUS_LADDER } from '../domain/indicator-rules';
 import { OPEN_TASK_STATUSES, type FraudType, type IndicatorKind } from '../domain/kinds';
@@ -170,7 +170,7 @@ export async function writeTasks(
             (SELECT coalesce(json_agg(json_build_array(kind, value, id)), '[]') FROM ind) AS indicators,
             now() AS at`,
     [JSON.stringify(records), ...actorBindings(actor)],
-  );
+  ).options(prepared('write-tasks'));
   const written = rows[0] as Written & { indicators: [string, string, string][] };
   const indicatorIds = new Map(written.indicators.map(([k, v, id]) => [`${k}\u0000${v}`, id]));
   return { tasks: openedTasks(records, written, indicatorIds), outcomes: await resolveJoined(trx, records, written) };
@@ -227,7 +227,7 @@ export async function writeReportTasks(
       ...actorBindings(actor), report.id, report.caseNumber, report.transfers, report.indicators.length,
       report.timeZone, report.currency, report.fraudType, report.reportedLossMinor,
     ],
-  );
+  ).options(prepared('write-report-tasks'));
   const written = rows[0] as Written & { links: [string, Coverage, string | null][] };
   const indicatorIds = new Map(report.indicators.map((i) => [`${i.kind}\u0000${i.value}`, i.id]));
   const tasks = openedTasks(records, written, indicatorIds);
