@@ -1,4 +1,4 @@
-import { containsPattern, type DbOrTrx } from '../db';
+import { containsPattern, prepared, type DbOrTrx } from '../db';
 import type { IndicatorKind, IndicatorStatus } from '../domain/kinds';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
 import { toTask, type Task, type TaskRow } from '../tasks/tasks.repo';
@@ -22,34 +22,36 @@ const toIndicator = (r: IndicatorRow): IndicatorOut => ({
 export type LookupHit = { status: IndicatorStatus | null; reportCount: number; lastSeenAt: Date | null };
 
 /**
- * Screens a batch of normalized values in one round trip: the pairs go in as two arrays and come
- * back in the same order. A bank account also counts the reports that name it as a receiving
- * account, whether or not anyone filed it as an indicator.
+ * Screens a batch of normalized values in one round trip, set-based: the pairs go in as two
+ * arrays; only the pairs that are known come back, by position (most screened values are not). A
+ * bank account also counts the reports that name it as a receiving account, whether or not anyone
+ * filed it as an indicator.
  */
-export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind; value: string }[]): Promise<LookupHit[]> {
+export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind; value: string }[]): Promise<(LookupHit | undefined)[]> {
   if (pairs.length === 0) return [];
   const { rows } = await db.raw(
-    `SELECT q.ord, i.status, i.last_seen_at, r.report_count, r.last_report_at
-       FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS q(kind, value, ord)
-       LEFT JOIN indicators i ON i.kind = q.kind AND i.value = q.value
-       LEFT JOIN LATERAL (
-         SELECT count(*)::int AS report_count, max(rep.created_at) AS last_report_at
-           FROM reports rep
-          WHERE rep.id IN (SELECT ri.report_id FROM report_indicators ri WHERE ri.indicator_id = i.id
-                           UNION
-                           SELECT t.report_id FROM transfers t WHERE q.kind = 'bank_account' AND t.to_account = q.value)
-       ) r ON true
-      ORDER BY q.ord`,
+    `WITH q AS MATERIALIZED (
+       SELECT kind, value, ord FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS q(kind, value, ord)
+     ), hit AS MATERIALIZED (
+       SELECT q.ord, i.id, i.status, i.last_seen_at FROM q JOIN indicators i ON i.kind = q.kind AND i.value = q.value
+     ), cites AS (
+       SELECT h.ord, ri.report_id FROM hit h JOIN report_indicators ri ON ri.indicator_id = h.id
+       UNION
+       SELECT q.ord, t.report_id FROM q JOIN transfers t ON t.to_account = q.value WHERE q.kind = 'bank_account'
+     ), counts AS (
+       SELECT c.ord, count(*)::int AS report_count, max(r.created_at) AS last_report_at
+         FROM cites c JOIN reports r ON r.id = c.report_id GROUP BY c.ord
+     )
+     SELECT coalesce(h.ord, c.ord)::int AS ord, h.status, h.last_seen_at, coalesce(c.report_count, 0) AS report_count, c.last_report_at
+       FROM hit h FULL JOIN counts c ON c.ord = h.ord`,
     [pairs.map((p) => p.kind), pairs.map((p) => p.value)],
-  );
-  return (rows as { status: IndicatorStatus | null; last_seen_at: Date | null; report_count: number; last_report_at: Date | null }[]).map((r) => {
-    const seen = [r.last_seen_at, r.last_report_at].filter((d): d is Date => d !== null);
-    return {
-      status: r.status,
-      reportCount: r.report_count,
-      lastSeenAt: seen.length ? new Date(Math.max(...seen.map((d) => d.getTime()))) : null,
-    };
-  });
+  ).options(prepared('lookup-indicators'));
+  const hits: (LookupHit | undefined)[] = new Array(pairs.length);
+  for (const r of rows as { ord: number; status: IndicatorStatus | null; last_seen_at: Date | null; report_count: number; last_report_at: Date | null }[]) {
+    const seen = r.last_seen_at && r.last_report_at ? (r.last_seen_at > r.last_report_at ? r.last_seen_at : r.last_report_at) : (r.last_seen_at ?? r.last_report_at);
+    hits[r.ord - 1] = { status: r.status, reportCount: r.report_count, lastSeenAt: seen };
+  }
+  return hits;
 }
 
 export type IndicatorFilters = { kind?: IndicatorKind; status?: IndicatorStatus; q?: string; cursor?: string; limit: number };

@@ -1,6 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { ServiceContext } from '../context';
-import { normalizeIndicator } from '../domain/normalize';
+import { LRUCache } from 'lru-cache';
+import { normalizeIndicator, type Normalized } from '../domain/normalize';
 import type { IndicatorKind } from '../domain/kinds';
 import { NotFoundError } from '../errors';
 import type { Page } from '../http/pagination';
@@ -10,6 +11,8 @@ import {
 import type { IndicatorDetail, IndicatorOut, LookupResult } from './indicators.schemas';
 
 export class IndicatorsService {
+  private readonly spellings = new LRUCache<string, Normalized>({ max: 100_000 });
+
   constructor(private readonly ctx: ServiceContext) {}
 
   /**
@@ -18,8 +21,7 @@ export class IndicatorsService {
    * one odd entry must not block a partner's screening of the other 999.
    */
   async lookup(items: { kind: IndicatorKind; value: string }[]): Promise<LookupResult[]> {
-    const region = this.ctx.config.defaultRegion as CountryCode;
-    const normalized = items.map((i) => ({ kind: i.kind, n: normalizeIndicator(i.kind, i.value, region), raw: i.value }));
+    const normalized = items.map((i) => ({ kind: i.kind, n: this.normalized(i.kind, i.value), raw: i.value }));
     const valid = normalized.flatMap((x) => (x.n.ok ? [{ kind: x.kind, value: x.n.value }] : []));
     const hits = await lookupIndicators(this.ctx.db, valid);
     let next = 0;
@@ -27,17 +29,31 @@ export class IndicatorsService {
       if (!x.n.ok) {
         return { kind: x.kind, value: x.raw.trim(), flagged: false, status: null, reportCount: 0, lastSeenAt: null, valid: false };
       }
-      const hit = hits[next++]!;
+      const hit = hits[next++];
       return {
         kind: x.kind,
         value: x.n.value,
-        flagged: hit.status !== null || hit.reportCount > 0,
-        status: hit.status,
-        reportCount: hit.reportCount,
-        lastSeenAt: hit.lastSeenAt ? hit.lastSeenAt.toISOString() : null,
+        flagged: hit !== undefined && (hit.status !== null || hit.reportCount > 0),
+        status: hit?.status ?? null,
+        reportCount: hit?.reportCount ?? 0,
+        lastSeenAt: hit?.lastSeenAt ? hit.lastSeenAt.toISOString() : null,
         valid: true,
       };
     });
+  }
+
+  /**
+   * Screening sees the same payees again and again (a mule account, a busy merchant): each spelling
+   * is normalized once, then answered from memory.
+   */
+  private normalized(kind: IndicatorKind, raw: string): Normalized {
+    const key = `${kind}\u0000${raw}`;
+    let n = this.spellings.get(key);
+    if (n === undefined) {
+      n = normalizeIndicator(kind, raw, this.ctx.config.defaultRegion as CountryCode);
+      this.spellings.set(key, n);
+    }
+    return n;
   }
 
   list(filters: IndicatorFilters): Promise<Page<IndicatorOut>> {
