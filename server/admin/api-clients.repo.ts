@@ -44,6 +44,17 @@ export async function findUsableApiClient(db: DbOrTrx, where: { clientId: string
   return row && { ...toApiClient(row), secretHash: row.secret_hash };
 }
 
+/** Of these clients, the ones not revoked whose institution is active. */
+export async function usableClientIds(db: DbOrTrx, ids: readonly string[]): Promise<Set<string>> {
+  const rows: { id: string }[] = await db('api_clients as c')
+    .join('institutions as i', 'i.id', 'c.institution_id')
+    .whereIn('c.id', [...ids])
+    .where('i.active', true)
+    .whereNull('c.revoked_at')
+    .select('c.id');
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Marks a client revoked once; a second revoke keeps the first timestamp. */
 export async function revokeApiClient(db: DbOrTrx, id: string): Promise<ApiClient | undefined> {
   await db('api_clients').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });

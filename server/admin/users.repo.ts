@@ -42,6 +42,17 @@ export async function isUserActive(db: DbOrTrx, id: string): Promise<boolean> {
   return Boolean(row);
 }
 
+/** Of these users, the ones that are active (and whose institution, if any, is active). */
+export async function activeUserIds(db: DbOrTrx, ids: readonly string[]): Promise<Set<string>> {
+  const rows: { id: string }[] = await db('users as u')
+    .leftJoin('institutions as i', 'i.id', 'u.institution_id')
+    .whereIn('u.id', [...ids])
+    .where('u.active', true)
+    .where((q) => q.whereNull('u.institution_id').orWhere('i.active', true))
+    .select('u.id');
+  return new Set(rows.map((r) => r.id));
+}
+
 export async function insertUser(
   db: DbOrTrx,
   u: { username: string; passwordHash: string; displayName: string; role: Role; institutionId: string | null },

@@ -1,8 +1,9 @@
 import type { ServiceContext } from '../context';
 import { UnauthorizedError } from '../errors';
 import { toPublicUser, type PublicUser } from '../admin/admin.service';
-import { findUserByUsername, isUserActive } from '../admin/users.repo';
-import { findUsableApiClient } from '../admin/api-clients.repo';
+import DataLoader from 'dataloader';
+import { activeUserIds, findUserByUsername, isUserActive } from '../admin/users.repo';
+import { findUsableApiClient, usableClientIds } from '../admin/api-clients.repo';
 import type { Actor } from './actor';
 import { decoyHash, verifySecret } from './passwords';
 import { issueToken } from './tokens';
@@ -10,7 +11,23 @@ import { issueToken } from './tokens';
 export type { PublicUser };
 
 export class AuthService {
-  constructor(private readonly ctx: ServiceContext) {}
+  /**
+   * The checks of requests that arrive together share one query: each still reads the accounts
+   * as they are after the request came in, nothing is remembered beyond the batch.
+   */
+  private readonly activeChecks: DataLoader<Actor, boolean, string>;
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.activeChecks = new DataLoader(async (actors) => {
+      const users = actors.filter((a) => a.type === 'user').map((a) => a.id);
+      const clients = actors.filter((a) => a.type !== 'user').map((a) => a.id);
+      const [activeUsers, usableClients] = await Promise.all([
+        users.length ? activeUserIds(ctx.db, users) : new Set<string>(),
+        clients.length ? usableClientIds(ctx.db, clients) : new Set<string>(),
+      ]);
+      return actors.map((a) => (a.type === 'user' ? activeUsers.has(a.id) : usableClients.has(a.id)));
+    }, { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run), cacheKeyFn: (a) => `${a.type}:${a.id}` });
+  }
 
   async login(username: string, password: string): Promise<{ token: string; expiresAt: Date; user: PublicUser }> {
     const user = await findUserByUsername(this.ctx.db, username);
@@ -39,8 +56,7 @@ export class AuthService {
    * A token outlives nothing it was issued for: a deactivated user, a revoked client, or any
    * account of a deactivated institution loses access at once.
    */
-  async isActive(actor: Actor): Promise<boolean> {
-    if (actor.type === 'user') return isUserActive(this.ctx.db, actor.id);
-    return Boolean(await findUsableApiClient(this.ctx.db, { id: actor.id }));
+  isActive(actor: Actor): Promise<boolean> {
+    return this.activeChecks.load(actor);
   }
 }

@@ -33,14 +33,18 @@ export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind
     `WITH q AS MATERIALIZED (
        SELECT kind, value, ord FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS q(kind, value, ord)
      ), hit AS MATERIALIZED (
-       SELECT q.ord, i.id, i.status, i.last_seen_at FROM q JOIN indicators i ON i.kind = q.kind AND i.value = q.value
+       -- Index probes per value (LATERAL, fenced by LIMIT or OFFSET 0): an array parameter's length is unknown to the planner,
+       -- and a hash join would read the whole indicators table.
+       SELECT q.ord, i.id, i.status, i.last_seen_at
+         FROM q CROSS JOIN LATERAL (SELECT id, status, last_seen_at FROM indicators WHERE kind = q.kind AND value = q.value LIMIT 1) i
      ), cites AS (
-       SELECT h.ord, ri.report_id FROM hit h JOIN report_indicators ri ON ri.indicator_id = h.id
+       SELECT h.ord, ri.report_id FROM hit h CROSS JOIN LATERAL (SELECT report_id FROM report_indicators WHERE indicator_id = h.id OFFSET 0) ri
        UNION
-       SELECT q.ord, t.report_id FROM q JOIN transfers t ON t.to_account = q.value WHERE q.kind = 'bank_account'
+       SELECT q.ord, t.report_id FROM q CROSS JOIN LATERAL (SELECT report_id FROM transfers WHERE to_account = q.value OFFSET 0) t
+        WHERE q.kind = 'bank_account'
      ), counts AS (
        SELECT c.ord, count(*)::int AS report_count, max(r.created_at) AS last_report_at
-         FROM cites c JOIN reports r ON r.id = c.report_id GROUP BY c.ord
+         FROM cites c CROSS JOIN LATERAL (SELECT created_at FROM reports WHERE id = c.report_id LIMIT 1) r GROUP BY c.ord
      )
      SELECT coalesce(h.ord, c.ord)::int AS ord, h.status, h.last_seen_at, coalesce(c.report_count, 0) AS report_count, c.last_report_at
        FROM hit h FULL JOIN counts c ON c.ord = h.ord`,

@@ -92,6 +92,11 @@ export type NewTransfer = {
 
 export type IndicatorRef = { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null };
 
+// The statements below reach rows through LATERAL subqueries keyed on unique or indexed columns,
+// fenced with LIMIT or OFFSET 0 so the planner cannot flatten them into a join: it cannot know how
+// many rows a JSON or array parameter holds, and its guess of a hundred turns a few index probes
+// into a scan of a table of millions.
+
 /**
  * A report, its transfers and any of its indicators not known yet, in one statement; answers the
  * report's time, the routing version (see TaskEngine.routing) and every cited indicator's row.
@@ -124,7 +129,8 @@ export async function insertReportRows(
             (SELECT coalesce(json_agg(json_build_array(x.id, x.kind, x.value, x.status)), '[]') FROM (
                SELECT id, kind, value, status FROM added
                UNION ALL
-               SELECT i.id, i.kind, i.value, i.status FROM indicators i JOIN q ON i.kind = q.kind AND i.value = q.value
+               SELECT i.id, i.kind, i.value, i.status
+                 FROM q CROSS JOIN LATERAL (SELECT * FROM indicators WHERE kind = q.kind AND value = q.value LIMIT 1) i
                 WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.kind = i.kind AND a.value = i.value)) x) AS indicators`,
     [
       r.id, r.caseNumber, r.channel, r.fraudType, new Date(r.occurredAt), r.victim.name, r.victim.phone, r.victim.idNumber,

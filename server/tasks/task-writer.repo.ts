@@ -81,8 +81,11 @@ const DRAFT_COLUMNS = `ord int, id uuid, report_id uuid, kind text, family text,
 const PLAN_CTES = `
   d AS (SELECT * FROM json_to_recordset(?::json) AS d(${DRAFT_COLUMNS})),
   ind AS (
-    SELECT i.id, i.kind, i.value, i.status FROM indicators i
-     WHERE (i.kind, i.value) IN (SELECT target_kind, target_value FROM d WHERE family = 'blocking')
+    -- One index probe per target (LATERAL, fenced by LIMIT): the planner cannot know how many
+    -- drafts there are, and would rather hash-join a scan of the whole table.
+    SELECT DISTINCT i.id, i.kind, i.value, i.status
+      FROM d CROSS JOIN LATERAL (SELECT id, kind, value, status FROM indicators WHERE kind = d.target_kind AND value = d.target_value LIMIT 1) i
+     WHERE d.family = 'blocking'
   ),
   ins AS (
     INSERT INTO tasks (id, report_id, kind, family, institution_id, status, target_kind, target_value, target_name,
