@@ -54,7 +54,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   const feedQueue = new FeedQueue(redis, config, logger);
   const services: Services = {
     auth: new AuthService(ctx),
-    admin: new AdminService(ctx),
+    admin: new AdminService(ctx, engine),
     reports: new ReportsService(ctx, engine),
     tasks: new TasksService(ctx),
     engine,

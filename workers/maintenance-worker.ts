@@ -2,7 +2,6 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { findInstitution, loadRoutes } from '../server/admin/institutions.repo';
 import { AppError } from '../server/errors';
 import { OVERDUE_SCAN_JOB, SIMULATED_RESULT_JOB, SimulatedResultJob } from '../server/queues/maintenance';
-import { findTask } from '../server/tasks/tasks.repo';
 import type { Deps } from '../server/wiring';
 import { simulatedAnswer, type OnwardBank } from './adapters/simulated';
 
@@ -31,7 +30,7 @@ export function maintenanceProcessor(deps: Deps) {
 
     const parsed = SimulatedResultJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError('job data is not a simulated result job');
-    const task = await findTask(db, parsed.data.taskId);
+    const task = await services.tasks.find(parsed.data.taskId);
     if (!task || !['queued', 'dispatched'].includes(task.status) || !task.institutionId) return 'skipped';
     const institution = await findInstitution(db, task.institutionId);
     // The admin may have switched the institution to a real integration meanwhile: then its people answer.

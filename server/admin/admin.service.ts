@@ -5,7 +5,7 @@ import type { Actor } from '../auth/actor';
 import { isPartnerSide } from '../auth/actor';
 import { hashSecret } from '../auth/passwords';
 import { recordEvent, recordEvents } from '../audit/events.repo';
-import { unrouteOpenTasks } from '../tasks/task-lifecycle.repo';
+import type { TaskEngine } from '../tasks/task-engine';
 import type { IndicatorKind } from '../domain/kinds';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
@@ -90,7 +90,10 @@ const summary = (i: Institution) => ({ id: i.id, name: i.name, kind: i.kind, int
 
 /** Administration of the center: partner institutions and their routes, people, and partner machine clients. */
 export class AdminService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly engine: TaskEngine,
+  ) {}
 
   async listInstitutions(): Promise<{ items: ReturnType<typeof summary>[]; nextCursor: null }> {
     return { items: (await listInstitutions(this.ctx.db)).map(summary), nextCursor: null };
@@ -151,13 +154,7 @@ export class AdminService {
         await replaceRoutes(trx, id, routes);
       }
       if (patch.active === false) {
-        const unrouted = await unrouteOpenTasks(trx, id);
-        await recordEvents(trx, actor, unrouted.map((t) => ({
-          type: 'task.unrouted',
-          reportId: t.report_id,
-          taskId: t.id,
-          data: { reason: 'institution_deactivated', institutionId: id, version: t.version },
-        })));
+        await this.engine.unrouteInstitution(trx, actor, id);
       }
       const changed = Object.keys(patch).filter((k) => patch[k as keyof UpdateInstitutionBody] !== undefined);
       await recordEvent(trx, actor, {

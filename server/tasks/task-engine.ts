@@ -1,7 +1,8 @@
 import type { ServiceContext } from '../context';
 import type { DbOrTrx } from '../db';
 import { activePartnerIds, loadRoutes, readRoutingVersion } from '../admin/institutions.repo';
-import type { EventActor } from '../audit/events.repo';
+import { recordEvents, type EventActor } from '../audit/events.repo';
+import { unrouteOpenTasks } from './task-lifecycle.repo';
 import { buildRouter } from '../domain/routing';
 import {
   planFromSightings, planOnward, planReport, planRequests, type Coverage, type Routing, type TaskRequest, type SightingFacts, type TaskDraft, type TransferToChase,
@@ -74,6 +75,21 @@ export class TaskEngine {
   async create(trx: DbOrTrx, actor: EventActor, requests: TaskRequest[]): Promise<Task[]> {
     if (requests.length === 0) return [];
     return this.write(trx, actor, planRequests(requests, this.planning(await this.routing(trx), new Date())));
+  }
+
+  /**
+   * Takes back the open tasks of an institution that leaves the center: they become unrouted, for a
+   * supervisor to assign, with an event each.
+   */
+  async unrouteInstitution(trx: DbOrTrx, actor: EventActor, institutionId: string): Promise<number> {
+    const unrouted = await unrouteOpenTasks(trx, institutionId);
+    await recordEvents(trx, actor, unrouted.map((t) => ({
+      type: 'task.unrouted',
+      reportId: t.report_id,
+      taskId: t.id,
+      data: { reason: 'institution_deactivated', institutionId, version: t.version },
+    })));
+    return unrouted.length;
   }
 
   private async write(trx: DbOrTrx, actor: EventActor, drafts: TaskDraft[]): Promise<Task[]> {

@@ -79,10 +79,20 @@ export async function closeTask(trx: DbOrTrx, id: string, version: number, statu
   return row as TaskRow | undefined;
 }
 
-export async function assignTask(trx: DbOrTrx, id: string, version: number, institutionId: string): Promise<TaskRow | undefined> {
+/**
+ * unrouted → queued at `institutionId`. A blocking task takes its key there (`openBlockingKey`),
+ * unless another open task already holds it: then it stays a task of its own, without a key.
+ */
+export async function assignTask(
+  trx: DbOrTrx, id: string, version: number, institutionId: string, openBlockingKey: string | null,
+): Promise<TaskRow | undefined> {
+  const key = openBlockingKey === null
+    ? null
+    : trx.raw(`CASE WHEN EXISTS (SELECT 1 FROM tasks WHERE open_blocking_key = ? AND status IN (${OPEN_TASK_STATUSES.map(() => '?').join(',')})) THEN NULL ELSE ? END`,
+      [openBlockingKey, ...OPEN_TASK_STATUSES, openBlockingKey]);
   const [row] = await trx('tasks')
     .where({ id, version, status: 'unrouted' })
-    .update({ ...bump(trx), status: 'queued', institution_id: institutionId })
+    .update({ ...bump(trx), status: 'queued', institution_id: institutionId, open_blocking_key: key })
     .returning('*');
   return row as TaskRow | undefined;
 }
@@ -95,7 +105,8 @@ export async function unrouteOpenTasks(trx: DbOrTrx, institutionId: string): Pro
   return (await trx('tasks')
     .where({ institution_id: institutionId })
     .whereIn('status', ['queued', 'dispatched'])
-    .update({ ...bump(trx), status: 'unrouted', institution_id: null, dispatched_at: null })
+    // Their blocking keys named the institution; unrouted, they no longer stand for its one open task.
+    .update({ ...bump(trx), status: 'unrouted', institution_id: null, dispatched_at: null, open_blocking_key: null })
     .returning('*')) as TaskRow[];
 }
 

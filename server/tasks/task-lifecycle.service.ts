@@ -2,6 +2,8 @@ import type { Actor } from '../auth/actor';
 import { SYSTEM_ACTOR } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import DataLoader from 'dataloader';
+import { isBlockingTask } from '../domain/task-kinds';
+import { openBlockingKey } from '../domain/task-planning';
 import { findInstitution, toInstitutionWithSecret, type InstitutionWithSecret } from '../admin/institutions.repo';
 import { recordEvent, recordEvents } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
@@ -44,7 +46,8 @@ export class TaskLifecycleService {
       if (!institution || !institution.active || institution.kind === 'police') {
         throw new ValidationError([{ path: 'institutionId', message: 'is not an active partner institution' }]);
       }
-      const updated = await assignTask(trx, row.id, row.version, institution.id);
+      const key = isBlockingTask(row.kind) ? openBlockingKey(row.kind, institution.id, { kind: row.target_kind, value: row.target_value }) : null;
+      const updated = await assignTask(trx, row.id, row.version, institution.id, key);
       if (!updated) throw new ConflictError('version_mismatch', 'The task changed while it was being assigned.');
       await recordEvent(trx, actor, {
         type: 'task.assigned',

@@ -85,6 +85,18 @@ describe('blocking tasks are opened once per target and institution', () => {
     expect(next.body.indicators[0].blocking).toBe('opened');
   });
 
+  it('when an unrouted blocking task is assigned, then later reports of its target at that institution join it', async () => {
+    const site = `https://refund-${randomBytes(4).toString('hex')}.example/pay`;
+    const first = await file(reportBody({ transfers: [], indicators: [{ kind: 'url', value: site }] }));
+    expect(first.body.tasks[0]).toMatchObject({ kind: 'takedown_url', status: 'unrouted', institutionId: null });
+    const platform = await t.factories.institution({ kind: 'platform', routes: [{ indicatorKind: 'url', prefix: new URL(site).hostname }] });
+    await t.api.as(supervisor).post(`/api/v1/tasks/${first.body.tasks[0].id}/assign`).send({ institutionId: platform.id }).expect(200);
+
+    const second = await file(reportBody({ transfers: [], indicators: [{ kind: 'url', value: site }] }));
+    expect(second.body.tasks).toEqual([]);
+    expect(second.body.indicators[0]).toMatchObject({ blocking: 'joined', blockingTaskId: first.body.tasks[0].id });
+  });
+
   it('when a wave of reports names the same mule account and number at once, then every report is filed, each transfer is chased, and one block task serves them all', async () => {
     const number = phone();
     const mule = account();
