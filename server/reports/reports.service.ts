@@ -10,10 +10,11 @@ import { eventsForReport } from '../audit/events.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { tasksByIds, tasksOfReport, type Task } from '../tasks/tasks.repo';
 import type { TaskEngine } from '../tasks/task-engine';
+import type { Coverage } from '../domain/task-planning';
 import type { CreateReport, ReportListQuery } from './reports.schemas';
 import {
   claimIdempotencyKey, findReport, indicatorsOf, insertReportRows, linkedReports,
-  listReports, reserveCaseSequences, storeIdempotentResponse, transfersOf,
+  listReports, reserveCaseSequences, storeIdempotentResponse, transfersOf, type IndicatorRef,
   type LinkedReport, type Report, type ReportIndicator, type Transfer,
 } from './reports.repo';
 
@@ -48,6 +49,29 @@ function requestHash(input: unknown): string {
       : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
         : v;
   return createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
+}
+
+/** The 201 of a filed report: what was written, as the API shows it. */
+function createdAnswer(
+  report: { id: string; caseNumber: string; currency: string; reportedLossMinor: number; createdAt: Date },
+  transfers: (Normalized['transfers'][number] & { id: string })[],
+  cited: (IndicatorRef & { rawValue: string })[],
+  tasks: Task[],
+  coverage: Map<string, { state: Coverage; taskId: string | null }>,
+): ReportCreated {
+  return {
+    id: report.id, caseNumber: report.caseNumber, status: 'open', currency: report.currency,
+    reportedLossMinor: report.reportedLossMinor, createdAt: report.createdAt.toISOString(),
+    tasks,
+    transfers: transfers.map(({ id, toAccount, toAccountName, toInstitutionId, amountMinor, transferredAt }) => ({
+      id, toAccount, toAccountName, toInstitutionId, amountMinor, currency: report.currency,
+      transferredAt: transferredAt ? new Date(transferredAt).toISOString() : null,
+    })),
+    indicators: cited.map((i) => ({
+      id: i.id, kind: i.kind, value: i.value, rawValue: i.rawValue, status: i.status,
+      blocking: coverage.get(i.id)?.state ?? null, blockingTaskId: coverage.get(i.id)?.taskId ?? null,
+    })),
+  };
 }
 
 /**
@@ -140,16 +164,10 @@ export class ReportsService {
       }
       const now = new Date();
       const report = {
-        id: randomUUID(),
-        caseNumber: caseNumber(now, caseSeq, this.ctx.config.timeZone),
-        channel: input.channel,
-        fraudType: input.fraudType,
-        occurredAt: input.occurredAt,
+        id: randomUUID(), caseNumber: caseNumber(now, caseSeq, this.ctx.config.timeZone),
+        channel: input.channel, fraudType: input.fraudType, occurredAt: input.occurredAt,
         victim: { name: input.victim.name, phone: normalized.victimPhone, idNumber: input.victim.idNumber || null },
-        narrative: input.narrative,
-        currency,
-        reportedLossMinor,
-        createdBy: actor.type === 'user' ? actor.id : null,
+        narrative: input.narrative, currency, reportedLossMinor, createdBy: actor.type === 'user' ? actor.id : null,
       };
       const transfers = normalized.transfers.map((t) => ({ ...t, id: randomUUID(), currency }));
       const written = await insertReportRows(trx, report, transfers, normalized.indicators);
@@ -165,23 +183,7 @@ export class ReportsService {
         transfers.map((t) => ({ ...t, transferId: t.id, transferredAt: t.transferredAt ? new Date(t.transferredAt) : null })),
         cited,
       );
-      const created: ReportCreated = {
-        id: report.id,
-        caseNumber: report.caseNumber,
-        status: 'open',
-        currency,
-        reportedLossMinor,
-        createdAt: written.createdAt.toISOString(),
-        tasks,
-        transfers: transfers.map(({ id, toAccount, toAccountName, toInstitutionId, amountMinor, transferredAt }) => ({
-          id, toAccount, toAccountName, toInstitutionId, amountMinor, currency,
-          transferredAt: transferredAt ? new Date(transferredAt).toISOString() : null,
-        })),
-        indicators: cited.map((i) => ({
-          id: i.id, kind: i.kind, value: i.value, rawValue: i.rawValue, status: i.status,
-          blocking: coverage.get(i.id)?.state ?? null, blockingTaskId: coverage.get(i.id)?.taskId ?? null,
-        })),
-      };
+      const created = createdAnswer({ ...report, createdAt: written.createdAt }, transfers, cited, tasks, coverage);
       if (idempotencyKey) await storeIdempotentResponse(trx, actor.id, idempotencyKey, 201, created);
       return { replayed: false as const, body: created };
     });
