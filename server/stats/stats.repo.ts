@@ -48,11 +48,6 @@ export async function foldStatsDeltas(db: DbOrTrx, limit = 50000): Promise<numbe
   return (rows as { moved: number }[])[0]?.moved ?? 0;
 }
 
-export async function todayIn(db: DbOrTrx, timeZone: string): Promise<string> {
-  const { rows } = await db.raw(`SELECT to_char(?, 'YYYY-MM-DD') AS day`, [localToday(db, timeZone)]);
-  return rows[0].day as string;
-}
-
 /** A period of whole local days, both ends included. */
 export type Period = { from: string; to: string; timeZone: string; currency: string };
 

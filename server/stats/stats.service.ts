@@ -6,7 +6,7 @@ import { ValidationError } from '../errors';
 import { listInstitutions } from '../admin/institutions.repo';
 import {
   dailyRollups, foldStatsDeltas, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
-  todayIn, type OpenCounts, type Period,
+  type OpenCounts, type Period,
 } from './stats.repo';
 import type { InstitutionStats, StatsQuery, StatsSummary } from './stats.schemas';
 
@@ -28,7 +28,8 @@ export class StatsService {
 
   async period(q: StatsQuery): Promise<Period> {
     const { timeZone, defaultCurrency } = this.ctx.config;
-    const to = q.to ? queryDay(q.to, timeZone) : await todayIn(this.ctx.db, timeZone);
+    // The process's clock, as the dashboard's headlines take it: one round trip less before the figures.
+    const to = q.to ? queryDay(q.to, timeZone) : localDate(new Date(), timeZone);
     const from = q.from ? queryDay(q.from, timeZone) : `${to.slice(0, 8)}01`;
     if (dayNumber(from) > dayNumber(to)) throw new ValidationError([{ path: 'from', message: 'must not be after to' }]);
     return { from, to, timeZone, currency: q.currency ?? defaultCurrency };
