@@ -146,12 +146,11 @@ export async function medianMinutesReportToFirstFreeze(db: DbOrTrx, p: Period): 
 export async function medianMinutesToResult(db: DbOrTrx, p: Period): Promise<Map<string, number | null>> {
   const { start, end } = bounds(db, p);
   const rows: { institution_id: string; median: Num }[] = await db('task_results as r')
-    .join('tasks as t', 't.id', 'r.task_id')
-    .select('t.institution_id')
-    .select(db.raw('percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.created_at - t.created_at) / 60) AS median'))
+    .select('r.institution_id')
+    .select(db.raw('percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.created_at - r.task_created_at) / 60) AS median'))
     .where('r.created_at', '>=', start)
     .where('r.created_at', '<', end)
-    .whereNotNull('t.institution_id')
-    .groupBy('t.institution_id');
+    .whereNotNull('r.institution_id')
+    .groupBy('r.institution_id');
   return new Map(rows.map((r) => [r.institution_id, roundMinutes(r.median)]));
 }

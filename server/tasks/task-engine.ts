@@ -85,6 +85,7 @@ export class TaskEngine {
     const result = await insertResult(trx, {
       taskId: row.id, outcome: answer.outcome, frozenMinor: answer.frozenMinor, note: answer.note,
       onwardTransfers: answer.onward, actorType: actor.type, actorId: actor.id, source,
+      institutionId: row.institution_id, taskCreatedAt: row.created_at,
     });
 
     const fraudType = (await reportFraudType(trx, row.report_id)) ?? 'other';

@@ -10,6 +10,9 @@ export type NewTaskResult = {
   actorType: string;
   actorId: string | null;
   source: string;
+  /** Who answered, and when the task was made: the period's "minutes to result" read them alone. */
+  institutionId: string | null;
+  taskCreatedAt: Date;
 };
 
 /** task_results.task_id is unique: a second result for a task cannot be written, whatever the code above does. */
@@ -24,6 +27,8 @@ export async function insertResult(trx: DbOrTrx, r: NewTaskResult): Promise<{ id
       actor_type: r.actorType,
       actor_id: r.actorId,
       source: r.source,
+      institution_id: r.institutionId,
+      task_created_at: r.taskCreatedAt,
     })
     .returning(['id']);
   return row as { id: string };
