@@ -29,12 +29,25 @@ export type LookupHit = { status: IndicatorStatus | null; reportCount: number; l
  */
 export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind; value: string }[]): Promise<(LookupHit | undefined)[]> {
   if (pairs.length === 0) return [];
+  // Each distinct value is looked up once, however often the batch repeats it (a mule account
+  // cited by thousands of reports is counted once, not once per payment naming it).
+  const slotOf = new Map<string, number>();
+  const distinct: { kind: IndicatorKind; value: string }[] = [];
+  const slots = pairs.map((p) => {
+    const key = `${p.kind}\u0000${p.value}`;
+    let slot = slotOf.get(key);
+    if (slot === undefined) {
+      slot = distinct.push(p) - 1;
+      slotOf.set(key, slot);
+    }
+    return slot;
+  });
   const { rows } = await db.raw(
     `WITH q AS MATERIALIZED (
        SELECT kind, value, ord FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS q(kind, value, ord)
      ), hit AS MATERIALIZED (
-       -- Index probes per value (LATERAL, fenced by LIMIT or OFFSET 0): an array parameter's length is unknown to the planner,
-       -- and a hash join would read the whole indicators table.
+       -- Index probes per value (LATERAL, fenced by LIMIT or OFFSET 0): an array parameter's
+       -- length is unknown to the planner, and a hash join would read the whole indicators table.
        SELECT q.ord, i.id, i.status, i.last_seen_at
          FROM q CROSS JOIN LATERAL (SELECT id, status, last_seen_at FROM indicators WHERE kind = q.kind AND value = q.value LIMIT 1) i
      ), cites AS (
@@ -48,14 +61,14 @@ export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind
      )
      SELECT coalesce(h.ord, c.ord)::int AS ord, h.status, h.last_seen_at, coalesce(c.report_count, 0) AS report_count, c.last_report_at
        FROM hit h FULL JOIN counts c ON c.ord = h.ord`,
-    [pairs.map((p) => p.kind), pairs.map((p) => p.value)],
+    [distinct.map((p) => p.kind), distinct.map((p) => p.value)],
   ).options(prepared('lookup-indicators'));
-  const hits: (LookupHit | undefined)[] = new Array(pairs.length);
+  const found: (LookupHit | undefined)[] = new Array(distinct.length);
   for (const r of rows as { ord: number; status: IndicatorStatus | null; last_seen_at: Date | null; report_count: number; last_report_at: Date | null }[]) {
     const seen = r.last_seen_at && r.last_report_at ? (r.last_seen_at > r.last_report_at ? r.last_seen_at : r.last_report_at) : (r.last_seen_at ?? r.last_report_at);
-    hits[r.ord - 1] = { status: r.status, reportCount: r.report_count, lastSeenAt: seen };
+    found[r.ord - 1] = { status: r.status, reportCount: r.report_count, lastSeenAt: seen };
   }
-  return hits;
+  return slots.map((slot) => found[slot]);
 }
 
 export type IndicatorFilters = { kind?: IndicatorKind; status?: IndicatorStatus; q?: string; cursor?: string; limit: number };

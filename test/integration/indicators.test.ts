@@ -69,6 +69,24 @@ describe('POST /indicators/lookup', () => {
     ]);
   });
 
+  it('when a batch names one value many times, in different spellings, then each place gets the same answer', async () => {
+    const mule = `622202${digits(10)}`;
+    for (let i = 0; i < 3; i++) {
+      const res = await t.api.as(officer).post('/api/v1/reports')
+        .send(reportBody({ transfers: [{ toAccount: mule, amountMinor: 1_000 + i }], indicators: [{ kind: 'bank_account', value: mule }] }));
+      expect(res.status).toBe(201);
+    }
+    const spaced = `${mule.slice(0, 4)} ${mule.slice(4, 8)} ${mule.slice(8)}`;
+    const items = [mule, `+86 171 ${digits(8)}`, spaced, mule].map((value, i) => ({ kind: i === 1 ? 'phone' : 'bank_account', value }));
+    const res = await t.api.as(bankSystem).post('/api/v1/indicators/lookup').send({ items });
+    expect(res.status).toBe(200);
+    const [first, other, second, third] = res.body.results;
+    expect(first).toMatchObject({ value: mule, flagged: true, status: 'suspected', reportCount: 3 });
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
+    expect(other).toMatchObject({ kind: 'phone', flagged: false, reportCount: 0 });
+  });
+
   it('when more than 1000 values are sent, then it is 400 validation_failed on items', async () => {
     const items = Array.from({ length: 1001 }, (_, i) => ({ kind: 'phone', value: `+8617100${String(i).padStart(6, '0')}` }));
     const res = await t.api.as(bankSystem).post('/api/v1/indicators/lookup').send({ items });
