@@ -1,5 +1,5 @@
-import type { IndicatorKind, IndicatorStatus, TaskKind } from './kinds';
-import { blockingDecision, type BlockingRule } from './indicator-rules';
+import type { IndicatorKind, TaskKind } from './kinds';
+import { blockingDecision, type BlockingRule, type IndicatorFacts } from './indicator-rules';
 import { routeTransfer, type Router } from './routing';
 import { blockingKindFor, familyOf, INTERCEPT_KIND, type TaskFamily } from './task-kinds';
 import { dueAt } from './tasks';
@@ -196,14 +196,8 @@ export function planRequests(requests: TaskRequest[], p: Planning): TaskDraft[] 
   });
 }
 
-export type SightingFacts = {
-  kind: IndicatorKind;
-  value: string;
-  status: IndicatorStatus | null;
-  institutionCount: number;
-  reportCount: number;
-  hasOpenTask: boolean;
-};
+/** An indicator a feed touched, with what the blocking rule weighs. */
+export type SightingFacts = IndicatorFacts & { kind: IndicatorKind; value: string };
 
 /** Blocking tasks for the indicators a feed made worth a partner's time (see blockingDecision). */
 export function planFromSightings(facts: SightingFacts[], rule: BlockingRule, p: Planning): TaskDraft[] {

@@ -5,6 +5,7 @@ import type { Db, DbOrTrx } from '../db';
 import type { IndicatorKind, IndicatorStatus, Role } from '../domain/kinds';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import type { BlockingRule } from '../domain/indicator-rules';
+import type { SightingFacts } from '../domain/task-planning';
 import { escalateStatusSql } from '../tasks/task-writer.repo';
 import type { FeedBlock } from './feed-items';
 
@@ -446,15 +447,7 @@ export async function nextStep(
 }
 
 /** What the blocking rule needs to know of each indicator a run of items touched. */
-export type IndicatorFactsRow = {
-  id: string;
-  kind: IndicatorKind;
-  value: string;
-  status: IndicatorStatus | null;
-  institutionCount: number;
-  reportCount: number;
-  hasOpenTask: boolean;
-};
+export type IndicatorFactsRow = SightingFacts & { id: string };
 
 /**
  * Settings for one processing transaction only. Its commit need not wait for the WAL flush: the
