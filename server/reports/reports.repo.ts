@@ -1,6 +1,5 @@
-import { containsPattern, prepared, type DbOrTrx } from '../db';
-import type { Channel, FraudType, IndicatorKind, IndicatorStatus, ReportStatus } from '../domain/kinds';
-import { STATUS_LADDER } from '../domain/indicator-rules';
+import { containsPattern, type DbOrTrx } from '../db';
+import type { Channel, FraudType, IndicatorKind, ReportStatus } from '../domain/kinds';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
 import type { Coverage } from '../domain/task-planning';
 
@@ -81,80 +80,6 @@ const toTransfer = (r: TransferRow): Transfer => ({
 export async function reserveCaseSequences(db: DbOrTrx, count: number): Promise<number[]> {
   const { rows } = await db.raw<{ rows: { seq: number }[] }>(`SELECT nextval('report_case_seq') AS seq FROM generate_series(1, ?)`, [count]);
   return rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
-}
-
-export type NewReport = Omit<Report, 'createdAt' | 'status'> & { createdBy: string | null };
-
-export type NewTransfer = {
-  id: string; toAccount: string; toAccountName: string | null; toInstitutionId: string | null;
-  amountMinor: number; currency: string; transferredAt: string | null;
-};
-
-export type IndicatorRef = { id: string; kind: IndicatorKind; value: string; status: IndicatorStatus | null };
-
-// The statements below reach rows through LATERAL subqueries keyed on unique or indexed columns,
-// fenced with LIMIT or OFFSET 0 so the planner cannot flatten them into a join: it cannot know how
-// many rows a JSON or array parameter holds, and its guess of a hundred turns a few index probes
-// into a scan of a table of millions.
-
-/**
- * A report, its transfers and any of its indicators not known yet, in one statement; answers the
- * report's time, the routing version (see TaskEngine.routing) and every cited indicator's row.
- * Known indicators are read, not updated: a wave of reports naming one number takes no lock on it.
- */
-export async function insertReportRows(
-  trx: DbOrTrx, r: NewReport, transfers: NewTransfer[], indicators: { kind: IndicatorKind; value: string }[],
-): Promise<{ createdAt: Date; routingVersion: number; indicators: IndicatorRef[] }> {
-  const { rows } = await trx.raw(
-    `WITH rep AS (
-       INSERT INTO reports (id, case_number, channel, fraud_type, occurred_at, victim_name, victim_phone, victim_id_number,
-                            narrative, currency, reported_loss_minor, created_by)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       RETURNING created_at
-     ), tr AS (
-       INSERT INTO transfers (id, report_id, position, to_account, to_account_name, to_institution_id, amount_minor, currency, transferred_at)
-       SELECT t.id, ?::uuid, t.position, t.to_account, t.to_account_name, t.to_institution_id, t.amount_minor, t.currency, t.transferred_at
-         FROM json_to_recordset(?::json) AS t(id uuid, position int, to_account text, to_account_name text, to_institution_id text,
-                                             amount_minor bigint, currency text, transferred_at timestamptz)
-     ), q AS (
-       SELECT * FROM json_to_recordset(?::json) AS q(kind text, value text)
-     ), added AS (
-       INSERT INTO indicators (kind, value, status, report_count)
-       SELECT kind, value, '${STATUS_LADDER[0]}', 1 FROM q ORDER BY kind, value
-       ON CONFLICT (kind, value) DO NOTHING
-       RETURNING id, kind, value, status
-     )
-     SELECT (SELECT created_at FROM rep) AS created_at,
-            (SELECT version FROM routing_version) AS routing_version,
-            (SELECT coalesce(json_agg(json_build_array(x.id, x.kind, x.value, x.status)), '[]') FROM (
-               SELECT id, kind, value, status FROM added
-               UNION ALL
-               SELECT i.id, i.kind, i.value, i.status
-                 FROM q CROSS JOIN LATERAL (SELECT * FROM indicators WHERE kind = q.kind AND value = q.value LIMIT 1) i
-                WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.kind = i.kind AND a.value = i.value)) x) AS indicators`,
-    [
-      r.id, r.caseNumber, r.channel, r.fraudType, new Date(r.occurredAt), r.victim.name, r.victim.phone, r.victim.idNumber,
-      r.narrative, r.currency, r.reportedLossMinor, r.createdBy,
-      r.id,
-      JSON.stringify(transfers.map((t, position) => ({
-        id: t.id, position, to_account: t.toAccount, to_account_name: t.toAccountName, to_institution_id: t.toInstitutionId,
-        amount_minor: t.amountMinor, currency: t.currency, transferred_at: t.transferredAt,
-      }))),
-      JSON.stringify(indicators),
-    ],
-  ).options(prepared('insert-report-rows'));
-  const row = rows[0] as { created_at: Date; routing_version: number; indicators: [string, IndicatorKind, string, IndicatorStatus | null][] };
-  const found = row.indicators.map(([id, kind, value, status]) => ({ id, kind, value, status }));
-  if (found.length < indicators.length) {
-    // One that another report inserted while this statement waited on it is not in this
-    // statement's snapshot; a fresh one sees it.
-    const missing = indicators.filter((i) => !found.some((f) => f.kind === i.kind && f.value === i.value));
-    const more: IndicatorRef[] = await trx('indicators')
-      .select('id', 'kind', 'value', 'status')
-      .whereIn(['kind', 'value'], missing.map((i) => [i.kind, i.value]));
-    found.push(...more);
-  }
-  return { createdAt: row.created_at, routingVersion: Number(row.routing_version), indicators: found };
 }
 
 export async function findReport(db: DbOrTrx, id: string): Promise<Report | undefined> {

@@ -9,12 +9,11 @@ import { caseNumber } from '../domain/tasks';
 import { eventsForReport } from '../audit/events.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { tasksByIds, tasksOfReport, type Task } from '../tasks/tasks.repo';
-import type { TaskEngine } from '../tasks/task-engine';
-import type { Coverage } from '../domain/task-planning';
+import type { FiledIndicator, NewReportRow, TaskEngine } from '../tasks/task-engine';
 import type { CreateReport, ReportListQuery } from './reports.schemas';
 import {
-  claimIdempotencyKey, findReport, indicatorsOf, insertReportRows, linkedReports,
-  listReports, reserveCaseSequences, storeIdempotentResponse, transfersOf, type IndicatorRef,
+  claimIdempotencyKey, findReport, indicatorsOf, linkedReports,
+  listReports, reserveCaseSequences, storeIdempotentResponse, transfersOf,
   type LinkedReport, type Report, type ReportIndicator, type Transfer,
 } from './reports.repo';
 
@@ -53,11 +52,10 @@ function requestHash(input: unknown): string {
 
 /** The 201 of a filed report: what was written, as the API shows it. */
 function createdAnswer(
-  report: { id: string; caseNumber: string; currency: string; reportedLossMinor: number; createdAt: Date },
+  report: NewReportRow & { createdAt: Date },
   transfers: (Normalized['transfers'][number] & { id: string })[],
-  cited: (IndicatorRef & { rawValue: string })[],
+  indicators: FiledIndicator[],
   tasks: Task[],
-  coverage: Map<string, { state: Coverage; taskId: string | null }>,
 ): ReportCreated {
   return {
     id: report.id, caseNumber: report.caseNumber, status: 'open', currency: report.currency,
@@ -67,10 +65,7 @@ function createdAnswer(
       id, toAccount, toAccountName, toInstitutionId, amountMinor, currency: report.currency,
       transferredAt: transferredAt ? new Date(transferredAt).toISOString() : null,
     })),
-    indicators: cited.map((i) => ({
-      id: i.id, kind: i.kind, value: i.value, rawValue: i.rawValue, status: i.status,
-      blocking: coverage.get(i.id)?.state ?? null, blockingTaskId: coverage.get(i.id)?.taskId ?? null,
-    })),
+    indicators,
   };
 }
 
@@ -150,43 +145,37 @@ export class ReportsService {
       // Every problem at once: the named institutions too, though checking them costs a read.
       throw new ValidationError([...normalized.problems, ...this.unknownInstitutions(normalized, (await this.engine.routing(this.ctx.db)).partners)]);
     }
-    const { reportedLossMinor } = normalized;
-    const hash = idempotencyKey ? requestHash(input) : '';
-    const caseSeq = await this.caseSequences.next();
+    const now = new Date();
+    const report: NewReportRow = {
+      id: randomUUID(), caseNumber: caseNumber(now, await this.caseSequences.next(), this.ctx.config.timeZone),
+      channel: input.channel, fraudType: input.fraudType, occurredAt: input.occurredAt,
+      victim: { name: input.victim.name, phone: normalized.victimPhone, idNumber: input.victim.idNumber || null },
+      narrative: input.narrative, currency, reportedLossMinor: normalized.reportedLossMinor,
+      createdBy: actor.type === 'user' ? actor.id : null,
+    };
+    const transfers = normalized.transfers.map((t) => ({ ...t, id: randomUUID(), currency }));
+    const file = async (db: DbOrTrx): Promise<ReportCreated> => {
+      const filed = await this.engine.fileReport(db, actor, report, transfers, normalized.indicators, (routing) => {
+        const unknown = this.unknownInstitutions(normalized, routing.partners);
+        if (unknown.length > 0) throw new ValidationError(unknown);
+      });
+      return createdAnswer({ ...report, createdAt: filed.createdAt }, transfers, filed.indicators, filed.tasks);
+    };
 
-    const outcome = await this.ctx.db.transaction(async (trx) => {
-      if (idempotencyKey) {
-        const claim = await claimIdempotencyKey(trx, actor.id, idempotencyKey, hash);
+    // Without a key the report is one statement; with one, the key is claimed and the answer kept in
+    // the same transaction, so a retry gets the first answer.
+    const outcome = idempotencyKey
+      ? await this.ctx.db.transaction(async (trx) => {
+        const claim = await claimIdempotencyKey(trx, actor.id, idempotencyKey, requestHash(input));
         if (claim.state === 'conflict') {
           throw new ConflictError('idempotency_key_reused', 'This Idempotency-Key was used with a different body.');
         }
         if (claim.state === 'replay') return { replayed: true as const, body: claim.body as ReportCreated };
-      }
-      const now = new Date();
-      const report = {
-        id: randomUUID(), caseNumber: caseNumber(now, caseSeq, this.ctx.config.timeZone),
-        channel: input.channel, fraudType: input.fraudType, occurredAt: input.occurredAt,
-        victim: { name: input.victim.name, phone: normalized.victimPhone, idNumber: input.victim.idNumber || null },
-        narrative: input.narrative, currency, reportedLossMinor, createdBy: actor.type === 'user' ? actor.id : null,
-      };
-      const transfers = normalized.transfers.map((t) => ({ ...t, id: randomUUID(), currency }));
-      const written = await insertReportRows(trx, report, transfers, normalized.indicators);
-      const routing = await this.engine.routing(trx, written.routingVersion);
-      const unknown = this.unknownInstitutions(normalized, routing.partners);
-      if (unknown.length > 0) throw new ValidationError(unknown);
-
-      const byValue = new Map(written.indicators.map((i) => [`${i.kind}\u0000${i.value}`, i]));
-      const cited = normalized.indicators.map((i) => ({ ...byValue.get(`${i.kind}\u0000${i.value}`)!, rawValue: i.rawValue }));
-      const { tasks, coverage } = await this.engine.fileReport(
-        trx, actor, routing, now,
-        { id: report.id, caseNumber: report.caseNumber, fraudType: input.fraudType, currency, reportedLossMinor },
-        transfers.map((t) => ({ ...t, transferId: t.id, transferredAt: t.transferredAt ? new Date(t.transferredAt) : null })),
-        cited,
-      );
-      const created = createdAnswer({ ...report, createdAt: written.createdAt }, transfers, cited, tasks, coverage);
-      if (idempotencyKey) await storeIdempotentResponse(trx, actor.id, idempotencyKey, 201, created);
-      return { replayed: false as const, body: created };
-    });
+        const created = await file(trx);
+        await storeIdempotentResponse(trx, actor.id, idempotencyKey, 201, created);
+        return { replayed: false as const, body: created };
+      })
+      : { replayed: false as const, body: await file(this.ctx.db) };
 
     if (outcome.replayed) return outcome.body;
     await this.engine.afterCommit(outcome.body.tasks);

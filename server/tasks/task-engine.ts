@@ -2,7 +2,7 @@ import type { ServiceContext } from '../context';
 import type { DbOrTrx } from '../db';
 import { activePartnerIds, loadRoutes, readRoutingVersion } from '../admin/institutions.repo';
 import { recordEvent, recordEvents, type EventActor } from '../audit/events.repo';
-import type { Outcome } from '../domain/kinds';
+import type { IndicatorKind, Outcome } from '../domain/kinds';
 import { isBlockingTask, isMoneyTask } from '../domain/task-kinds';
 import { statusAfterOutcome } from '../domain/tasks';
 import { ConflictError } from '../errors';
@@ -12,9 +12,12 @@ import { toTask, type TaskRow } from './tasks.repo';
 import type { OnwardTransfer } from './tasks.schemas';
 import { buildRouter } from '../domain/routing';
 import {
-  planFromSightings, planOnward, planReport, planRequests, type Coverage, type Routing, type TaskRequest, type SightingFacts, type TaskDraft, type TransferToChase,
+  planFromSightings, planOnward, planReport, planRequests, type Routing, type TaskRequest, type SightingFacts, type TaskDraft, type TransferToChase,
 } from '../domain/task-planning';
-import { appendResultDelta, markIndicatorBlocked, writeReportTasks, writeTasks, type CitedIndicator, type ReportFacts } from './task-writer.repo';
+import {
+  appendResultDelta, fileReport, markIndicatorBlocked, STALE_SNAPSHOT, writeTasks,
+  type FiledIndicator, type NewReportRow, type NewTransferRow,
+} from './task-writer.repo';
 import type { Task } from './tasks.repo';
 
 
@@ -31,6 +34,11 @@ export type CheckedAnswer = {
   onward: OnwardTransfer[];
 };
 
+export type { FiledIndicator, NewReportRow, NewTransferRow };
+
+/** A report's statement is run again at most this often when it saw too old a snapshot. */
+const MAX_FILING_ATTEMPTS = 5;
+
 export class TaskEngine {
   private cached: { version: number; routing: Routing } | undefined;
 
@@ -38,16 +46,18 @@ export class TaskEngine {
 
   /**
    * The routes of the active partners as of `version` (routing_version, bumped by any change to
-   * institutions or routes). Kept in memory while the version stays the same; the intake
-   * statement reads the version, so a report pays for reloading only after a change.
+   * institutions or routes); the version is read when none is given. Kept in memory while the
+   * version stays the same.
    */
   async routing(db: DbOrTrx, version?: number): Promise<Routing> {
-    const current = version ?? (await readRoutingVersion(db));
-    if (this.cached?.version === current) return this.cached.routing;
+    return (await this.versionedRouting(db, version ?? (await readRoutingVersion(db)))).routing;
+  }
+
+  private async versionedRouting(db: DbOrTrx, version: number): Promise<{ version: number; routing: Routing }> {
+    if (this.cached?.version === version) return this.cached;
     const [routes, partners] = await Promise.all([loadRoutes(db), activePartnerIds(db)]);
-    const routing: Routing = { route: buildRouter(routes), partners };
-    this.cached = { version: current, routing };
-    return routing;
+    this.cached = { version, routing: { route: buildRouter(routes), partners } };
+    return this.cached;
   }
 
   private planning(routing: Routing, now: Date) {
@@ -55,17 +65,41 @@ export class TaskEngine {
   }
 
   /**
-   * A report's tasks, its indicators' links (each to the task that covers it) and its rollup
-   * delta. An indicator that is already blocked, or has an open blocking task at the institution
-   * it routes to, opens no task: the report is linked to the open one.
+   * A report with its tasks, in one statement (task-writer.repo.ts fileReport): on the pool it
+   * commits by itself, in a transaction it is a savepoint. Planned with the routing in memory, which
+   * the statement checks is still current; `check` sees that routing first (a named institution
+   * must be a partner). An indicator that is already blocked, or has an open blocking task at the
+   * institution it routes to, opens no task: the report is linked to the open one. When the
+   * statement saw too old a snapshot it kept nothing, and is planned and run again.
    */
   async fileReport(
-    trx: DbOrTrx, actor: EventActor, routing: Routing, now: Date,
-    report: Omit<ReportFacts, 'timeZone' | 'transfers' | 'indicators'>,
-    transfers: TransferToChase[], indicators: CitedIndicator[],
-  ): Promise<{ tasks: Task[]; coverage: Map<string, { state: Coverage; taskId: string | null }> }> {
-    const drafts = planReport({ reportId: report.id, transfers, indicators }, this.planning(routing, now));
-    return writeReportTasks(trx, actor, { ...report, timeZone: this.ctx.config.timeZone, transfers: transfers.length, indicators }, drafts);
+    db: DbOrTrx, actor: EventActor,
+    report: NewReportRow, transfers: NewTransferRow[], indicators: { kind: IndicatorKind; value: string; rawValue: string }[],
+    check: (routing: Routing) => void,
+  ): Promise<{ createdAt: Date; tasks: Task[]; indicators: FiledIndicator[] }> {
+    for (let attempt = 1; ; attempt++) {
+      // The first attempt trusts the routing in memory (the statement checks its version); a retry,
+      // or a check that fails on it (a partner added since), reads the version first.
+      let current = this.cached && attempt === 1 ? this.cached : await this.versionedRouting(db, await readRoutingVersion(db));
+      try {
+        check(current.routing);
+      } catch (err) {
+        const latest = await readRoutingVersion(db);
+        if (latest === current.version) throw err;
+        current = await this.versionedRouting(db, latest);
+        check(current.routing);
+      }
+      const chased = transfers.map((t) => ({ ...t, transferId: t.id, transferredAt: t.transferredAt ? new Date(t.transferredAt) : null }));
+      const drafts = planReport({ reportId: report.id, transfers: chased, indicators }, this.planning(current.routing, new Date()));
+      const filing = { report, transfers, indicators, drafts, routingVersion: current.version, timeZone: this.ctx.config.timeZone };
+      try {
+        return db.isTransaction
+          ? await db.transaction((savepoint) => fileReport(savepoint, actor, filing))
+          : await fileReport(db, actor, filing);
+      } catch (err) {
+        if ((err as { code?: string }).code !== STALE_SNAPSHOT || attempt >= MAX_FILING_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /**

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { prepared, type DbOrTrx } from '../db';
 import type { EventActor } from '../audit/events.repo';
 import { STATUS_LADDER } from '../domain/indicator-rules';
-import { OPEN_TASK_STATUSES, type FraudType, type IndicatorKind } from '../domain/kinds';
+import { OPEN_TASK_STATUSES, type FraudType, type IndicatorKind, type IndicatorStatus } from '../domain/kinds';
 import type { Coverage, TaskDraft } from '../domain/task-planning';
 import { toTask, type Task, type TaskRow } from './tasks.repo';
 
-// The one writer of tasks and of what they do to indicators, the ledger and the rollups. Each
-// function is one statement (set-based) in the caller's transaction.
+// The one writer of tasks and of what they do to indicators and the rollups. Each function is one
+// set-based statement in the caller's transaction (a second one only where a concurrent writer
+// committed while the first waited on it, and its rows were not in the first one's snapshot).
 
 const LADDER = `ARRAY[${STATUS_LADDER.map((s) => `'${s}'`).join(',')}]::text[]`;
 
@@ -24,21 +25,8 @@ const OPEN = OPEN_TASK_STATUSES.map((s) => `'${s}'`).join(',');
 /** The conflict target of tasks_one_open_blocking_task: one open blocking task per key. */
 const ONE_OPEN_BLOCKING = `(open_blocking_key) WHERE open_blocking_key IS NOT NULL AND status IN (${OPEN})`;
 
-
 export type DraftOutcome = { state: 'opened' | 'joined' | 'already_blocked'; taskId: string | null };
 
-export type CitedIndicator = { id: string; kind: IndicatorKind; value: string; rawValue: string };
-
-export type ReportFacts = {
-  id: string;
-  caseNumber: string;
-  fraudType: FraudType;
-  currency: string;
-  reportedLossMinor: number;
-  transfers: number;
-  indicators: CitedIndicator[];
-  timeZone: string;
-};
 
 type DraftRecord = {
   ord: number; id: string; report_id: string | null; kind: string; family: string; institution_id: string | null;
@@ -72,21 +60,24 @@ const DRAFT_COLUMNS = `ord int, id uuid, report_id uuid, kind text, family text,
   target_value text, target_name text, transfer_id uuid, amount_minor bigint, currency text, transferred_at timestamptz,
   parent_task_id uuid, depth int, due_at timestamptz, open_blocking_key text`;
 
-/**
- * The statement's common head: the drafts, the indicators their blocking drafts are about, and
- * the insert. A blocking draft whose indicator is already blocked is not written; one whose key
- * an open task holds is not written either (ON CONFLICT), and joins that task. Inserts go in key
- * order so that two writers wanting the same keys take them in the same order.
- */
-const PLAN_CTES = `
-  d AS (SELECT * FROM json_to_recordset(?::json) AS d(${DRAFT_COLUMNS})),
-  ind AS (
-    -- One index probe per target (LATERAL, fenced by LIMIT): the planner cannot know how many
-    -- drafts there are, and would rather hash-join a scan of the whole table.
+/** The drafts of a plan, as rows. */
+const DRAFTS = `d AS (SELECT * FROM json_to_recordset(?::json) AS d(${DRAFT_COLUMNS}))`;
+
+/** The indicators a plan's blocking drafts are about, read by index (LATERAL, fenced by LIMIT:
+ * the planner cannot know how many drafts there are, and would rather hash-join a scan of the table). */
+const INDICATORS_OF_DRAFTS = `ind AS (
     SELECT DISTINCT i.id, i.kind, i.value, i.status
       FROM d CROSS JOIN LATERAL (SELECT id, kind, value, status FROM indicators WHERE kind = d.target_kind AND value = d.target_value LIMIT 1) i
      WHERE d.family = 'blocking'
-  ),
+  )`;
+
+/**
+ * The insert, given the drafts (d) and their indicators (ind). A blocking draft whose indicator is
+ * already blocked is not written; one whose key an open task holds is not written either (ON
+ * CONFLICT), and joins that task. Inserts go in key order so that two writers wanting the same
+ * keys take them in the same order.
+ */
+const INSERT_AND_OUTCOME = `
   ins AS (
     INSERT INTO tasks (id, report_id, kind, family, institution_id, status, target_kind, target_value, target_name,
                        indicator_id, transfer_id, amount_minor, currency, transferred_at, parent_task_id, depth, due_at,
@@ -111,6 +102,8 @@ const PLAN_CTES = `
       LEFT JOIN ins ON ins.id = d.id
       LEFT JOIN ind ON d.family = 'blocking' AND ind.kind = d.target_kind AND ind.value = d.target_value
   )`;
+
+const PLAN_CTES = `${DRAFTS}, ${INDICATORS_OF_DRAFTS}, ${INSERT_AND_OUTCOME}`;
 
 const TASK_EVENTS = `
   SELECT CASE WHEN status = 'unrouted' THEN 'task.unrouted' ELSE 'task.queued' END AS type, report_id, id AS task_id,
@@ -179,19 +172,69 @@ export async function writeTasks(
   return { tasks: openedTasks(records, written, indicatorIds), outcomes: await resolveJoined(trx, records, written) };
 }
 
+export type NewReportRow = {
+  id: string; caseNumber: string; channel: string; fraudType: FraudType; occurredAt: string;
+  victim: { name: string; phone: string | null; idNumber: string | null };
+  narrative: string; currency: string; reportedLossMinor: number; createdBy: string | null;
+};
+
+export type NewTransferRow = {
+  id: string; toAccount: string; toAccountName: string | null; toInstitutionId: string | null;
+  amountMinor: number; currency: string; transferredAt: string | null;
+};
+
+export type FiledIndicator = {
+  id: string; kind: IndicatorKind; value: string; rawValue: string; status: IndicatorStatus | null;
+  blocking: Coverage; blockingTaskId: string | null;
+};
+
+/** SQLSTATE of afrc_retry_if: the statement saw too old a snapshot and changed nothing. */
+export const STALE_SNAPSHOT = 'AF001';
+
 /**
- * A report's tasks in one statement: the tasks, the report's links to its indicators with how
- * each is covered, the report's and its tasks' events (the report's first), and the report's
- * rollup delta. Indicators cited by a report are at least suspected: they were inserted so.
+ * A whole report in one statement, which commits on its own when `db` is the pool: the report,
+ * its transfers, its indicators not known yet (known ones are read, not locked: a wave of reports
+ * naming one number takes no lock on it), its tasks, the links of its indicators to the task that
+ * covers each, the report's and its tasks' events (the report's first) and its rollup delta.
+ *
+ * It fails with STALE_SNAPSHOT, keeping nothing, when routing changed since `routingVersion` or
+ * when it waited on a row another report committed meanwhile (a new indicator, a blocking key):
+ * the caller plans again and runs it again.
  */
-export async function writeReportTasks(
-  trx: DbOrTrx, actor: EventActor, report: ReportFacts, drafts: TaskDraft[],
-): Promise<{ tasks: Task[]; coverage: Map<string, { state: Coverage; taskId: string | null }> }> {
-  const records = draftRecords(drafts);
-  const cited = report.indicators.map((i, ord) => ({ ord, id: i.id, kind: i.kind, value: i.value, raw_value: i.rawValue }));
-  const { rows } = await trx.raw(
-    `WITH ${PLAN_CTES},
-     cited AS (SELECT * FROM json_to_recordset(?::json) AS c(ord int, id uuid, kind text, value text, raw_value text)),
+export async function fileReport(
+  db: DbOrTrx, actor: EventActor,
+  r: { report: NewReportRow; transfers: NewTransferRow[]; indicators: { kind: IndicatorKind; value: string; rawValue: string }[];
+       drafts: TaskDraft[]; routingVersion: number; timeZone: string },
+): Promise<{ createdAt: Date; tasks: Task[]; indicators: FiledIndicator[] }> {
+  const records = draftRecords(r.drafts);
+  const { report } = r;
+  const { rows } = await db.raw(
+    `WITH rep AS (
+       INSERT INTO reports (id, case_number, channel, fraud_type, occurred_at, victim_name, victim_phone, victim_id_number,
+                            narrative, currency, reported_loss_minor, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING created_at
+     ), tr AS (
+       INSERT INTO transfers (id, report_id, position, to_account, to_account_name, to_institution_id, amount_minor, currency, transferred_at)
+       SELECT t.id, ?::uuid, t.position, t.to_account, t.to_account_name, t.to_institution_id, t.amount_minor, t.currency, t.transferred_at
+         FROM json_to_recordset(?::json) AS t(id uuid, position int, to_account text, to_account_name text, to_institution_id text,
+                                             amount_minor bigint, currency text, transferred_at timestamptz)
+     ), q AS (
+       SELECT * FROM json_to_recordset(?::json) AS q(ord int, kind text, value text, raw_value text)
+     ), added AS (
+       INSERT INTO indicators (kind, value, status, report_count)
+       SELECT kind, value, '${STATUS_LADDER[0]}', 1 FROM q ORDER BY kind, value
+       ON CONFLICT (kind, value) DO NOTHING
+       RETURNING id, kind, value, status
+     ), cited AS (
+       SELECT q.ord, q.kind, q.value, q.raw_value, coalesce(a.id, k.id) AS id, coalesce(a.status, k.status) AS status
+         FROM q
+         LEFT JOIN added a ON a.kind = q.kind AND a.value = q.value
+         LEFT JOIN LATERAL (SELECT id, status FROM indicators WHERE kind = q.kind AND value = q.value LIMIT 1) k ON true
+     ),
+     ${DRAFTS},
+     ind AS (SELECT id, kind, value, status FROM cited WHERE id IS NOT NULL),
+     ${INSERT_AND_OUTCOME},
      links AS (
        INSERT INTO report_indicators (report_id, indicator_id, position, raw_value, blocking_task_id, blocking)
        SELECT ?::uuid, c.id, c.ord, c.raw_value, cov.task_id, cov.state
@@ -203,10 +246,10 @@ export async function writeReportTasks(
             ORDER BY o.family = 'blocking' DESC, o.ord
             LIMIT 1
          ) cov ON true
+        WHERE c.id IS NOT NULL
         ORDER BY c.ord
        RETURNING indicator_id, blocking, blocking_task_id
-     ),
-     ev AS (
+     ), ev AS (
        INSERT INTO events (type, actor_type, actor_id, actor_name, report_id, task_id, data)
        SELECT e.type, ?, ?, ?, e.report_id, e.task_id, e.data
          FROM (SELECT 0 AS n, 'report.created' AS type, ?::uuid AS report_id, NULL::uuid AS task_id,
@@ -215,41 +258,41 @@ export async function writeReportTasks(
                UNION ALL
                SELECT 1, t.* FROM (${TASK_EVENTS}) t) e
         ORDER BY e.n
-     ),
-     delta AS (
+     ), delta AS (
        INSERT INTO stats_deltas (day, currency, fraud_type, reports, reported_loss_minor)
        VALUES ((now() AT TIME ZONE ?)::date, ?, ?, 1, ?)
      )
-     SELECT (SELECT coalesce(json_agg(id), '[]') FROM ins) AS opened,
-            (SELECT coalesce(json_agg(json_build_object('ord', ord, 'state', state, 'taskId', task_id)), '[]') FROM outcome) AS outcomes,
-            (SELECT coalesce(json_agg(json_build_array(indicator_id, blocking, blocking_task_id)), '[]') FROM links) AS links,
-            now() AS at`,
+     SELECT afrc_retry_if((SELECT version FROM routing_version) IS DISTINCT FROM ?::bigint
+                          OR EXISTS (SELECT 1 FROM cited WHERE id IS NULL)
+                          OR EXISTS (SELECT 1 FROM outcome WHERE state = 'joined' AND task_id IS NULL)) AS fresh,
+            (SELECT created_at FROM rep) AS created_at,
+            (SELECT coalesce(json_agg(id), '[]') FROM ins) AS opened,
+            (SELECT coalesce(json_agg(json_build_array(c.id, c.status, l.blocking, l.blocking_task_id) ORDER BY c.ord), '[]')
+               FROM cited c LEFT JOIN links l ON l.indicator_id = c.id) AS cited`,
     [
+      report.id, report.caseNumber, report.channel, report.fraudType, new Date(report.occurredAt), report.victim.name,
+      report.victim.phone, report.victim.idNumber, report.narrative, report.currency, report.reportedLossMinor, report.createdBy,
+      report.id,
+      JSON.stringify(r.transfers.map((t, position) => ({
+        id: t.id, position, to_account: t.toAccount, to_account_name: t.toAccountName, to_institution_id: t.toInstitutionId,
+        amount_minor: t.amountMinor, currency: t.currency, transferred_at: t.transferredAt,
+      }))),
+      JSON.stringify(r.indicators.map((i, ord) => ({ ord, kind: i.kind, value: i.value, raw_value: i.rawValue }))),
       JSON.stringify(records),
-      JSON.stringify(cited), report.id,
-      ...actorBindings(actor), report.id, report.caseNumber, report.transfers, report.indicators.length,
-      report.timeZone, report.currency, report.fraudType, report.reportedLossMinor,
+      report.id,
+      ...actorBindings(actor), report.id, report.caseNumber, r.transfers.length, r.indicators.length,
+      r.timeZone, report.currency, report.fraudType, report.reportedLossMinor,
+      r.routingVersion,
     ],
-  ).options(prepared('write-report-tasks'));
-  const written = rows[0] as Written & { links: [string, Coverage, string | null][] };
-  const indicatorIds = new Map(report.indicators.map((i) => [`${i.kind}\u0000${i.value}`, i.id]));
-  const tasks = openedTasks(records, written, indicatorIds);
-  const coverage = new Map(written.links.map(([indicatorId, state, taskId]) => [indicatorId, { state, taskId }]));
-  // A joined task that committed while the statement waited: find it now and keep the link.
-  const joinedUnknown = [...coverage].filter(([, c]) => c.state === 'joined' && c.taskId === null);
-  if (joinedUnknown.length > 0) {
-    const outcomes = await resolveJoined(trx, records, written);
-    for (const [indicatorId] of joinedUnknown) {
-      const ind = report.indicators.find((i) => i.id === indicatorId)!;
-      const rec = records.find((r) => r.family === 'blocking' && r.target_kind === ind.kind && r.target_value === ind.value);
-      const taskId = rec ? outcomes[rec.ord]!.taskId : null;
-      if (taskId) {
-        await trx('report_indicators').where({ report_id: report.id, indicator_id: indicatorId }).update({ blocking_task_id: taskId });
-        coverage.set(indicatorId, { state: 'joined', taskId });
-      }
-    }
-  }
-  return { tasks, coverage };
+  ).options(prepared('file-report'));
+  const row = rows[0] as { created_at: Date; opened: string[]; cited: [string, IndicatorStatus | null, Coverage, string | null][] };
+  const indicators = r.indicators.map((input, i) => {
+    const [id, status, blocking, blockingTaskId] = row.cited[i]!;
+    return { id, kind: input.kind, value: input.value, rawValue: input.rawValue, status, blocking, blockingTaskId };
+  });
+  const indicatorIds = new Map(indicators.map((i) => [`${i.kind}\u0000${i.value}`, i.id]));
+  const written: Written = { opened: row.opened, outcomes: [], at: row.created_at };
+  return { createdAt: row.created_at, tasks: openedTasks(records, written, indicatorIds), indicators };
 }
 
 /** A blocking task's target was blocked: its indicator climbs to the top of the ladder. */

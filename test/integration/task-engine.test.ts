@@ -118,6 +118,48 @@ describe('blocking tasks are opened once per target and institution', () => {
   });
 });
 
+describe('the intake statement', () => {
+  it('files a report, its transfers, indicators, tasks, links, events and rollup delta in one statement', async () => {
+    await file(reportBody({ transfers: [{ toAccount: account(), amountMinor: 1_000 }], indicators: [{ kind: 'phone', value: phone() }] }));
+    const seen: string[] = [];
+    const count = (q: { sql: string }) => seen.push(q.sql);
+    t.db.on('query', count);
+    const res = await file(reportBody({ transfers: [{ toAccount: account(), amountMinor: 2_000 }], indicators: [{ kind: 'phone', value: phone() }] }));
+    t.db.off('query', count);
+    expect(res.status).toBe(201);
+    // The token's account check, then the report: nothing else goes to PostgreSQL.
+    expect(seen.filter((sql) => !/\busers\b/.test(sql))).toEqual([expect.stringMatching(/^WITH rep AS \(\s+INSERT INTO reports/)]);
+    const id = res.body.id;
+    expect(await t.db('transfers').where({ report_id: id })).toHaveLength(1);
+    expect(await t.db('report_indicators').where({ report_id: id })).toHaveLength(1);
+    expect(await t.db('tasks').where({ report_id: id })).toHaveLength(2);
+    expect((await t.db('events').where({ report_id: id }).orderBy('id')).map((e) => e.type)).toEqual(['report.created', 'task.queued', 'task.queued']);
+    expect(await t.db('stats_deltas').where({ reports: 1, reported_loss_minor: 2_000 })).not.toHaveLength(0);
+  });
+
+  it('when routes change between two reports, then the second is planned again with the new routes and nothing of its first try is kept', async () => {
+    const number = `+86172${String(++seq).padStart(8, '0')}`;
+    const unrouted = await file(reportBody({ transfers: [], indicators: [{ kind: 'phone', value: number }] }));
+    expect(unrouted.body.tasks[0]).toMatchObject({ status: 'unrouted', institutionId: null });
+    // A second carrier for +86172 numbers arrives (the routing in memory is now out of date).
+    const other = await t.factories.institution({ kind: 'carrier', routes: [{ indicatorKind: 'phone', prefix: '+86172' }] });
+    const before = Number((await t.db('reports').count({ n: '*' }).first())!.n);
+    const routed = await file(reportBody({ transfers: [], indicators: [{ kind: 'phone', value: number }] }));
+    expect(routed.status).toBe(201);
+    expect(routed.body.tasks).toEqual([expect.objectContaining({ kind: 'block_number', institutionId: other.id, status: 'queued' })]);
+    expect(Number((await t.db('reports').count({ n: '*' }).first())!.n)).toBe(before + 1);
+    expect(await t.db('events').where({ report_id: routed.body.id, type: 'report.created' })).toHaveLength(1);
+  });
+
+  it('when a transfer names a bank added since the last report, then the report is filed and chased there', async () => {
+    await file(reportBody({ transfers: [{ toAccount: account(), amountMinor: 1_000 }], indicators: [] }));
+    const newBank = await t.factories.institution({ kind: 'bank' });
+    const res = await file(reportBody({ transfers: [{ toAccount: '9999990000000001', toInstitutionId: newBank.id, amountMinor: 3_000 }], indicators: [] }));
+    expect(res.status).toBe(201);
+    expect(res.body.tasks).toEqual([expect.objectContaining({ kind: 'intercept_funds', institutionId: newBank.id })]);
+  });
+});
+
 describe('task kinds and their families', () => {
   it('when each kind is answered, then money books the ledger and blocking blocks the indicator', async () => {
     const number = phone();
