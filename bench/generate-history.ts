@@ -24,7 +24,7 @@ const FILLED: Record<string, string[]> = {
   report_indicators: ['report_id', 'indicator_id', 'position', 'raw_value'],
   tasks: ['id', 'report_id', 'kind', 'family', 'institution_id', 'status', 'target_kind', 'target_value', 'indicator_id', 'transfer_id',
     'amount_minor', 'currency', 'transferred_at', 'depth', 'due_at', 'version', 'dispatched_at', 'closed_at', 'created_at', 'updated_at'],
-  task_results: ['id', 'task_id', 'outcome', 'frozen_minor', 'actor_id', 'actor_type', 'source', 'created_at'],
+  task_results: ['id', 'task_id', 'outcome', 'frozen_minor', 'actor_id', 'actor_type', 'source', 'created_at', 'institution_id', 'task_created_at'],
   loss_prevention_ledger: ['entry_type', 'task_id', 'task_result_id', 'report_id', 'institution_id', 'fraud_type', 'amount_minor', 'currency', 'booked_at'],
   stats_daily: ['day', 'currency', 'fraud_type', 'reports', 'reported_loss_minor', 'loss_prevented_minor'],
   stats_institution_daily: ['day', 'institution_id', 'currency', 'loss_prevented_minor', 'tasks_done', 'tasks_failed'],
@@ -204,9 +204,9 @@ export async function generateHistory(client: pg.ClientBase, opts: HistoryOption
      ORDER BY pt.t`);
 
   counts.task_results = await step('task results', `
-    INSERT INTO task_results (id, task_id, outcome, frozen_minor, actor_id, actor_type, source, created_at)
+    INSERT INTO task_results (id, task_id, outcome, frozen_minor, actor_id, actor_type, source, created_at, institution_id, task_created_at)
     SELECT pg_temp.id(${TAG.result}, t), pg_temp.id(${TAG.task}, t), outcome, frozen, 'liaison-' || institution_id, 'user',
-           CASE WHEN pg_temp.u(t, 12) < 0.6 THEN 'api' ELSE 'feed' END, result_at
+           CASE WHEN pg_temp.u(t, 12) < 0.6 THEN 'api' ELSE 'feed' END, result_at, institution_id, created_at
       FROM plan_tasks WHERE outcome IS NOT NULL ORDER BY t`);
 
   counts.loss_prevention_ledger = await step('ledger', `
