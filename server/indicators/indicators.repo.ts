@@ -74,8 +74,19 @@ export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind
 export type IndicatorFilters = { kind?: IndicatorKind; status?: IndicatorStatus; q?: string; cursor?: string; limit: number };
 
 /** Most recently seen first; `q` matches any part of the value (trigram index). */
+/**
+ * The reports citing an indicator, counted now: as an indicator, or (a bank account) as a
+ * transfer's receiving account. Intake does not keep a counter on the indicator's row, which a wave
+ * of reports naming one number would all queue on.
+ */
+const citingReports = (db: DbOrTrx) => db.raw(
+  `(SELECT count(*) FROM (SELECT report_id FROM report_indicators WHERE indicator_id = indicators.id
+                          UNION
+                          SELECT report_id FROM transfers WHERE indicators.kind = 'bank_account' AND to_account = indicators.value) c)::int AS report_count`,
+);
+
 export async function listIndicators(db: DbOrTrx, f: IndicatorFilters): Promise<Page<IndicatorOut>> {
-  const q = db<IndicatorRow>('indicators');
+  const q = db('indicators').select('id', 'kind', 'value', 'status', 'first_seen_at', 'last_seen_at', citingReports(db));
   if (f.kind) q.where('kind', f.kind);
   if (f.status) q.where('status', f.status);
   if (f.q) q.whereILike('value', containsPattern(f.q));
@@ -86,7 +97,7 @@ export async function listIndicators(db: DbOrTrx, f: IndicatorFilters): Promise<
 }
 
 export async function findIndicator(db: DbOrTrx, id: string): Promise<IndicatorOut | undefined> {
-  const row: IndicatorRow | undefined = await db('indicators').where({ id }).first();
+  const row: IndicatorRow | undefined = await db('indicators').where({ id }).first('id', 'kind', 'value', 'status', 'first_seen_at', 'last_seen_at', citingReports(db));
   return row && toIndicator(row);
 }
 

@@ -261,6 +261,14 @@ export async function fileReport(
      ), delta AS (
        INSERT INTO stats_deltas (day, currency, fraud_type, reports, reported_loss_minor)
        VALUES ((now() AT TIME ZONE ?)::date, ?, ?, 1, ?)
+     ), seen AS (
+       -- Known indicators are seen again at most once a minute, and never by waiting: a row
+       -- another writer holds is skipped (it is being seen now), so a wave queues on nothing.
+       UPDATE indicators i SET last_seen_at = now()
+         FROM (SELECT id FROM indicators
+                WHERE id IN (SELECT id FROM cited WHERE id IS NOT NULL) AND last_seen_at < now() - interval '1 minute'
+                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED) l
+        WHERE i.id = l.id
      )
      SELECT afrc_retry_if((SELECT version FROM routing_version) IS DISTINCT FROM ?::bigint
                           OR EXISTS (SELECT 1 FROM cited WHERE id IS NULL)

@@ -87,6 +87,22 @@ describe('POST /indicators/lookup', () => {
     expect(other).toMatchObject({ kind: 'phone', flagged: false, reportCount: 0 });
   });
 
+  it('counts every report that cites an indicator in the list and the detail, and a report makes a known indicator seen again', async () => {
+    const number = `+86 171 ${digits(8)}`;
+    await feed(carrierLiaison, [indicatorItem('phone', number)]);
+    const fed = await t.db('indicators').where({ kind: 'phone', value: number.replace(/\s/g, '') }).first();
+    expect(fed.last_seen_at.toISOString()).toBe('2026-11-28T10:00:00.000Z');
+    for (let i = 0; i < 2; i++) {
+      const res = await t.api.as(officer).post('/api/v1/reports').send(reportBody({ transfers: [], indicators: [{ kind: 'phone', value: number }] }));
+      expect(res.status).toBe(201);
+    }
+    const detail = await t.api.as(officer).get(`/api/v1/indicators/${fed.id}`);
+    expect(detail.body).toMatchObject({ reportCount: 2 });
+    expect(Date.parse(detail.body.lastSeenAt)).toBeGreaterThan(Date.parse('2026-11-29T00:00:00Z'));
+    const list = await t.api.as(officer).get(`/api/v1/indicators?kind=phone&q=${encodeURIComponent(number.replace(/\s/g, '').slice(1))}`);
+    expect(list.body.items).toEqual([expect.objectContaining({ id: fed.id, reportCount: 2 })]);
+  });
+
   it('when more than 1000 values are sent, then it is 400 validation_failed on items', async () => {
     const items = Array.from({ length: 1001 }, (_, i) => ({ kind: 'phone', value: `+8617100${String(i).padStart(6, '0')}` }));
     const res = await t.api.as(bankSystem).post('/api/v1/indicators/lookup').send({ items });
