@@ -19,6 +19,9 @@ const EnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
     DATABASE_POOL_MAX: positiveInt(10),
+    // Token checks and indicator lookups (screening, called inline with payments) have connections
+    // of their own, so they never queue behind a burst of reports for the main pool.
+    DATABASE_READ_POOL_MAX: positiveInt(4),
     REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'letters, digits, : _ - { } only').default('afrc'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -84,6 +87,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseReadPoolMax: e.DATABASE_READ_POOL_MAX,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     jwt: Object.freeze({

@@ -9,6 +9,8 @@ export type ServiceContext = {
   config: Config;
   logger: Logger;
   db: Db;
+  /** A small pool for short reads on the hot paths (token checks, lookups), apart from the writes. */
+  readDb: Db;
   dispatcher: TaskDispatcher;
   metrics: Metrics;
 };

@@ -43,11 +43,12 @@ export type Deps = ServiceContext & {
 /** Builds everything a web or worker process needs from the config; nothing here listens or starts work. */
 export function createDeps(config: Config, logger: Logger = createLogger(config.logLevel)): Deps {
   const db = createDb(config.databaseUrl, config.databasePoolMax);
+  const readDb = createDb(config.databaseUrl, config.databaseReadPoolMax);
   const redis = createRedis(config.redisUrl, 'producer');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics();
   const dispatcher = new TaskDispatcher(redis, config, logger);
-  const ctx: ServiceContext = { config, logger, db, dispatcher, metrics };
+  const ctx: ServiceContext = { config, logger, db, readDb, dispatcher, metrics };
 
   const engine = new TaskEngine(ctx);
   const taskResults = new TaskResultsService(ctx, engine);
@@ -75,7 +76,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
       await dispatcher.close();
       await feedQueue.close();
       redis.disconnect();
-      await db.destroy();
+      await Promise.all([db.destroy(), readDb.destroy()]);
     },
   };
 }

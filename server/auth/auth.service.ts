@@ -22,8 +22,8 @@ export class AuthService {
       const users = actors.filter((a) => a.type === 'user').map((a) => a.id);
       const clients = actors.filter((a) => a.type !== 'user').map((a) => a.id);
       const [activeUsers, usableClients] = await Promise.all([
-        users.length ? activeUserIds(ctx.db, users) : new Set<string>(),
-        clients.length ? usableClientIds(ctx.db, clients) : new Set<string>(),
+        users.length ? activeUserIds(ctx.readDb, users) : new Set<string>(),
+        clients.length ? usableClientIds(ctx.readDb, clients) : new Set<string>(),
       ]);
       return actors.map((a) => (a.type === 'user' ? activeUsers.has(a.id) : usableClients.has(a.id)));
     }, { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run), cacheKeyFn: (a) => `${a.type}:${a.id}` });

@@ -23,7 +23,7 @@ export class IndicatorsService {
   async lookup(items: { kind: IndicatorKind; value: string }[]): Promise<LookupResult[]> {
     const normalized = items.map((i) => ({ kind: i.kind, n: this.normalized(i.kind, i.value), raw: i.value }));
     const valid = normalized.flatMap((x) => (x.n.ok ? [{ kind: x.kind, value: x.n.value }] : []));
-    const hits = await lookupIndicators(this.ctx.db, valid);
+    const hits = await lookupIndicators(this.ctx.readDb, valid);
     let next = 0;
     return normalized.map((x) => {
       if (!x.n.ok) {

@@ -48,6 +48,7 @@ describe('POST /indicators/lookup', () => {
     let queries = 0;
     const count = (q: { sql: string }) => { if (!/\busers\b|api_clients/.test(q.sql)) queries++; };
     t.db.on('query', count);
+    t.deps.readDb.on('query', count);
     const res = await t.api.as(bankSystem).post('/api/v1/indicators/lookup').send({
       items: [
         { kind: 'bank_account', value: confirmedAccount },
@@ -58,6 +59,7 @@ describe('POST /indicators/lookup', () => {
       ],
     });
     t.db.off('query', count);
+    t.deps.readDb.off('query', count);
     expect(res.status).toBe(200);
     expect(queries).toBe(1);
     expect(res.body.results).toEqual([
