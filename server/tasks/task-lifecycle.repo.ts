@@ -1,6 +1,6 @@
 import { prepared, type Db, type DbOrTrx } from '../db';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
-import type { TaskRow } from './tasks.repo';
+import { TASK_COLUMNS, type TaskRow } from './tasks.repo';
 import type { InstitutionRow } from '../admin/institutions.repo';
 import { SYSTEM_ACTOR } from '../auth/actor';
 
@@ -21,7 +21,8 @@ export async function lockTask(trx: DbOrTrx, id: string, institutionId?: string)
  */
 export async function tasksForDispatch(db: DbOrTrx, ids: readonly string[]): Promise<Map<string, { task: TaskRow; institution: InstitutionRow | null }>> {
   const { rows } = await db.raw(
-    `SELECT t.*, to_jsonb(i) AS institution FROM tasks t LEFT JOIN institutions i ON i.id = t.institution_id WHERE t.id = ANY(?::uuid[])`,
+    `SELECT ${TASK_COLUMNS.map((c) => `t.${c}`).join(', ')}, to_jsonb(i) AS institution
+       FROM tasks t LEFT JOIN institutions i ON i.id = t.institution_id WHERE t.id = ANY(?::uuid[])`,
     [[...ids]],
   ).options(prepared('tasks-for-dispatch'));
   return new Map((rows as (TaskRow & { institution: InstitutionRow | null })[]).map(({ institution, ...task }) => [task.id, { task, institution }]));

@@ -49,6 +49,14 @@ export type TaskRow = {
   created_at: Date; updated_at: Date;
 };
 
+/** TaskRow's columns, for statements that must name them (a prepared `SELECT *` breaks when a migration adds one). */
+export const TASK_COLUMNS = [
+  'id', 'report_id', 'kind', 'family', 'open_blocking_key', 'institution_id', 'status', 'target_kind', 'target_value',
+  'target_name', 'indicator_id', 'transfer_id', 'amount_minor', 'currency', 'transferred_at', 'parent_task_id', 'depth',
+  'due_at', 'version', 'dispatched_at', 'closed_at', 'escalated_at', 'delivery_failed_at', 'delivery_error', 'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof TaskRow)[];
+
 type ResultRow = {
   task_id: string; outcome: Outcome; frozen_minor: number; note: string | null; created_at: Date;
   actor_type: string; actor_id: string | null; source: string;
