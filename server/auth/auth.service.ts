@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../context';
 import { UnauthorizedError } from '../errors';
 import { toPublicUser, type PublicUser } from '../admin/admin.service';
-import DataLoader from 'dataloader';
+import { coalesced } from '../coalesce';
 import { activeUserIds, findUserByUsername, isUserActive } from '../admin/users.repo';
 import { findUsableApiClient, usableClientIds } from '../admin/api-clients.repo';
 import type { Actor } from './actor';
@@ -15,19 +15,17 @@ export class AuthService {
    * The checks of requests that arrive together share one query: each still reads the accounts
    * as they are after the request came in, nothing is remembered beyond the batch.
    */
-  private readonly activeChecks: DataLoader<Actor, boolean, string>;
+  private readonly activeChecks = coalesced(async (actors: readonly Actor[]) => {
+    const users = actors.filter((a) => a.type === 'user').map((a) => a.id);
+    const clients = actors.filter((a) => a.type !== 'user').map((a) => a.id);
+    const [activeUsers, usableClients] = await Promise.all([
+      users.length ? activeUserIds(this.ctx.readDb, users) : new Set<string>(),
+      clients.length ? usableClientIds(this.ctx.readDb, clients) : new Set<string>(),
+    ]);
+    return actors.map((a) => (a.type === 'user' ? activeUsers.has(a.id) : usableClients.has(a.id)));
+  }, { maxBatchSize: 500, keyOf: (a) => `${a.type}:${a.id}` });
 
-  constructor(private readonly ctx: ServiceContext) {
-    this.activeChecks = new DataLoader(async (actors) => {
-      const users = actors.filter((a) => a.type === 'user').map((a) => a.id);
-      const clients = actors.filter((a) => a.type !== 'user').map((a) => a.id);
-      const [activeUsers, usableClients] = await Promise.all([
-        users.length ? activeUserIds(ctx.readDb, users) : new Set<string>(),
-        clients.length ? usableClientIds(ctx.readDb, clients) : new Set<string>(),
-      ]);
-      return actors.map((a) => (a.type === 'user' ? activeUsers.has(a.id) : usableClients.has(a.id)));
-    }, { cache: false, maxBatchSize: 500, batchScheduleFn: (run) => setImmediate(run), cacheKeyFn: (a) => `${a.type}:${a.id}` });
-  }
+  constructor(private readonly ctx: ServiceContext) {}
 
   async login(username: string, password: string): Promise<{ token: string; expiresAt: Date; user: PublicUser }> {
     const user = await findUserByUsername(this.ctx.db, username);

@@ -1,5 +1,6 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
+import { coalesced } from '../coalesce';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -17,7 +18,7 @@ export type RoutedTask = { id: string; institutionId: string | null; status: str
 export class TaskDispatcher {
   private readonly queues = new Map<string, Queue>();
   /** Per institution: the tasks enqueued at about the same time (many reports at once) go in one addBulk. */
-  private readonly batches = new Map<string, DataLoader<string, boolean>>();
+  private readonly batches = new Map<string, DataLoader<string, boolean, string>>();
 
   constructor(
     private readonly connection: Redis,
@@ -58,10 +59,10 @@ export class TaskDispatcher {
     return sent.reduce((a, b) => a + b, 0);
   }
 
-  private batchFor(institutionId: string): DataLoader<string, boolean> {
+  private batchFor(institutionId: string): DataLoader<string, boolean, string> {
     let batch = this.batches.get(institutionId);
     if (!batch) {
-      batch = new DataLoader(async (ids) => {
+      batch = coalesced(async (ids: readonly string[]) => {
         const jobs = ids.map((id) => ({ name: 'deliver', data: { taskId: id } satisfies TaskJob, opts: this.jobOptions(id) }));
         try {
           await withTimeout(this.queueFor(institutionId).addBulk(jobs), ENQUEUE_TIMEOUT_MS);
@@ -70,7 +71,7 @@ export class TaskDispatcher {
           this.logger.warn({ err, institutionId, tasks: ids.length }, 'enqueue failed; the reconciler will retry');
           return ids.map(() => false);
         }
-      }, { cache: false, maxBatchSize: 1000, batchScheduleFn: (run) => setImmediate(run) });
+      }, { maxBatchSize: 1000 });
       this.batches.set(institutionId, batch);
     }
     return batch;

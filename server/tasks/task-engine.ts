@@ -3,29 +3,24 @@ import type { DbOrTrx } from '../db';
 import { activePartnerIds, loadRoutes, readRoutingVersion } from '../admin/institutions.repo';
 import { recordEvent, recordEvents, type EventActor } from '../audit/events.repo';
 import type { IndicatorKind, Outcome } from '../domain/kinds';
+import { buildRouter } from '../domain/routing';
 import { isBlockingTask, isMoneyTask } from '../domain/task-kinds';
+import {
+  planFromSightings, planOnward, planReport, planRequests, type Routing, type SightingFacts, type TaskRequest,
+} from '../domain/task-planning';
 import { statusAfterOutcome } from '../domain/tasks';
 import { ConflictError } from '../errors';
 import { closeTask, unrouteOpenTasks } from './task-lifecycle.repo';
 import { insertLedgerFreeze, insertResult, markReportFirstFrozen, reportFraudType } from './task-results.repo';
-import { toTask, type TaskRow } from './tasks.repo';
+import { toTask, type Task, type TaskRow } from './tasks.repo';
 import type { OnwardTransfer } from './tasks.schemas';
-import { buildRouter } from '../domain/routing';
-import {
-  planFromSightings, planOnward, planReport, planRequests, type Routing, type TaskRequest, type SightingFacts, type TaskDraft, type TransferToChase,
-} from '../domain/task-planning';
 import {
   appendResultDelta, fileReport, markIndicatorBlocked, STALE_SNAPSHOT, writeTasks,
   type FiledIndicator, type NewReportRow, type NewTransferRow,
 } from './task-writer.repo';
-import type { Task } from './tasks.repo';
 
+export type { FiledIndicator, NewReportRow, NewTransferRow };
 
-/**
- * The one public face for creating tasks: plans (pure, domain/task-planning.ts) and writes them
- * (one statement, task-writer.repo.ts) in the caller's transaction; enqueues after commit.
- * Reports, results and feeds create their tasks through it.
- */
 /** A task result that passed the rules of its task (domain/tasks.ts checkResult). */
 export type CheckedAnswer = {
   outcome: Outcome;
@@ -34,26 +29,29 @@ export type CheckedAnswer = {
   onward: OnwardTransfer[];
 };
 
-export type { FiledIndicator, NewReportRow, NewTransferRow };
-
 /** A report's statement is run again at most this often when it saw too old a snapshot. */
 const MAX_FILING_ATTEMPTS = 5;
 
+/**
+ * The one public face for creating and closing tasks: plans (pure, domain/task-planning.ts) and
+ * writes them (task-writer.repo.ts) in the caller's transaction; enqueues after commit. Reports,
+ * results, feeds, admin and staff requests go through it.
+ */
 export class TaskEngine {
   private cached: { version: number; routing: Routing } | undefined;
 
   constructor(private readonly ctx: ServiceContext) {}
 
   /**
-   * The routes of the active partners as of `version` (routing_version, bumped by any change to
-   * institutions or routes); the version is read when none is given. Kept in memory while the
-   * version stays the same.
+   * The routes of the active partners as of now (routing_version, bumped by any change to
+   * institutions or routes). Kept in memory while the version stays the same.
    */
-  async routing(db: DbOrTrx, version?: number): Promise<Routing> {
-    return (await this.versionedRouting(db, version ?? (await readRoutingVersion(db)))).routing;
+  async routing(db: DbOrTrx): Promise<Routing> {
+    return (await this.currentRouting(db)).routing;
   }
 
-  private async versionedRouting(db: DbOrTrx, version: number): Promise<{ version: number; routing: Routing }> {
+  private async currentRouting(db: DbOrTrx): Promise<{ version: number; routing: Routing }> {
+    const version = await readRoutingVersion(db);
     if (this.cached?.version === version) return this.cached;
     const [routes, partners] = await Promise.all([loadRoutes(db), activePartnerIds(db)]);
     this.cached = { version, routing: { route: buildRouter(routes), partners } };
@@ -78,15 +76,15 @@ export class TaskEngine {
     check: (routing: Routing) => void,
   ): Promise<{ createdAt: Date; tasks: Task[]; indicators: FiledIndicator[] }> {
     for (let attempt = 1; ; attempt++) {
-      // The first attempt trusts the routing in memory (the statement checks its version); a retry,
-      // or a check that fails on it (a partner added since), reads the version first.
-      let current = this.cached && attempt === 1 ? this.cached : await this.versionedRouting(db, await readRoutingVersion(db));
+      // The first attempt trusts the routing in memory (the statement checks its version); a retry
+      // reads the version first, and so does a check that fails on it (a partner added since).
+      const trusted = attempt === 1 ? this.cached : undefined;
+      let current = trusted ?? (await this.currentRouting(db));
       try {
         check(current.routing);
       } catch (err) {
-        const latest = await readRoutingVersion(db);
-        if (latest === current.version) throw err;
-        current = await this.versionedRouting(db, latest);
+        if (!trusted) throw err;
+        current = await this.currentRouting(db);
         check(current.routing);
       }
       const chased = transfers.map((t) => ({ ...t, transferId: t.id, transferredAt: t.transferredAt ? new Date(t.transferredAt) : null }));
@@ -122,12 +120,12 @@ export class TaskEngine {
       institutionId: row.institution_id, taskCreatedAt: row.created_at,
     });
 
-    const fraudType = (await reportFraudType(trx, row.report_id)) ?? 'other';
     const currency = row.currency ?? config.defaultCurrency;
     // Loss prevented is the victims' money stopped on its trail: only money tasks, which carry the
     // amount of a transfer, book it. A freeze of a flagged account keeps its figure on the result,
     // but the balance there is not known to be victims' money and could repeat an interception.
     const booked = isMoneyTask(row.kind) ? answer.frozenMinor : 0;
+    const fraudType = booked > 0 ? ((await reportFraudType(trx, row.report_id)) ?? 'other') : null;
     if (booked > 0) {
       await insertLedgerFreeze(trx, {
         taskId: row.id, taskResultId: result.id, reportId: row.report_id, institutionId: row.institution_id,
@@ -166,20 +164,20 @@ export class TaskEngine {
   ): Promise<{ tasks: Task[]; depthReached: boolean }> {
     if (onward.length === 0) return { tasks: [], depthReached: false };
     const plan = planOnward(parent, onward, this.ctx.config.maxTrailDepth, this.planning(await this.routing(trx), new Date()));
-    return { tasks: await this.write(trx, actor, plan.drafts), depthReached: plan.depthReached };
+    return { tasks: await writeTasks(trx, actor, plan.drafts), depthReached: plan.depthReached };
   }
 
   /** Blocking tasks for what a feed's sightings made worth a partner's time. */
   async blockSighted(trx: DbOrTrx, actor: EventActor, facts: SightingFacts[]): Promise<Task[]> {
     if (facts.length === 0) return [];
     const drafts = planFromSightings(facts, this.ctx.config.blockingRule, this.planning(await this.routing(trx), new Date()));
-    return this.write(trx, actor, drafts);
+    return writeTasks(trx, actor, drafts);
   }
 
   /** Tasks asked for by kind and target, routed and timed like any other; returns those opened. */
   async create(trx: DbOrTrx, actor: EventActor, requests: TaskRequest[]): Promise<Task[]> {
     if (requests.length === 0) return [];
-    return this.write(trx, actor, planRequests(requests, this.planning(await this.routing(trx), new Date())));
+    return writeTasks(trx, actor, planRequests(requests, this.planning(await this.routing(trx), new Date())));
   }
 
   /**
@@ -195,10 +193,6 @@ export class TaskEngine {
       data: { reason: 'institution_deactivated', institutionId, version: t.version },
     })));
     return unrouted.length;
-  }
-
-  private async write(trx: DbOrTrx, actor: EventActor, drafts: TaskDraft[]): Promise<Task[]> {
-    return (await writeTasks(trx, actor, drafts)).tasks;
   }
 
   /**

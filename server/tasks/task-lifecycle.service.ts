@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/actor';
 import { SYSTEM_ACTOR } from '../auth/actor';
+import { coalesced } from '../coalesce';
 import type { ServiceContext } from '../context';
-import DataLoader from 'dataloader';
 import { isBlockingTask } from '../domain/task-kinds';
 import { openBlockingKey } from '../domain/task-planning';
 import { findInstitution, toInstitutionWithSecret, type InstitutionWithSecret } from '../admin/institutions.repo';
@@ -12,26 +12,23 @@ import { findTask, toTask, type Task } from './tasks.repo';
 
 /** The moves of a task between creation and its result: assignment, dispatch, delivery failure, escalation. */
 export class TaskLifecycleService {
-  private readonly dispatchViews: DataLoader<string, { task: Task; institution: InstitutionWithSecret | null } | null>;
-  private readonly dispatches: DataLoader<{ id: string; institutionId: string; integration: string }, boolean, string>;
+  // Every partner worker's jobs run in this process: their reads and writes of task rows are
+  // coalesced, a round trip per batch instead of several per task.
+  private readonly dispatchViews = coalesced(async (ids: readonly string[]) => {
+    const found = await tasksForDispatch(this.ctx.db, ids);
+    const now = new Date();
+    return ids.map((id) => {
+      const hit = found.get(id);
+      return hit ? { task: toTask(hit.task, undefined, now), institution: hit.institution && toInstitutionWithSecret(hit.institution) } : null;
+    });
+  }, { maxBatchSize: 500 });
 
-  constructor(private readonly ctx: ServiceContext) {
-    // Every partner worker's jobs run in this process: their reads and writes of task rows are
-    // coalesced, a round trip per batch instead of several per task.
-    const coalesce = { cache: false, maxBatchSize: 500, batchScheduleFn: (run: () => void) => setImmediate(run) };
-    this.dispatchViews = new DataLoader(async (ids) => {
-      const found = await tasksForDispatch(ctx.db, ids);
-      const now = new Date();
-      return ids.map((id) => {
-        const hit = found.get(id);
-        return hit ? { task: toTask(hit.task, undefined, now), institution: hit.institution && toInstitutionWithSecret(hit.institution) } : null;
-      });
-    }, coalesce);
-    this.dispatches = new DataLoader(async (deliveries) => {
-      const moved = await markManyDispatched(ctx.db, deliveries);
-      return deliveries.map((d) => moved.has(d.id));
-    }, { ...coalesce, cacheKeyFn: (d) => d.id });
-  }
+  private readonly dispatches = coalesced(async (deliveries: readonly { id: string; institutionId: string; integration: string }[]) => {
+    const moved = await markManyDispatched(this.ctx.db, deliveries);
+    return deliveries.map((d) => moved.has(d.id));
+  }, { maxBatchSize: 500, keyOf: (d) => d.id });
+
+  constructor(private readonly ctx: ServiceContext) {}
 
   /** A supervisor sends an unrouted task to an institution; it is queued there and enqueued after commit. */
   async assign(actor: Actor, taskId: string, institutionId: string): Promise<Task> {

@@ -7,8 +7,7 @@ import type { Coverage, TaskDraft } from '../domain/task-planning';
 import { toTask, type Task, type TaskRow } from './tasks.repo';
 
 // The one writer of tasks and of what they do to indicators and the rollups. Each function is one
-// set-based statement in the caller's transaction (a second one only where a concurrent writer
-// committed while the first waited on it, and its rows were not in the first one's snapshot).
+// set-based statement in the caller's transaction.
 
 const LADDER = `ARRAY[${STATUS_LADDER.map((s) => `'${s}'`).join(',')}]::text[]`;
 
@@ -24,9 +23,6 @@ const OPEN = OPEN_TASK_STATUSES.map((s) => `'${s}'`).join(',');
 
 /** The conflict target of tasks_one_open_blocking_task: one open blocking task per key. */
 const ONE_OPEN_BLOCKING = `(open_blocking_key) WHERE open_blocking_key IS NOT NULL AND status IN (${OPEN})`;
-
-export type DraftOutcome = { state: 'opened' | 'joined' | 'already_blocked'; taskId: string | null };
-
 
 type DraftRecord = {
   ord: number; id: string; report_id: string | null; kind: string; family: string; institution_id: string | null;
@@ -110,24 +106,8 @@ const TASK_EVENTS = `
          jsonb_build_object('kind', kind, 'institutionId', institution_id, 'depth', depth, 'parentTaskId', parent_task_id) AS data
     FROM ins`;
 
-type Written = { opened: string[]; outcomes: { ord: number; state: DraftOutcome['state']; taskId: string | null }[]; at: Date };
-
-async function resolveJoined(trx: DbOrTrx, records: DraftRecord[], written: Written): Promise<DraftOutcome[]> {
-  const outcomes: DraftOutcome[] = records.map(() => ({ state: 'opened', taskId: null }));
-  for (const o of written.outcomes) outcomes[o.ord] = { state: o.state, taskId: o.taskId };
-  // A key taken by a writer that committed while this statement waited on it is not in this
-  // statement's snapshot; a fresh one sees the task.
-  const unresolved = records.filter((r) => outcomes[r.ord]!.state === 'joined' && outcomes[r.ord]!.taskId === null && r.open_blocking_key);
-  if (unresolved.length > 0) {
-    const rows: { id: string; open_blocking_key: string }[] = await trx('tasks')
-      .select('id', 'open_blocking_key')
-      .whereIn('open_blocking_key', unresolved.map((r) => r.open_blocking_key!))
-      .whereIn('status', OPEN_TASK_STATUSES);
-    const byKey = new Map(rows.map((r) => [r.open_blocking_key, r.id]));
-    for (const r of unresolved) outcomes[r.ord] = { state: 'joined', taskId: byKey.get(r.open_blocking_key!) ?? null };
-  }
-  return outcomes;
-}
+/** What a plan's statement answers: the ids of the tasks it opened, and its clock. */
+type Written = { opened: string[]; at: Date };
 
 /** The tasks the statement opened, as read back: the drafts it wrote, with the statement's clock. */
 function openedTasks(records: DraftRecord[], written: Written, indicatorIds: Map<string, string>): Task[] {
@@ -149,11 +129,12 @@ function openedTasks(records: DraftRecord[], written: Written, indicatorIds: Map
 
 const actorBindings = (actor: EventActor) => [actor.type, actor.id, actor.name];
 
-/** Writes drafts (a result's onward interceptions, a feed's blocking tasks) and their events. */
-export async function writeTasks(
-  trx: DbOrTrx, actor: EventActor, drafts: TaskDraft[],
-): Promise<{ tasks: Task[]; outcomes: DraftOutcome[] }> {
-  if (drafts.length === 0) return { tasks: [], outcomes: [] };
+/**
+ * Writes drafts (a result's onward interceptions, a feed's blocking tasks, staff requests) and
+ * their events; answers the tasks it opened (a joined draft opens none).
+ */
+export async function writeTasks(trx: DbOrTrx, actor: EventActor, drafts: TaskDraft[]): Promise<Task[]> {
+  if (drafts.length === 0) return [];
   const records = draftRecords(drafts);
   const { rows } = await trx.raw(
     `WITH ${PLAN_CTES},
@@ -162,14 +143,13 @@ export async function writeTasks(
        SELECT e.type, ?, ?, ?, e.report_id, e.task_id, e.data FROM (${TASK_EVENTS}) e
      )
      SELECT (SELECT coalesce(json_agg(id), '[]') FROM ins) AS opened,
-            (SELECT coalesce(json_agg(json_build_object('ord', ord, 'state', state, 'taskId', task_id)), '[]') FROM outcome) AS outcomes,
             (SELECT coalesce(json_agg(json_build_array(kind, value, id)), '[]') FROM ind) AS indicators,
             now() AS at`,
     [JSON.stringify(records), ...actorBindings(actor)],
   ).options(prepared('write-tasks'));
   const written = rows[0] as Written & { indicators: [string, string, string][] };
   const indicatorIds = new Map(written.indicators.map(([k, v, id]) => [`${k}\u0000${v}`, id]));
-  return { tasks: openedTasks(records, written, indicatorIds), outcomes: await resolveJoined(trx, records, written) };
+  return openedTasks(records, written, indicatorIds);
 }
 
 export type NewReportRow = {
@@ -299,7 +279,7 @@ export async function fileReport(
     return { id, kind: input.kind, value: input.value, rawValue: input.rawValue, status, blocking, blockingTaskId };
   });
   const indicatorIds = new Map(indicators.map((i) => [`${i.kind}\u0000${i.value}`, i.id]));
-  const written: Written = { opened: row.opened, outcomes: [], at: row.created_at };
+  const written: Written = { opened: row.opened, at: row.created_at };
   return { createdAt: row.created_at, tasks: openedTasks(records, written, indicatorIds), indicators };
 }
 
@@ -316,7 +296,10 @@ export async function markIndicatorBlocked(
   );
 }
 
-/** A result's effect on the rollups, appended (never a shared row to update). */
+/**
+ * A result's effect on the rollups, appended (never a shared row to update). `fraudType` is given
+ * with loss prevented only: the daily figures count money, the institution's count tasks too.
+ */
 export async function appendResultDelta(
   trx: DbOrTrx,
   d: { timeZone: string; currency: string; fraudType: string | null; institutionId: string | null; lossPreventedMinor: number; done: number; failed: number },
@@ -325,7 +308,7 @@ export async function appendResultDelta(
   await trx.raw(
     `INSERT INTO stats_deltas (day, currency, fraud_type, institution_id, loss_prevented_minor, tasks_done, tasks_failed)
      VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?, ?, ?, ?)`,
-    [d.timeZone, d.currency, d.lossPreventedMinor > 0 ? d.fraudType : null, d.institutionId, d.lossPreventedMinor, d.done, d.failed],
+    [d.timeZone, d.currency, d.fraudType, d.institutionId, d.lossPreventedMinor, d.done, d.failed],
   );
 }
 
