@@ -7,10 +7,9 @@
  * Like the app's measure, the jobs are added while the queues are paused, and the clock starts
  * when they are resumed: adding jobs is not part of either figure.
  */
-import { fork } from 'node:child_process';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { track } from './processes';
+import { forkReady, goAndAnswer } from './processes';
 
 export type BareWorkersSpec = {
   redisUrl: string;
@@ -73,19 +72,11 @@ async function child(spec: BareWorkersSpec): Promise<void> {
 
 /** Prepares the bare workers (jobs added, queues paused) and runs them when `go` is called. */
 export async function prepareBareWorkers(spec: BareWorkersSpec): Promise<{ go(): Promise<BareWorkersResult> }> {
-  const proc = track(fork(__filename, ['--bare-workers'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  const exited = new Promise<never>((_, reject) => {
-    proc.once('error', reject);
-    proc.once('exit', (code, signal) => reject(new Error(`the bare workers exited early (${signal ?? code})`)));
-  });
-  exited.catch(() => undefined);
-  proc.send(spec);
-  await Promise.race([new Promise((resolve) => proc.once('message', resolve)), exited]);
+  const child = await forkReady(__filename, '--bare-workers', spec, 'the bare workers');
+  const { proc } = child;
   return {
     async go() {
-      const result = new Promise<BareWorkersResult>((resolve) => proc.once('message', (m) => resolve(m as BareWorkersResult)));
-      proc.send('go');
-      const r = await Promise.race([result, exited]);
+      const r = await goAndAnswer<BareWorkersResult>(child);
       // It closes its workers and exits by itself; nothing of it may touch Redis after this.
       const gone = new Promise((resolve) => proc.once('exit', resolve));
       if (proc.exitCode === null && proc.signalCode === null) {

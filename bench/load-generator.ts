@@ -4,10 +4,9 @@
  * and starts autocannon only when told to: making up inputs is never on the clock, and two loads
  * prepared apart can start together.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { lookupBody, reportBody, type HotSpot, type LookupItem } from './inputs';
-import { track } from './processes';
+import { forkReady, goAndAnswer } from './processes';
 
 export type BodySpec =
   /** Reports firstIndex, firstIndex + 1, …: distinct unless `hot`. */
@@ -137,20 +136,11 @@ export type PreparedLoad = { go(): Promise<LoadResult> };
 
 /** Forks a load generator and waits until it has made up its inputs. */
 export async function prepareLoad(spec: LoadSpec): Promise<PreparedLoad> {
-  const proc: ChildProcess = track(fork(__filename, ['--load-generator'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  const exited = new Promise<never>((_, reject) => {
-    proc.once('error', reject);
-    proc.once('exit', (code, signal) => reject(new Error(`load generator "${spec.title}" exited early (${signal ?? code})`)));
-  });
-  exited.catch(() => undefined);
-  proc.send(spec);
-  await Promise.race([new Promise((resolve) => proc.once('message', resolve)), exited]);
+  const child = await forkReady(__filename, '--load-generator', spec, `load generator "${spec.title}"`);
   return {
     async go() {
-      const result = new Promise<LoadResult>((resolve) => proc.once('message', (m) => resolve(m as LoadResult)));
-      proc.send('go');
-      const r = await Promise.race([result, exited]);
-      proc.disconnect();
+      const r = await goAndAnswer<LoadResult>(child);
+      child.proc.disconnect();
       return r;
     },
   };

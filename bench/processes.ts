@@ -4,7 +4,7 @@
  * group of its own (npm → sh → node); such a group is signalled as a whole, by its id, and stays
  * registered until no process of it is left, even after its leader has exited.
  */
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 
 const children = new Set<ChildProcess>();
 const groups = new Set<number>();
@@ -61,4 +61,28 @@ export function killAllNow(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
+}
+
+/**
+ * A measuring child of ours (this same file, run with `flag`): forked, handed its spec, and
+ * answered once it says it is ready (its inputs are made, before any clock starts). `exited`
+ * rejects if it exits before it is done, so a wait on its answer cannot hang on a dead child.
+ */
+export async function forkReady(file: string, flag: string, spec: unknown, label: string): Promise<{ proc: ChildProcess; exited: Promise<never> }> {
+  const proc = track(fork(file, [flag], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const exited = new Promise<never>((_, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (code, signal) => reject(new Error(`${label} exited early (${signal ?? code})`)));
+  });
+  exited.catch(() => undefined);
+  proc.send(spec as object);
+  await Promise.race([new Promise((resolve) => proc.once('message', resolve)), exited]);
+  return { proc, exited };
+}
+
+/** Tells a forkReady child to start, and answers its result. */
+export async function goAndAnswer<T>(child: { proc: ChildProcess; exited: Promise<never> }): Promise<T> {
+  const result = new Promise<T>((resolve) => child.proc.once('message', (m) => resolve(m as T)));
+  child.proc.send('go');
+  return Promise.race([result, child.exited]);
 }

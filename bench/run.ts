@@ -520,27 +520,20 @@ function summarizeAppLog(file: string): { level: number; msg: string; count: num
   return [...counts.values()].sort((a, b) => b.count - a.count);
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let deleted = 0;
+/** Calls `each` with every batch of keys under `prefix`; answers the sum of what it answers. */
+async function scanKeys(redis: Redis, prefix: string, each: (keys: string[]) => Promise<number>): Promise<number> {
+  let total = 0;
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
-    if (keys.length) deleted += await redis.del(...keys);
+    if (keys.length) total += await each(keys);
   } while (cursor !== '0');
-  return deleted;
+  return total;
 }
 
-async function countKeys(redis: Redis, prefix: string): Promise<number> {
-  let n = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    n += keys.length;
-  } while (cursor !== '0');
-  return n;
-}
+const deleteKeys = (redis: Redis, prefix: string) => scanKeys(redis, prefix, (keys) => redis.del(...keys));
+const countKeys = (redis: Redis, prefix: string) => scanKeys(redis, prefix, async (keys) => keys.length);
 
 async function main(): Promise<void> {
   const runStarted = performance.now();
