@@ -10,6 +10,7 @@ import { AppError, NotFoundError } from './errors';
 import { authenticate } from './http/auth';
 import { errorHandler } from './http/error-handler';
 import { opsRoutes } from './http/ops.routes';
+import { apiDocsRoutes } from './http/api-docs.routes';
 import { authRoutes } from './auth/auth.routes';
 import { adminRoutes } from './admin/admin.routes';
 import { reportsRoutes } from './reports/reports.routes';
@@ -70,6 +71,7 @@ export function createApp(deps: Deps): Express {
   app.use('/static', express.static(fromProjectRoot('public'), { maxAge: '1h' }));
   // Probes and scrapers are answered before any cookie, session or body handling.
   app.use(opsRoutes(deps));
+  app.use(apiDocsRoutes());
   app.use(cookieParser());
 
   app.use('/api', (req, _res, next) => {
