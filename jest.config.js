@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  // Besides the usual summary, every skipped test by name with its reason (Redis-only tests on the PostgreSQL queue backend).
+  reporters: ['default', '<rootDir>/test/helpers/skipped-tests-reporter.js'],
   testTimeout: 30000,
   // Two cores on the CI machines; each file has its own database and queue prefix, so files may run side by side.
   maxWorkers: 2,

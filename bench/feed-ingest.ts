@@ -25,7 +25,6 @@ import { createApp } from '../server/app';
 import { createDeps } from '../server/wiring';
 import { createLogger } from '../server/logger';
 import { issueToken } from '../server/auth/tokens';
-import { createRedis } from '../server/queues/connection';
 import { createFeedWorker } from '../workers/feed-worker';
 import { cloneTemplate, databaseUrl, dropDatabase, ensureTemplate } from '../test/helpers/databases';
 
@@ -143,8 +142,7 @@ async function main(): Promise<void> {
   const server = app.listen(0);
   await new Promise((resolve) => server.once('listening', resolve));
   const port = (server.address() as AddressInfo).port;
-  const workerRedis = createRedis(config.redisUrl, 'worker');
-  const feeds = createFeedWorker(deps, workerRedis);
+  const feeds = createFeedWorker(deps);
   const sampler = setInterval(sampleRss, 50);
 
   try {
@@ -227,10 +225,8 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await feeds.close();
-    workerRedis.disconnect();
     await new Promise((resolve) => server.close(resolve));
-    const keys = await deps.redis.keys(`${config.queuePrefix}:*`).catch(() => [] as string[]);
-    if (keys.length) await deps.redis.del(...keys).catch(() => undefined);
+    await deps.queues.forgetAllJobs().catch(() => undefined);
     await deps.close();
     await dropDatabase(database);
     rmSync(inputs, { recursive: true, force: true });

@@ -24,7 +24,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { parseConfig } from '../server/config';
 import { createLogger } from '../server/logger';
-import { createRedis } from '../server/queues/connection';
+import { createQueueConnection } from '../server/queues/connection';
 import { TaskDispatcher } from '../server/queues/dispatcher';
 import { partnerQueueName } from '../server/queues/names';
 import { DEMO_CLIENT, DEMO_PASSWORD } from '../server/cli/seed';
@@ -375,14 +375,11 @@ async function dispatchLatency(ctx: Context) {
 async function workerDispatch(ctx: Context) {
   const config = parseConfig(ctx.appEnv);
   const logger = createLogger('warn', { process: 'bench' });
-  const producer = createRedis(REDIS_URL, 'producer');
-  const dispatcher = new TaskDispatcher(producer, config, logger);
+  const queueStore = createQueueConnection(config, logger);
+  const dispatcher = new TaskDispatcher(queueStore, config, logger);
   try {
-    await new Promise<void>((resolve, reject) => {
-      if (producer.status === 'ready') return resolve();
-      producer.once('ready', () => resolve());
-      producer.once('error', reject);
-    });
+    await queueStore.readyWithin(5000);
+    if (!queueStore.available()) throw new Error(`the queue store (${queueStore.backend}) is not reachable`);
     const { rows: institutions } = await ctx.db.query<{ id: string; kind: string }>(
       `SELECT id, kind FROM institutions WHERE kind <> 'police' AND active ORDER BY kind, id LIMIT $1`, [SIZES.workerQueues]);
     const { jobId: _ignored, ...jobOptions } = dispatcher.jobOptions('bench');
@@ -436,7 +433,7 @@ async function workerDispatch(ctx: Context) {
     });
   } finally {
     await dispatcher.close();
-    producer.disconnect();
+    await queueStore.close();
   }
 }
 

@@ -6,6 +6,7 @@ import { parseBlockingRule } from './domain/indicator-rules';
 // The only reader of process.env. Everything else receives a frozen, typed Config.
 
 const DEV_JWT_SECRET = 'afrc-development-secret-do-not-use-in-production';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -22,7 +23,14 @@ const EnvSchema = z
     // Token checks and indicator lookups (screening, called inline with payments) have connections
     // of their own, so they never queue behind a burst of reports for the main pool.
     DATABASE_READ_POOL_MAX: positiveInt(4),
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    // Where the queues live. Redis is the production default; without REDIS_URL they run on
+    // BullMQ's PostgreSQL backend in DATABASE_URL's database (schema bullmq), so nothing but
+    // PostgreSQL is needed. Set explicitly, `redis` without REDIS_URL means the local Redis.
+    QUEUE_BACKEND: z.enum(['redis', 'postgres']).optional(),
+    // Connections each worker's queue may open on the PostgreSQL backend (beside its one
+    // LISTEN connection); the producers of a process share a pool of this size too.
+    QUEUE_POSTGRES_POOL_MAX: positiveInt(4),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'letters, digits, : _ - { } only').default('afrc'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_ISSUER: z.string().min(1).default('afrc'),
@@ -88,7 +96,9 @@ export function parseConfig(env: Record<string, string | undefined>) {
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseReadPoolMax: e.DATABASE_READ_POOL_MAX,
-    redisUrl: e.REDIS_URL,
+    queueBackend: e.QUEUE_BACKEND ?? (e.REDIS_URL ? 'redis' : 'postgres'),
+    redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
+    queuePostgresPoolMax: e.QUEUE_POSTGRES_POOL_MAX,
     queuePrefix: e.QUEUE_PREFIX,
     jwt: Object.freeze({
       secret: e.JWT_SECRET ?? DEV_JWT_SECRET,

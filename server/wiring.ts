@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
 import type passport from 'passport';
 import type { Config } from './config';
 import type { ServiceContext } from './context';
 import { createDb } from './db';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { createRedis } from './queues/connection';
+import { createQueueConnection, type QueueConnection } from './queues/connection';
 import { TaskDispatcher } from './queues/dispatcher';
 import { buildPassport } from './auth/passport';
 import { AuthService } from './auth/auth.service';
@@ -34,7 +33,8 @@ export type Services = {
 };
 
 export type Deps = ServiceContext & {
-  redis: Redis;
+  /** Where the queues live (Redis or PostgreSQL): every Queue and Worker is made through it. */
+  queues: QueueConnection;
   passport: passport.PassportStatic;
   services: Services;
   close(): Promise<void>;
@@ -44,15 +44,14 @@ export type Deps = ServiceContext & {
 export function createDeps(config: Config, logger: Logger = createLogger(config.logLevel)): Deps {
   const db = createDb(config.databaseUrl, config.databasePoolMax);
   const readDb = createDb(config.databaseUrl, config.databaseReadPoolMax);
-  const redis = createRedis(config.redisUrl, 'producer');
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queues = createQueueConnection(config, logger);
   const metrics = createMetrics();
-  const dispatcher = new TaskDispatcher(redis, config, logger);
+  const dispatcher = new TaskDispatcher(queues, config, logger);
   const ctx: ServiceContext = { config, logger, db, readDb, dispatcher, metrics };
 
   const engine = new TaskEngine(ctx);
   const taskResults = new TaskResultsService(ctx, engine);
-  const feedQueue = new FeedQueue(redis, config, logger);
+  const feedQueue = new FeedQueue(queues, config, logger);
   const services: Services = {
     auth: new AuthService(ctx),
     admin: new AdminService(ctx, engine),
@@ -69,14 +68,13 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
 
   return {
     ...ctx,
-    redis,
+    queues,
     services,
     passport: buildPassport(config, (actor) => services.auth.isActive(actor)),
     async close() {
       await dispatcher.close();
       await feedQueue.close();
-      redis.disconnect();
-      await Promise.all([db.destroy(), readDb.destroy()]);
+      await Promise.all([queues.close(), db.destroy(), readDb.destroy()]);
     },
   };
 }

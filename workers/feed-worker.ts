@@ -1,5 +1,5 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { JobWorker } from '../server/queues/connection';
 import { FeedJob } from '../server/queues/feed-queue';
 import { FEEDS_QUEUE } from '../server/queues/names';
 import type { Deps } from '../server/wiring';
@@ -17,12 +17,10 @@ export const feedProcessor = (deps: Pick<Deps, 'services' | 'metrics'>) => async
   return outcome;
 };
 
-/** The feeds queue's worker; `connection` is a worker-role Redis connection. */
-export function createFeedWorker(deps: Deps, connection: Redis, options: { concurrency?: number } = {}): Worker {
-  const { config, logger } = deps;
-  const worker = new Worker(FEEDS_QUEUE, feedProcessor(deps), {
-    connection,
-    prefix: config.queuePrefix,
+/** The feeds queue's worker. */
+export function createFeedWorker(deps: Deps, options: { concurrency?: number } = {}): JobWorker {
+  const { logger } = deps;
+  const worker = deps.queues.worker(FEEDS_QUEUE, feedProcessor(deps), {
     // A batch is worked in order by one job; a few batches side by side keep one big feed from
     // holding up everyone else's.
     concurrency: options.concurrency ?? 2,

@@ -1,10 +1,7 @@
-import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../server/config';
 import { loadConfig } from '../server/config';
 import { onShutdown } from '../server/lifecycle';
 import { createLogger, type Logger } from '../server/logger';
-import { createRedis } from '../server/queues/connection';
 import { MaintenanceQueue } from '../server/queues/maintenance';
 import { MAINTENANCE_QUEUE } from '../server/queues/names';
 import { Reconciler, type ReconcileReport } from '../server/queues/reconciler';
@@ -33,70 +30,27 @@ export type WorkerProcessOptions = {
   reconcile?: boolean;
 };
 
-/** Queues must never lose a job to eviction: say so loudly when Redis would evict. */
-export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise<string | undefined> {
-  try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    const policy = reply[1];
-    if (policy !== 'noeviction') {
-      logger.error(
-        { policy },
-        `REDIS maxmemory-policy is "${policy}", not "noeviction": Redis may evict queued jobs. ` +
-          'Run: redis-cli config set maxmemory-policy noeviction (and set it in redis.conf).',
-      );
-    }
-    return policy;
-  } catch (err) {
-    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read Redis maxmemory-policy; make sure it is noeviction');
-    return undefined;
-  }
-}
-
-/** The producer connection fails fast while it is not connected; a pass just after start waits for it a little. */
-async function readyWithin(redis: Redis, ms: number): Promise<void> {
-  if (redis.status === 'ready') return;
-  let timer: NodeJS.Timeout | undefined;
-  let onReady: (() => void) | undefined;
-  await new Promise<void>((resolve) => {
-    onReady = resolve;
-    timer = setTimeout(resolve, ms);
-    redis.once('ready', onReady);
-  });
-  clearTimeout(timer);
-  if (onReady) redis.off('ready', onReady);
-}
-
 /** Starts one worker per active partner institution, the maintenance worker and the reconciler. */
 export function startWorkers(config: Config, logger: Logger = createLogger(config.logLevel, { process: 'workers' }), options: WorkerProcessOptions = {}): WorkerProcess {
   const deps = createDeps(config, logger);
-  // Workers block on Redis and retry forever (maxRetriesPerRequest: null); BullMQ duplicates this
-  // connection for each worker's blocking reads.
-  const connection = createRedis(config.redisUrl, 'worker');
-  connection.on('error', (err) => logger.warn({ err: err.message }, 'worker redis connection error'));
-  void checkEvictionPolicy(connection, logger);
-
-  const maintenance = new MaintenanceQueue(deps.redis, config, logger);
+  const maintenance = new MaintenanceQueue(deps.queues, config);
   const adapters: Adapters = {
     manual: manualAdapter,
     webhook: webhookAdapter(config.workers.webhookTimeoutMs),
     simulated: simulatedAdapter(maintenance),
   };
-  const pool = new PartnerWorkerPool(deps.db, connection, config, logger, (id) => partnerProcessor(deps, adapters, id), options.tuning);
+  const pool = new PartnerWorkerPool(deps.db, deps.queues, config, logger, (id) => partnerProcessor(deps, adapters, id), options.tuning);
   pool.start();
 
-  const maintenanceWorker = new Worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps), {
-    connection,
-    prefix: config.queuePrefix,
-    concurrency: config.workers.concurrency,
-  });
+  const maintenanceWorker = deps.queues.worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps), { concurrency: config.workers.concurrency });
   maintenanceWorker.on('error', (err) => logger.error({ err }, 'maintenance worker error'));
   maintenanceWorker.on('failed', (job, err) => logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed'));
 
-  const feeds = createFeedWorker(deps, connection);
+  const feeds = createFeedWorker(deps);
 
   const reconciler = new Reconciler(deps.db, deps.dispatcher, maintenance, config, logger);
   const reconcileOnce = async (): Promise<ReconcileReport> => {
-    await readyWithin(deps.redis, 2000);
+    await deps.queues.readyWithin(2000);
     const report = await reconciler.runOnce();
     // Feed batches left processing without a live job go back on the feeds queue the same way.
     await deps.services.feeds.sweep();
@@ -129,7 +83,6 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
         await ticking;
         await Promise.allSettled([pool.close(opts.force ?? false), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), closeWorker(feeds, config.workers.shutdownTimeoutMs, logger)]);
         await maintenance.close().catch(() => undefined);
-        connection.disconnect();
         await deps.close();
       })();
       return closed;

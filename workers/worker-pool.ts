@@ -1,5 +1,5 @@
-import { Worker, type Processor, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Processor, WorkerOptions } from 'bullmq';
+import type { JobWorker, QueueConnection } from '../server/queues/connection';
 import { activePartnerIds } from '../server/admin/institutions.repo';
 import type { Config } from '../server/config';
 import type { Db } from '../server/db';
@@ -13,7 +13,7 @@ export type WorkerTuning = Partial<Pick<WorkerOptions, 'lockDuration' | 'stalled
  * turn a graceful close into a forced one); the jobs still running are redone elsewhere once their
  * locks lapse. `force` stops at once, as a crash would.
  */
-export async function closeWorker(worker: Worker, timeoutMs: number, logger: Logger, force = false): Promise<void> {
+export async function closeWorker(worker: JobWorker, timeoutMs: number, logger: Logger, force = false): Promise<void> {
   if (force) {
     await worker.close(true);
     return;
@@ -39,7 +39,7 @@ export async function closeWorker(worker: Worker, timeoutMs: number, logger: Log
  * drained and closed, with no restart.
  */
 export class PartnerWorkerPool {
-  private readonly workers = new Map<string, Worker>();
+  private readonly workers = new Map<string, JobWorker>();
   private readonly closing = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
@@ -47,7 +47,7 @@ export class PartnerWorkerPool {
 
   constructor(
     private readonly db: Db,
-    private readonly connection: Redis,
+    private readonly connection: QueueConnection,
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly processorFor: (institutionId: string) => Processor,
@@ -88,10 +88,8 @@ export class PartnerWorkerPool {
   }
 
   private startWorker(institutionId: string): void {
-    const { workers: w, queuePrefix } = this.config;
-    const worker = new Worker(partnerQueueName(institutionId), this.processorFor(institutionId), {
-      connection: this.connection,
-      prefix: queuePrefix,
+    const { workers: w } = this.config;
+    const worker = this.connection.worker(partnerQueueName(institutionId), this.processorFor(institutionId), {
       concurrency: w.concurrency,
       limiter: { max: w.rateMax, duration: w.rateDurationMs },
       ...this.tuning,

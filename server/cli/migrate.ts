@@ -1,16 +1,19 @@
 import { loadConfig } from '../config';
 import { createDb } from '../db';
 import { createLogger } from '../logger';
+import { migrateQueueSchema } from '../queues/connection';
 
-/** Applies pending migrations to DATABASE_URL. */
+/** Applies pending migrations to DATABASE_URL: ours, then BullMQ's own tables for the PostgreSQL queue backend. */
 export async function migrate(databaseUrl: string): Promise<string[]> {
   const db = createDb(databaseUrl, 2);
+  let applied: string[];
   try {
-    const [, applied] = (await db.migrate.latest()) as [number, string[]];
-    return applied;
+    [, applied] = (await db.migrate.latest()) as [number, string[]];
   } finally {
     await db.destroy();
   }
+  await migrateQueueSchema(databaseUrl);
+  return applied;
 }
 
 if (require.main === module) {

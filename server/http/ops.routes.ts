@@ -26,11 +26,19 @@ export function opsRoutes(deps: Deps): Router {
     res.json({ status: 'ok' });
   });
   r.get('/readyz', async (_req, res) => {
-    const [postgres, redis] = await Promise.all([
+    // The queue store is Redis, or PostgreSQL itself on the PostgreSQL queue backend (then `redis`
+    // is left out: there is none to ask).
+    const [postgres, queues] = await Promise.all([
       answers(() => deps.db.raw('select 1')),
-      answers(() => deps.redis.ping()),
+      answers(() => deps.queues.ping()),
     ]);
-    res.status(postgres && redis ? 200 : 503).json({ status: postgres && redis ? 'ready' : 'unavailable', postgres, redis });
+    const ready = postgres && queues;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unavailable',
+      postgres,
+      ...(deps.queues.backend === 'redis' ? { redis: queues } : {}),
+      queueBackend: deps.queues.backend,
+    });
   });
   r.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -14,9 +14,7 @@ export function pageRoutes(deps: Deps): Router {
   const r = Router();
   const board = queueBoard({
     basePath: QUEUE_BOARD_PATH,
-    redis: deps.redis,
-    config: deps.config,
-    logger: deps.logger,
+    queues: deps.queues,
     // Partners only: the center itself never has a queue.
     institutionIds: async () => (await deps.services.admin.listInstitutions()).items.filter((i) => i.kind !== 'police').map((i) => i.id),
   });

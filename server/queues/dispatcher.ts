@@ -1,12 +1,11 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type DataLoader from 'dataloader';
 import { coalesced } from '../coalesce';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { partnerQueueName } from './names';
 import type { TaskJob } from './jobs';
-import { createQueue } from './connection';
+import type { JobQueue, QueueConnection } from './connection';
 import { ENQUEUE_TIMEOUT_MS, retryingJobOptions, withTimeout } from './job-options';
 
 export type RoutedTask = { id: string; institutionId: string | null; status: string };
@@ -16,12 +15,12 @@ export type RoutedTask = { id: string; institutionId: string | null; status: str
  * A failure here is logged, never thrown: the row is the truth and the reconciler re-enqueues it.
  */
 export class TaskDispatcher {
-  private readonly queues = new Map<string, Queue>();
+  private readonly queues = new Map<string, JobQueue>();
   /** Per institution: the tasks enqueued at about the same time (many reports at once) go in one addBulk. */
   private readonly batches = new Map<string, DataLoader<string, boolean, string>>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: QueueConnection,
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
@@ -30,22 +29,22 @@ export class TaskDispatcher {
     return retryingJobOptions(this.config, taskId, { completed: 5000, failed: 10000 });
   }
 
-  queueFor(institutionId: string): Queue {
+  queueFor(institutionId: string): JobQueue {
     let q = this.queues.get(institutionId);
     if (!q) {
-      q = createQueue(partnerQueueName(institutionId), this.connection, this.config.queuePrefix, this.logger);
+      q = this.connection.queue(partnerQueueName(institutionId));
       this.queues.set(institutionId, q);
     }
     return q;
   }
 
-  /** Returns how many tasks were handed to Redis; the rest wait for the reconciler. */
+  /** Returns how many tasks were handed to the queues; the rest wait for the reconciler. */
   async enqueue(tasks: RoutedTask[]): Promise<number> {
     const routed = tasks.filter((t): t is RoutedTask & { institutionId: string } => t.status === 'queued' && Boolean(t.institutionId));
     if (routed.length === 0) return 0;
-    // With Redis known to be down, do not make the caller wait for timeouts: the rows are committed.
-    if (this.connection.status !== 'ready') {
-      this.logger.warn({ tasks: routed.length, redis: this.connection.status }, 'redis not ready; tasks left for the reconciler');
+    // With the queue store known to be down, do not make the caller wait for timeouts: the rows are committed.
+    if (!this.connection.available()) {
+      this.logger.warn({ tasks: routed.length, backend: this.connection.backend }, 'queue store not ready; tasks left for the reconciler');
       return 0;
     }
     const byInstitution = new Map<string, string[]>();

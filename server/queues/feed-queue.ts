@@ -1,10 +1,9 @@
-import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { FEEDS_QUEUE } from './names';
-import { createQueue } from './connection';
+import type { JobQueue, QueueConnection } from './connection';
 import { clearFinishedJob, ENQUEUE_TIMEOUT_MS, retryingJobOptions, withTimeout } from './job-options';
 
 /** A feed job names its batch only; the items are in PostgreSQL. */
@@ -16,17 +15,17 @@ export type FeedJob = z.infer<typeof FeedJob>;
  * thrown: the batch row is the truth, and the sweep re-enqueues a batch whose job went missing.
  */
 export class FeedQueue {
-  private queue: Queue | undefined;
+  private queue: JobQueue | undefined;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: QueueConnection,
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
 
-  private get(): Queue {
+  private get(): JobQueue {
     if (!this.queue) {
-      this.queue = createQueue(FEEDS_QUEUE, this.connection, this.config.queuePrefix, this.logger);
+      this.queue = this.connection.queue(FEEDS_QUEUE);
     }
     return this.queue;
   }
@@ -36,9 +35,9 @@ export class FeedQueue {
   }
 
   async enqueue(batchId: string): Promise<boolean> {
-    // With Redis known to be down, do not make the partner wait for a timeout: the batch is committed.
-    if (this.connection.status !== 'ready') {
-      this.logger.warn({ batchId, redis: this.connection.status }, 'redis not ready; batch left for the sweep');
+    // With the queue store known to be down, do not make the partner wait for a timeout: the batch is committed.
+    if (!this.connection.available()) {
+      this.logger.warn({ batchId, backend: this.connection.backend }, 'queue store not ready; batch left for the sweep');
       return false;
     }
     const data: FeedJob = { batchId };

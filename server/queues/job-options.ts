@@ -1,4 +1,5 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
+import type { JobQueue } from './connection';
 import type { Config } from '../config';
 
 /** Job states in which a job will still run; any other job with the same id would swallow a re-add. */
@@ -22,7 +23,7 @@ export function retryingJobOptions(config: Config, jobId: string, keep: { comple
  * Makes room for a fresh job under `jobId`: 'live' when one will still run (nothing to do),
  * otherwise a finished one is removed and 'free' is answered.
  */
-export async function clearFinishedJob(queue: Queue, jobId: string): Promise<'live' | 'free'> {
+export async function clearFinishedJob(queue: JobQueue, jobId: string): Promise<'live' | 'free'> {
   const job = await queue.getJob(jobId);
   if (!job) return 'free';
   if (LIVE_JOB_STATES.has(await job.getState())) return 'live';

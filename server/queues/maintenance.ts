@@ -1,10 +1,7 @@
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from '../config';
-import type { Logger } from '../logger';
 import { MAINTENANCE_QUEUE } from './names';
-import { createQueue } from './connection';
+import type { JobQueue, QueueConnection } from './connection';
 import { retryingJobOptions } from './job-options';
 
 export const SIMULATED_RESULT_JOB = 'simulated-result';
@@ -19,10 +16,10 @@ export const simulatedJobId = (taskId: string) => `sim-${taskId}`;
 
 /** The system queue: the simulated partners' delayed answers and the repeatable overdue scan. */
 export class MaintenanceQueue {
-  readonly queue: Queue;
+  readonly queue: JobQueue;
 
-  constructor(connection: Redis, private readonly config: Config, logger: Logger) {
-    this.queue = createQueue(MAINTENANCE_QUEUE, connection, config.queuePrefix, logger);
+  constructor(connection: QueueConnection, private readonly config: Config) {
+    this.queue = connection.queue(MAINTENANCE_QUEUE);
   }
 
   /** One answer per task (jobId), so a delivery that runs twice schedules it once. */

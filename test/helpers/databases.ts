@@ -1,19 +1,33 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LATEST_SCHEMA_VERSION } from 'bullmq';
 import { createDb, MIGRATIONS_DIR } from '../../server/db';
+import { migrate } from '../../server/cli/migrate';
 
-export const ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The local PostgreSQL of a development or CI machine. */
+export const DEFAULT_ADMIN_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Where test databases are made: TEST_ADMIN_DATABASE_URL, which the run's global setup points at
+ * an embedded PostgreSQL when no other answers, else the local one. Read on each call, as the
+ * global setup may set it after this module is loaded.
+ */
+export const adminDatabaseUrl = (): string => process.env.TEST_ADMIN_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL;
 
 export function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_DATABASE_URL);
+  const url = new URL(adminDatabaseUrl());
   url.pathname = `/${name}`;
   return url.toString();
 }
 
-/** The template is named after the migrations' content, so a changed migration gets a fresh template. */
+/**
+ * The template is named after the migrations' content (ours, and the version of BullMQ's queue
+ * tables it also carries), so a changed migration gets a fresh template.
+ */
 export function templateName(): string {
   const hash = createHash('sha256');
+  hash.update(`bullmq-schema-${LATEST_SCHEMA_VERSION}`);
   for (const file of readdirSync(MIGRATIONS_DIR).sort()) {
     hash.update(file);
     hash.update(readFileSync(path.join(MIGRATIONS_DIR, file)));
@@ -26,7 +40,7 @@ const TEMPLATE_LOCK = 7_204_113;
 /** Creates and migrates the template once; concurrent jest runs wait on an advisory lock. */
 export async function ensureTemplate(): Promise<string> {
   const name = templateName();
-  const admin = createDb(ADMIN_DATABASE_URL, 2);
+  const admin = createDb(adminDatabaseUrl(), 2);
   try {
     await admin.transaction(async (trx) => {
       await trx.raw('SELECT pg_advisory_xact_lock(?)', [TEMPLATE_LOCK]);
@@ -36,12 +50,7 @@ export async function ensureTemplate(): Promise<string> {
         await admin.raw(`DROP DATABASE IF EXISTS "${name}_building"`);
         await admin.raw(`CREATE DATABASE "${name}_building"`);
       });
-      const building = createDb(databaseUrl(`${name}_building`), 2);
-      try {
-        await building.migrate.latest();
-      } finally {
-        await building.destroy();
-      }
+      await migrate(databaseUrl(`${name}_building`));
       await admin.raw(`ALTER DATABASE "${name}_building" RENAME TO "${name}"`);
       await admin.raw(`ALTER DATABASE "${name}" WITH is_template = true`);
     });
@@ -52,7 +61,7 @@ export async function ensureTemplate(): Promise<string> {
 }
 
 export async function cloneTemplate(target: string): Promise<void> {
-  const admin = createDb(ADMIN_DATABASE_URL, 1);
+  const admin = createDb(adminDatabaseUrl(), 1);
   try {
     await admin.raw(`CREATE DATABASE "${target}" TEMPLATE "${templateName()}"`);
   } finally {
@@ -61,7 +70,7 @@ export async function cloneTemplate(target: string): Promise<void> {
 }
 
 export async function dropDatabase(name: string): Promise<void> {
-  const admin = createDb(ADMIN_DATABASE_URL, 1);
+  const admin = createDb(adminDatabaseUrl(), 1);
   try {
     await admin.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   } finally {

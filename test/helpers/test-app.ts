@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
 import request from 'supertest';
 import type { Express } from 'express';
 import { parseConfig, type Config } from '../../server/config';
@@ -8,6 +7,8 @@ import { createDeps, type Deps } from '../../server/wiring';
 import { issueToken } from '../../server/auth/tokens';
 import { cloneTemplate, databaseUrl, dropDatabase } from './databases';
 import { createFactories, type TestUser } from './factories';
+import { TEST_QUEUE_BACKEND } from './queue-backend';
+import type { JobQueue } from '../../server/queues/connection';
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
 
@@ -16,6 +17,7 @@ export function testEnv(database: string, queuePrefix: string, env: Record<strin
   return {
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl(database),
+    QUEUE_BACKEND: TEST_QUEUE_BACKEND,
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: queuePrefix,
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123',
@@ -37,12 +39,10 @@ export async function testApp(env: Record<string, string> = {}) {
   const config: Config = parseConfig(testEnv(database, queuePrefix, env));
   const deps: Deps = createDeps(config);
   // Producers do not queue commands while connecting; start each test with Redis ready, as a running server is.
-  if (deps.redis.status !== 'ready' && !env.REDIS_URL) {
-    await new Promise<void>((resolve) => deps.redis.once('ready', () => resolve()));
-  }
+  if (!env.REDIS_URL) await deps.queues.readyWithin(10_000);
   const app: Express = createApp(deps);
   const factories = createFactories(deps.db);
-  const openQueues: Queue[] = [];
+  const openQueues: JobQueue[] = [];
 
   const tokenFor = (user: TestUser) =>
     issueToken(config, { id: user.id, type: 'user', name: user.username, role: user.role, institutionId: user.institutionId }).token;
@@ -63,19 +63,24 @@ export async function testApp(env: Record<string, string> = {}) {
 
   /** Every job id on a queue, whatever its state. */
   async function queueJobIds(name: string): Promise<string[]> {
-    const q = new Queue(name, { connection: { url: config.redisUrl } as never, prefix: config.queuePrefix });
-    openQueues.push(q);
+    const q = queue(name);
     const jobs = await q.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized', 'waiting-children']);
     return jobs.filter(Boolean).map((j) => String(j.id));
   }
 
+  /** A queue of this test's, on the run's backend; closed with the app. */
+  function queue(name: string): JobQueue {
+    const q = deps.queues.queue(name);
+    openQueues.push(q);
+    return q;
+  }
+
   async function close(): Promise<void> {
     await Promise.allSettled(openQueues.map((q) => q.close()));
-    const keys = await deps.redis.keys(`${queuePrefix}:*`).catch(() => [] as string[]);
-    if (keys.length) await deps.redis.del(...keys).catch(() => undefined);
+    await deps.queues.forgetAllJobs().catch(() => undefined);
     await deps.close();
     await dropDatabase(database);
   }
 
-  return { app, deps, db: deps.db, config, api, factories, tokenFor, queueJobIds, close, database, queuePrefix };
+  return { app, deps, db: deps.db, config, api, factories, tokenFor, queue, queueJobIds, close, database, queuePrefix };
 }

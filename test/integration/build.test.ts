@@ -4,10 +4,13 @@ import { rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { createDb } from '../../server/db';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../helpers/databases';
 import { testEnv } from '../helpers/test-app';
+import { READY_BODY } from '../helpers/queue-backend';
+import { parseConfig } from '../../server/config';
+import { createLogger } from '../../server/logger';
+import { createQueueConnection } from '../../server/queues/connection';
 import { waitFor } from '../helpers/lifecycle';
 
 const run = promisify(execFile);
@@ -73,12 +76,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(OUT_DIR, { recursive: true, force: true });
-  const redis = new Redis(testEnv(database, queuePrefix).REDIS_URL!);
+  const queues = createQueueConnection(parseConfig(testEnv(database, queuePrefix)), createLogger('silent'));
   try {
-    const keys = await redis.keys(`${queuePrefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await queues.readyWithin(2000);
+    await queues.forgetAllJobs();
   } finally {
-    redis.disconnect();
+    await queues.close();
   }
   await dropDatabase(database);
 });
@@ -106,7 +109,7 @@ it('when the compiled web entry runs in production, then it answers its probes a
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ postgres: true, redis: true });
+    expect(await ready.json()).toEqual(READY_BODY);
 
     const login = await fetch(`${base}/login`);
     expect(login.status).toBe(200);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { createRedis } from '../../server/queues/connection';
 import { createFeedWorker } from '../../workers/feed-worker';
 import { testApp, type TestApp } from '../helpers/test-app';
 import type { TestInstitution, TestUser } from '../helpers/factories';
@@ -304,8 +303,7 @@ describe('GET /feeds/:batchId', () => {
 
 describe('the feeds queue', () => {
   it('when the worker runs, then a submitted batch is processed to done; a batch whose job was lost is swept back onto the queue', async () => {
-    const connection = createRedis(t.config.redisUrl, 'worker');
-    const worker = createFeedWorker(t.deps, connection);
+    const worker = createFeedWorker(t.deps);
     try {
       const items = Array.from({ length: 30 }, () => indicatorItem());
       const res = await t.api.as(carrierSystem).post('/api/v1/feeds').set('Content-Type', 'application/x-ndjson').send(ndjson(items));
@@ -317,10 +315,10 @@ describe('the feeds queue', () => {
       }
       expect(body).toMatchObject({ status: 'done', received: 30, processed: 30, accepted: 30 });
 
-      // A batch stored while its job never reached Redis: the sweep finds it and the worker finishes it.
+      // A batch stored while its job never reached the queue store: the sweep finds it and the worker finishes it.
       await worker.pause();
       const lost = await t.api.as(carrierSystem).post('/api/v1/feeds').send({ items: [indicatorItem(), indicatorItem()] });
-      const queue = (t.deps.services.feeds as unknown as { queue: { get(): import('bullmq').Queue } }).queue.get();
+      const queue = (t.deps.services.feeds as unknown as { queue: { get(): import('../../server/queues/connection').JobQueue } }).queue.get();
       await (await queue.getJob(lost.body.batchId))!.remove();
       await t.db('feed_batches').where({ id: lost.body.batchId }).update({ updated_at: t.db.raw("now() - interval '1 minute'") });
       expect(await t.deps.services.feeds.sweep()).toBe(1);
@@ -334,7 +332,6 @@ describe('the feeds queue', () => {
       expect(body).toMatchObject({ status: 'done', accepted: 2 });
     } finally {
       await worker.close();
-      connection.disconnect();
     }
   });
 });

@@ -1,14 +1,15 @@
 import { testApp, type TestApp } from '../helpers/test-app';
+import { READY_BODY } from '../helpers/queue-backend';
 
 let t: TestApp;
 beforeAll(async () => { t = await testApp(); });
 afterAll(() => t.close());
 
-it('answers liveness and readiness when PostgreSQL and Redis are up', async () => {
+it('answers liveness and readiness when PostgreSQL and the queue store (Redis, or PostgreSQL itself) are up', async () => {
   expect((await t.api.raw().get('/healthz')).status).toBe(200);
   const ready = await t.api.raw().get('/readyz');
   expect(ready.status).toBe(200);
-  expect(ready.body).toEqual({ status: 'ready', postgres: true, redis: true });
+  expect(ready.body).toEqual(READY_BODY);
 });
 
 it('answers an unknown API route with the error shape', async () => {

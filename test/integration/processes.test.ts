@@ -1,6 +1,5 @@
 import http, { type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
 import request from 'supertest';
 import { parseConfig } from '../../server/config';
 import { createApp } from '../../server/app';
@@ -85,7 +84,7 @@ it('when a worker dies mid-delivery, then another worker redoes the job and the 
     await waitFor(async () => (await taskRow(t, task.id)).status === 'dispatched', 'the job to be redone by the survivor', 15_000);
     expect(calls).toBe(2);
     // The survivor's attempt is over only once BullMQ has the job completed, not when the row changes.
-    const queue = new Queue(partnerQueueName(bank.id), { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
+    const queue = t.queue(partnerQueueName(bank.id));
     try {
       const jobState = async () => {
         const job = await queue.getJob(task.id);

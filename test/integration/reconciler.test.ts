@@ -1,4 +1,3 @@
-import { Queue, Worker } from 'bullmq';
 import request from 'supertest';
 import { parseConfig } from '../../server/config';
 import { createApp } from '../../server/app';
@@ -10,6 +9,7 @@ import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../help
 import { startWorkers, type WorkerProcess } from '../../workers/main';
 import { partnerQueueName } from '../../server/queues/names';
 import { Reconciler } from '../../server/queues/reconciler';
+import { itNeedsRedis } from '../helpers/queue-backend';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ afterAll(() => t.close());
 
 const DEAD_REDIS = 'redis://127.0.0.1:6390';
 
-it('when Redis is down during intake, then reports still answer 201, and once Redis is back every task is dispatched with no one acting', async () => {
+itNeedsRedis('when Redis is down during intake, then reports still answer 201, and once Redis is back every task is dispatched with no one acting', async () => {
   const bank = await t.factories.institution({ kind: 'bank', routes: [{ indicatorKind: 'bank_account', prefix: '622202' }] });
   const carrier = await t.factories.institution({ kind: 'carrier', routes: [{ indicatorKind: 'phone', prefix: '+86' }] });
   const officer = await t.factories.user({ role: 'desk_officer' });
@@ -63,14 +63,13 @@ it('when Redis is down during intake, then reports still answer 201, and once Re
   }
 });
 
-it('when Redis comes back empty after tasks were enqueued, then the reconciler enqueues them again and each is dispatched once', async () => {
+it('when the queue store comes back empty after tasks were enqueued (Redis restarted without persistence, or the jobs lost), then the reconciler enqueues them again and each is dispatched once', async () => {
   const bank = await t.factories.institution({ kind: 'bank' });
   const tasks = await Promise.all([1, 2, 3, 4].map(() => interceptTask(t, { toInstitutionId: bank.id })));
   expect((await t.queueJobIds(partnerQueueName(bank.id))).sort()).toEqual(tasks.map((x) => x.id).sort());
 
-  // Redis lost everything under this test's prefix (a restart without persistence).
-  const keys = await t.deps.redis.keys(`${t.queuePrefix}:*`);
-  if (keys.length) await t.deps.redis.del(...keys);
+  // The store lost every job of this test (Redis: everything under its prefix).
+  await t.deps.queues.forgetAllJobs();
   expect(await t.queueJobIds(partnerQueueName(bank.id))).toEqual([]);
 
   const workers = startWorkers(t.config);
@@ -90,9 +89,8 @@ it('when a queued task\'s job has finished without dispatching it, then the reco
   const waiting = await interceptTask(t, { toInstitutionId: bank.id, enqueue: false });
 
   // Something consumed the job and finished it while the task stayed queued.
-  const connection = { url: t.config.redisUrl } as never;
-  const consumer = new Worker(partnerQueueName(bank.id), async () => 'lost', { connection, prefix: t.queuePrefix });
-  const queue = new Queue(partnerQueueName(bank.id), { connection, prefix: t.queuePrefix });
+  const consumer = t.deps.queues.worker(partnerQueueName(bank.id), async () => 'lost', {});
+  const queue = t.queue(partnerQueueName(bank.id));
   try {
     await waitFor(async () => (await queue.getJob(stuck.id))?.finishedOn, 'the job to complete');
     await consumer.close();

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
 import { testApp, type TestApp } from '../helpers/test-app';
 import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
 import { startWorkers, type WorkerProcess } from '../../workers/main';
@@ -95,7 +94,7 @@ it('when every attempt fails, then the task stays queued and shows the delivery 
   expect(row.delivery_error).toContain('503');
 
   // BullMQ is done with the job once it is failed for good: no attempt is left to reach the partner.
-  const queue = new Queue(partnerQueueName(bank.id), { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
+  const queue = t.queue(partnerQueueName(bank.id));
   try {
     const jobState = async () => {
       const job = await queue.getJob(task.id);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
 import { testApp, type TestApp } from '../helpers/test-app';
 import { blockingTask, eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
 import { startWorkers, type WorkerProcess } from '../../workers/main';
@@ -69,7 +68,7 @@ it('when an institution is deactivated, then its worker finishes the job in hand
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: url, webhookSecret: 'secret-of-a-bank-about-to-leave' });
-  const q = new Queue(partnerQueueName(bank.id), { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
+  const q = t.queue(partnerQueueName(bank.id));
   try {
     await waitFor(async () => workers.pool.institutionIds.includes(bank.id), 'a worker for the institution');
     const inHand = await interceptTask(t, { toInstitutionId: bank.id });
@@ -143,8 +142,7 @@ it('when a task is past its due time, then the repeatable overdue scan escalates
   await waitFor(async () => (await taskRow(t, task.id)).escalated_at, 'the task to be escalated', 10_000);
   await workers.reconcileOnce();
   expect(await eventsOf(t, task.id, 'task.overdue')).toHaveLength(1);
-  const maintenance = new Queue(MAINTENANCE_QUEUE, { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
-  const schedulers = await maintenance.getJobSchedulers().finally(() => maintenance.close());
+  const schedulers = await t.queue(MAINTENANCE_QUEUE).getJobSchedulers();
   expect(schedulers.map((s) => s.key ?? s.id)).toContain('overdue-scan');
 
   const supervisor = await t.factories.user({ role: 'supervisor' });

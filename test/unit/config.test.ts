@@ -50,3 +50,11 @@ it('reads the login rate limit and due minutes', () => {
   expect(config.dueMinutes.intercept_funds).toBe(15);
   expect(problemsOf({ LOGIN_RATE_LIMIT: '0' })).toEqual([expect.stringMatching(/^LOGIN_RATE_LIMIT: /)]);
 });
+
+it('runs the queues on Redis when REDIS_URL is set, on PostgreSQL when it is not, unless QUEUE_BACKEND says', () => {
+  expect(parseConfig({ REDIS_URL: 'redis://10.0.0.5:6379' })).toMatchObject({ queueBackend: 'redis', redisUrl: 'redis://10.0.0.5:6379' });
+  expect(parseConfig({}).queueBackend).toBe('postgres');
+  expect(parseConfig({ QUEUE_BACKEND: 'redis' })).toMatchObject({ queueBackend: 'redis', redisUrl: 'redis://127.0.0.1:6379' });
+  expect(parseConfig({ QUEUE_BACKEND: 'postgres', REDIS_URL: 'redis://10.0.0.5:6379' }).queueBackend).toBe('postgres');
+  expect(problemsOf({ QUEUE_BACKEND: 'kafka' })).toEqual([expect.stringMatching(/^QUEUE_BACKEND: /)]);
+});
