@@ -18,6 +18,7 @@ import { StatsService } from './stats/stats.service';
 import { FeedQueue } from './queues/feed-queue';
 import { FeedsService } from './feeds/feeds.service';
 import { IndicatorsService } from './indicators/indicators.service';
+import { ScreeningService } from './screening/screening.service';
 
 export type Services = {
   auth: AuthService;
@@ -30,6 +31,7 @@ export type Services = {
   stats: StatsService;
   feeds: FeedsService;
   indicators: IndicatorsService;
+  screening: ScreeningService;
 };
 
 export type Deps = ServiceContext & {
@@ -52,6 +54,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   const engine = new TaskEngine(ctx);
   const taskResults = new TaskResultsService(ctx, engine);
   const feedQueue = new FeedQueue(queues, config, logger);
+  const indicators = new IndicatorsService(ctx);
   const services: Services = {
     auth: new AuthService(ctx),
     admin: new AdminService(ctx, engine),
@@ -63,7 +66,9 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     stats: new StatsService(ctx),
     // A task result by feed is the same use case as POST /tasks/:id/result.
     feeds: new FeedsService(ctx, engine, taskResults, feedQueue),
-    indicators: new IndicatorsService(ctx),
+    indicators,
+    // Screening reads payees as a lookup does (the same normalization cache and statement).
+    screening: new ScreeningService(ctx, indicators, engine),
   };
 
   return {

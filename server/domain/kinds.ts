@@ -41,7 +41,11 @@ export type TaskStatus = z.infer<typeof TaskStatus>;
 
 export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['unrouted', 'queued', 'dispatched'];
 
-export const OUTCOMES = ['frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected'] as const;
+export const OUTCOMES = [
+  'frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected',
+  // warn_payer: the payer's bank called its customer before the payment left.
+  'dissuaded', 'proceeded', 'not_reached',
+] as const;
 export const Outcome = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof Outcome>;
 

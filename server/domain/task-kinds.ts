@@ -4,8 +4,10 @@ import type { IndicatorKind, Outcome } from './kinds';
 // money tasks book frozen amounts into the ledger and chase onward transfers; blocking tasks make
 // their indicator blocked and are opened at most once per target and institution. Adding a kind
 // is one entry here (with the outcomes its result may carry); DUE_MINUTES_<KIND> configures it.
+// Warning tasks ask a payer's bank to call its customer before a screened payment leaves; a
+// dissuaded payment is counted apart from loss prevented.
 
-export const TASK_FAMILIES = ['money', 'blocking'] as const;
+export const TASK_FAMILIES = ['money', 'blocking', 'warning'] as const;
 export type TaskFamily = (typeof TASK_FAMILIES)[number];
 
 export type TaskKindSpec = {
@@ -21,6 +23,7 @@ export type TaskKindSpec = {
 const MONEY_OUTCOMES: readonly Outcome[] = ['frozen', 'partially_frozen', 'funds_moved', 'not_found', 'rejected'];
 const ACCOUNT_OUTCOMES: readonly Outcome[] = ['frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected'];
 const BLOCK_OUTCOMES: readonly Outcome[] = ['blocked', 'not_found', 'rejected'];
+const WARNING_OUTCOMES: readonly Outcome[] = ['dissuaded', 'proceeded', 'not_reached'];
 
 export const TASK_KIND_TABLE = {
   intercept_funds: { family: 'money', forIndicator: null, outcomes: MONEY_OUTCOMES, dueMinutes: 30 },
@@ -30,6 +33,8 @@ export const TASK_KIND_TABLE = {
   block_sms_sender: { family: 'blocking', forIndicator: 'sms_sender', outcomes: BLOCK_OUTCOMES, dueMinutes: 120 },
   takedown_url: { family: 'blocking', forIndicator: 'url', outcomes: BLOCK_OUTCOMES, dueMinutes: 240 },
   block_im_account: { family: 'blocking', forIndicator: 'im_account', outcomes: BLOCK_OUTCOMES, dueMinutes: 240 },
+  // The payment waits on the call: minutes, not hours.
+  warn_payer: { family: 'warning', forIndicator: null, outcomes: WARNING_OUTCOMES, dueMinutes: 10 },
 } as const satisfies Record<string, TaskKindSpec>;
 
 export type TaskKind = keyof typeof TASK_KIND_TABLE;
@@ -48,6 +53,10 @@ export function familyOf(kind: TaskKind): TaskFamily {
 
 export const isMoneyTask = (kind: TaskKind): boolean => familyOf(kind) === 'money';
 export const isBlockingTask = (kind: TaskKind): boolean => familyOf(kind) === 'blocking';
+export const isWarningTask = (kind: TaskKind): boolean => familyOf(kind) === 'warning';
+
+/** The kind of task that asks a payer's bank to warn its customer about a flagged payee. */
+export const WARNING_KIND: TaskKind = 'warn_payer';
 
 const BLOCKING_KIND_FOR = new Map<IndicatorKind, TaskKind>([
   ...TASK_KINDS.flatMap((k): [IndicatorKind, TaskKind][] => {

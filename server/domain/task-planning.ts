@@ -1,7 +1,8 @@
 import type { IndicatorKind, TaskKind } from './kinds';
 import { blockingDecision, type BlockingRule, type IndicatorFacts } from './indicator-rules';
 import { routeTransfer, type Router } from './routing';
-import { blockingKindFor, familyOf, INTERCEPT_KIND, type TaskFamily } from './task-kinds';
+import type { ScreenedPayment } from './screening';
+import { blockingKindFor, familyOf, INTERCEPT_KIND, WARNING_KIND, type TaskFamily } from './task-kinds';
 import { dueAt } from './tasks';
 
 // Planning: what tasks a report, a result or a feed's sightings call for, where each goes and by
@@ -38,6 +39,8 @@ export type TaskDraft = {
    * whose key is held joins the open task instead of opening another.
    */
   openBlockingKey: string | null;
+  /** Warning tasks only: the screened payment, opened at most once per (screenedBy, ref). */
+  payment: ScreenedPayment | null;
 };
 
 export function openBlockingKey(kind: TaskKind, institutionId: string | null, target: { kind: IndicatorKind; value: string }): string {
@@ -78,6 +81,7 @@ export function planInterceptions(
     depth: from.depth,
     dueAt: dueAt(INTERCEPT_KIND, p.now, p.dueMinutes),
     openBlockingKey: null,
+    payment: null,
   }));
 }
 
@@ -107,6 +111,7 @@ export function planBlocking(targets: { kind: IndicatorKind; value: string }[], 
       depth: 1,
       dueAt: dueAt(kind, p.now, p.dueMinutes),
       openBlockingKey: key,
+      payment: null,
     });
   }
   return drafts;
@@ -192,6 +197,7 @@ export function planRequests(requests: TaskRequest[], p: Planning): TaskDraft[] 
       depth: r.depth ?? 1,
       dueAt: dueAt(r.kind, p.now, p.dueMinutes),
       openBlockingKey: family === 'blocking' ? openBlockingKey(r.kind, institutionId, target) : null,
+      payment: null,
     };
   });
 }
@@ -202,4 +208,35 @@ export type SightingFacts = IndicatorFacts & { kind: IndicatorKind; value: strin
 /** Blocking tasks for the indicators a feed made worth a partner's time (see blockingDecision). */
 export function planFromSightings(facts: SightingFacts[], rule: BlockingRule, p: Planning): TaskDraft[] {
   return planBlocking(facts.filter((f) => blockingDecision(f, rule).create), null, p);
+}
+
+/** A flagged payment: its payer, to be called by the payer's bank, and what was screened. */
+export type PaymentToWarn = {
+  payerAccount: string;
+  payerName: string | null;
+  amountMinor: number;
+  currency: string;
+  payment: ScreenedPayment;
+};
+
+/** One warn_payer task per flagged payment, at the bank the payer's account routes to (bank_account routes). */
+export function planWarnings(payments: PaymentToWarn[], p: Planning): TaskDraft[] {
+  return payments.map((w) => ({
+    kind: WARNING_KIND,
+    family: familyOf(WARNING_KIND),
+    reportId: null,
+    institutionId: p.routing.route('bank_account', w.payerAccount),
+    targetKind: 'bank_account',
+    targetValue: w.payerAccount,
+    targetName: w.payerName,
+    transferId: null,
+    amountMinor: w.amountMinor,
+    currency: w.currency,
+    transferredAt: null,
+    parentTaskId: null,
+    depth: 1,
+    dueAt: dueAt(WARNING_KIND, p.now, p.dueMinutes),
+    openBlockingKey: null,
+    payment: w.payment,
+  }));
 }

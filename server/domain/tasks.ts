@@ -15,8 +15,11 @@ export function isOverdue(task: { status: TaskStatus; dueAt: Date | string }, no
   return now.getTime() > due;
 }
 
+/** Answers that mean the partner could not do what the task asked. */
+const FAILING_OUTCOMES: readonly Outcome[] = ['not_found', 'rejected', 'not_reached'];
+
 export function statusAfterOutcome(outcome: Outcome): 'done' | 'failed' {
-  return outcome === 'not_found' || outcome === 'rejected' ? 'failed' : 'done';
+  return FAILING_OUTCOMES.includes(outcome) ? 'failed' : 'done';
 }
 
 export type ResultProblem = { path: string; message: string };

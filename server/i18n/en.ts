@@ -43,7 +43,7 @@ export const en = {
   taskKind: {
     intercept_funds: 'Intercept funds', freeze_account: 'Freeze account', block_number: 'Block number',
     block_sms_sender: 'Block SMS sender', takedown_url: 'Take down URL', freeze_payment_account: 'Freeze payment account',
-    block_im_account: 'Block chat account',
+    block_im_account: 'Block chat account', warn_payer: 'Warn the payer',
   },
   status: {
     unrouted: 'Unrouted', queued: 'Queued', dispatched: 'Dispatched', done: 'Done', failed: 'Failed', cancelled: 'Cancelled',
@@ -51,7 +51,7 @@ export const en = {
   },
   outcome: {
     frozen: 'Frozen', partially_frozen: 'Partially frozen', funds_moved: 'Funds moved on', blocked: 'Blocked',
-    not_found: 'Not found', rejected: 'Rejected',
+    not_found: 'Not found', rejected: 'Rejected', dissuaded: 'Payer dissuaded', proceeded: 'Payer went ahead', not_reached: 'Payer not reached',
   },
   event: {
     report: { created: 'Report filed' },
@@ -119,5 +119,33 @@ export const en = {
     clientName: 'Client name', clientId: 'Client ID', clientSecret: 'Client secret',
     secretOnce: 'Copy the secret now: it is shown only this once and stored only as a hash.', createdAt: 'Created', revoked: 'Revoked',
     newInstitution: 'New institution', newUser: 'New user', newClient: 'New API client', none: 'None yet.',
+  },
+  warnings: {
+    title: 'Early warning', issued: 'Warnings issued', dissuaded: 'Payers dissuaded', keptMinor: 'Kept from fraudsters by dissuasion',
+    apart: 'Counted apart from loss prevented: nothing was frozen; the payer chose not to pay after the bank called.',
+    payment: 'Screened payment', ref: 'Payment reference', payee: 'Payee', decision: 'Screening decision', screenedBy: 'Screened by',
+    reportCount: 'Reports citing the payee', status: { suspected: 'suspected', confirmed: 'confirmed', blocked: 'blocked' }, callHint: 'Call the payer before the payment leaves: the payee is flagged by the center.',
+  },
+  screeningDecision: { allow: 'Allow', warn: 'Warn', hold: 'Hold' },
+  receipt: {
+    title: 'Receipt for the victim', officerNote: 'Print this receipt and hand it to the victim. The access code is shown only now: it is stored only as a hash.',
+    heading: 'Fraud report receipt', caseNumber: 'Case number', accessCode: 'Access code', filedAt: 'Filed',
+    whereToCheck: 'Follow your case at {{url}} with the case number and this access code.',
+    keepPrivate: 'Keep the code private: anyone who has it can see the progress of your case (never your accounts or names).',
+    print: 'Print', toCase: 'Continue to the case', codeGone: 'The access code was shown once, when it was issued. If the printed receipt was lost, issue a new code: the old one stops working.',
+    reissue: 'Issue a new access code',
+  },
+  caseStatus: {
+    title: 'Check your case', intro: 'Enter the case number and the access code from the receipt you were given when you reported the fraud.',
+    caseNumber: 'Case number', accessCode: 'Access code', submit: 'Check', notFound: 'No case matches this case number and access code. Check both and try again.',
+    required: 'Enter the case number and the access code.', result: 'Case {{caseNumber}}', stageLabel: 'Stage', filedAt: 'Filed', reportedLoss: 'Reported loss',
+    frozen: 'Money frozen', returned: 'Money returned to you',
+    stage: {
+      received: 'Received: your report is registered and on its way to the banks and platforms.',
+      in_progress: 'In progress: banks and platforms are working on your case.',
+      money_frozen: 'Money frozen: part or all of your money has been stopped.',
+      money_returned: 'Money returned: money has been returned to you.',
+      closed: 'Closed: the case is closed.',
+    },
   },
 };

@@ -45,7 +45,7 @@ export const zhCN: typeof en = {
   taskKind: {
     intercept_funds: '止付拦截', freeze_account: '冻结账户', block_number: '封停号码',
     block_sms_sender: '封停短信发送方', takedown_url: '关停网址', freeze_payment_account: '冻结支付账户',
-    block_im_account: '封停聊天账号',
+    block_im_account: '封停聊天账号', warn_payer: '预警劝阻付款人',
   },
   status: {
     unrouted: '待分派', queued: '排队中', dispatched: '已下发', done: '已完成', failed: '未成功', cancelled: '已取消',
@@ -53,7 +53,7 @@ export const zhCN: typeof en = {
   },
   outcome: {
     frozen: '已冻结', partially_frozen: '部分冻结', funds_moved: '资金已转出', blocked: '已封停',
-    not_found: '未找到', rejected: '已拒绝',
+    not_found: '未找到', rejected: '已拒绝', dissuaded: '已劝阻', proceeded: '付款人坚持付款', not_reached: '未联系上付款人',
   },
   event: {
     report: { created: '报案已登记' },
@@ -121,5 +121,33 @@ export const zhCN: typeof en = {
     clientName: '客户端名称', clientId: '客户端 ID', clientSecret: '客户端密钥',
     secretOnce: '请立即复制密钥：它只显示这一次，系统只保存其哈希。', createdAt: '创建时间', revoked: '已吊销',
     newInstitution: '新建机构', newUser: '新建用户', newClient: '新建 API 客户端', none: '暂无。',
+  },
+  warnings: {
+    title: '预警劝阻', issued: '发出预警', dissuaded: '成功劝阻', keptMinor: '劝阻避免的损失',
+    apart: '与挽回损失分开统计：没有冻结资金，是付款人接到银行电话后放弃了付款。',
+    payment: '被筛查的付款', ref: '付款编号', payee: '收款方', decision: '筛查结论', screenedBy: '筛查机构',
+    reportCount: '涉及该收款方的报案数', status: { suspected: '可疑', confirmed: '已确认', blocked: '已封停' }, callHint: '请在付款发出前联系付款人：该收款方已被中心标记。',
+  },
+  screeningDecision: { allow: '放行', warn: '预警', hold: '拦截' },
+  receipt: {
+    title: '报案回执', officerNote: '请打印本回执交给报案人。查询码只在此刻显示：系统只保存其哈希。',
+    heading: '诈骗报案回执', caseNumber: '案件编号', accessCode: '查询码', filedAt: '报案时间',
+    whereToCheck: '请凭案件编号和查询码在 {{url}} 查询案件进展。',
+    keepPrivate: '请妥善保管查询码：持有者可查看案件进展（不会显示任何账户或姓名）。',
+    print: '打印', toCase: '进入案件', codeGone: '查询码只在签发时显示一次。如回执遗失，可重新签发查询码：旧码随即失效。',
+    reissue: '重新签发查询码',
+  },
+  caseStatus: {
+    title: '案件进展查询', intro: '请输入报案时所获回执上的案件编号和查询码。',
+    caseNumber: '案件编号', accessCode: '查询码', submit: '查询', notFound: '没有与该案件编号和查询码相符的案件，请核对后重试。',
+    required: '请输入案件编号和查询码。', result: '案件 {{caseNumber}}', stageLabel: '进展', filedAt: '报案时间', reportedLoss: '报案损失',
+    frozen: '已冻结资金', returned: '已返还给您的资金',
+    stage: {
+      received: '已受理：您的报案已登记，正在发往各银行和平台。',
+      in_progress: '办理中：银行和平台正在处理您的案件。',
+      money_frozen: '资金已冻结：您的部分或全部资金已被止付。',
+      money_returned: '资金已返还：已有资金返还给您。',
+      closed: '已结案：案件已办结。',
+    },
   },
 };

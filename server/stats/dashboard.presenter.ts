@@ -76,6 +76,12 @@ export function presentDashboard(
       { label: l.t('dashboard.tasksDone'), value: String(s.tasks.done), id: 'done' },
       { label: l.t('dashboard.tasksFailed'), value: String(s.tasks.failed), id: 'failed' },
     ],
+    // Early warning: dissuaded payments are money kept from fraudsters, a figure apart from loss prevented.
+    warnings: [
+      { label: l.t('warnings.issued'), value: String(s.warnings.issued), id: 'warnings-issued' },
+      { label: l.t('warnings.dissuaded'), value: String(s.warnings.dissuaded), id: 'warnings-dissuaded' },
+      { label: l.t('warnings.keptMinor'), value: money(s.warnings.dissuadedMinor), id: 'warnings-kept' },
+    ],
     league: s.byInstitution.map((i) => ({
       id: i.institutionId,
       name: names.get(i.institutionId) ?? i.institutionId,

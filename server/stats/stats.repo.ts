@@ -4,8 +4,8 @@ import { toMinorNumber } from '../domain/money';
 
 // Rollups: every writer appends its delta to stats_deltas in its own transaction (the task
 // writer, server/tasks/task-writer.repo.ts), so no two writers wait on one row; foldStatsDeltas
-// moves them into stats_daily and stats_institution_daily in the background. Readers add what is
-// not folded yet, in the same snapshot, so a figure is exact whether or not a fold has run. The
+// moves them into stats_daily, stats_institution_daily and stats_warnings_daily in the background.
+// Readers add what is not folded yet, in the same snapshot, so a figure is exact whether or not a fold has run. The
 // booking day is the center's local day of the transaction's clock, the clock the ledger's
 // booked_at takes: a rollup day and a ledger row never disagree about their day.
 
@@ -41,6 +41,16 @@ export async function foldStatsDeltas(db: DbOrTrx, limit = 50000): Promise<numbe
          loss_prevented_minor = s.loss_prevented_minor + excluded.loss_prevented_minor,
          tasks_done = s.tasks_done + excluded.tasks_done,
          tasks_failed = s.tasks_failed + excluded.tasks_failed
+     ), warnings AS (
+       INSERT INTO stats_warnings_daily AS s (day, currency, issued, dissuaded, dissuaded_minor)
+       SELECT day, currency, sum(warnings_issued), sum(warnings_dissuaded), sum(warnings_dissuaded_minor)
+         FROM moved WHERE warnings_issued <> 0 OR warnings_dissuaded <> 0
+        GROUP BY day, currency
+        ORDER BY day, currency
+       ON CONFLICT (day, currency) DO UPDATE SET
+         issued = s.issued + excluded.issued,
+         dissuaded = s.dissuaded + excluded.dissuaded,
+         dissuaded_minor = s.dissuaded_minor + excluded.dissuaded_minor
      )
      SELECT count(*)::int AS moved FROM moved`,
     [limit],
@@ -106,6 +116,28 @@ export async function institutionRollups(db: DbOrTrx, p: Period): Promise<Instit
     tasksDone: toMinorNumber(r.done),
     tasksFailed: toMinorNumber(r.failed),
   }));
+}
+
+export type WarningRollup = { issued: number; dissuaded: number; dissuadedMinor: number };
+
+/** Early warnings of the period: counted whatever the payment's currency; the amount kept in the period's currency. */
+export async function warningRollup(db: DbOrTrx, p: Period): Promise<WarningRollup> {
+  const { rows } = await db.raw(
+    `SELECT sum(issued) AS issued, sum(dissuaded) AS dissuaded,
+            sum(CASE WHEN currency = :currency THEN dissuaded_minor ELSE 0 END) AS dissuaded_minor
+       FROM (SELECT currency, issued, dissuaded, dissuaded_minor
+               FROM stats_warnings_daily WHERE day BETWEEN :from AND :to
+             UNION ALL
+             SELECT currency, warnings_issued, warnings_dissuaded, warnings_dissuaded_minor
+               FROM stats_deltas WHERE (warnings_issued <> 0 OR warnings_dissuaded <> 0) AND day BETWEEN :from AND :to) r`,
+    { currency: p.currency, from: p.from, to: p.to },
+  ) as { rows: { issued: Num; dissuaded: Num; dissuaded_minor: Num }[] };
+  const r = rows[0];
+  return {
+    issued: toMinorNumber(r?.issued ?? null),
+    dissuaded: toMinorNumber(r?.dissuaded ?? null),
+    dissuadedMinor: toMinorNumber(r?.dissuaded_minor ?? null),
+  };
 }
 
 export type OpenCounts = { institutionId: string | null; queued: number; dispatched: number; unrouted: number; overdue: number };

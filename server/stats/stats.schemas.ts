@@ -40,6 +40,11 @@ export const StatsSummary = z.object({
     unrouted: count.describe('waiting for a supervisor to assign them, now'),
   }),
   medianMinutesReportToFirstFreeze: minutes.describe('over reports whose first freeze fell in the period'),
+  warnings: z.object({
+    issued: count.describe('warn_payer tasks opened by payment screening in the period'),
+    dissuaded: count.describe('warnings answered dissuaded in the period'),
+    dissuadedMinor: z.number().int().describe('amount of the dissuaded payments (in the period\'s currency): kept from fraudsters, apart from loss prevented'),
+  }),
   byInstitution: z.array(InstitutionStats),
   byFraudType: z.array(z.object({ fraudType: FraudType, reports: count, reportedLossMinor: z.number().int(), lossPreventedMinor: z.number().int() })),
   daily: z.array(z.object({ date: z.iso.date(), reports: count, lossPreventedMinor: z.number().int() })),

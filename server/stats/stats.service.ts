@@ -6,7 +6,7 @@ import { ValidationError } from '../errors';
 import { listInstitutions } from '../admin/institutions.repo';
 import {
   dailyRollups, foldStatsDeltas, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
-  type OpenCounts, type Period,
+  warningRollup, type OpenCounts, type Period,
 } from './stats.repo';
 import type { InstitutionStats, StatsQuery, StatsSummary } from './stats.schemas';
 
@@ -58,11 +58,12 @@ export class StatsService {
     const p = await this.period(q);
     const db = this.ctx.db;
     const openCounts = openTaskCounts(db);
-    const [daily, byInstitution, open, firstFreeze] = await Promise.all([
+    const [daily, byInstitution, open, firstFreeze, warnings] = await Promise.all([
       dailyRollups(db, p),
       this.institutions(p, openCounts),
       openCounts,
       medianMinutesReportToFirstFreeze(db, p),
+      warningRollup(db, p),
     ]);
 
     const byFraud = new Map<FraudType, { reports: number[]; reported: number[]; prevented: number[] }>(
@@ -100,6 +101,7 @@ export class StatsService {
         unrouted: sumMinor(open.map((o) => o.unrouted)),
       },
       medianMinutesReportToFirstFreeze: firstFreeze,
+      warnings,
       byInstitution,
       byFraudType: [...byFraud].map(([fraudType, f]) => ({
         fraudType,

@@ -4,9 +4,10 @@ import { activePartnerIds, loadRoutes, readRoutingVersion } from '../admin/insti
 import { recordEvent, recordEvents, type EventActor } from '../audit/events.repo';
 import type { IndicatorKind, Outcome } from '../domain/kinds';
 import { buildRouter } from '../domain/routing';
-import { isBlockingTask, isMoneyTask } from '../domain/task-kinds';
+import { isBlockingTask, isMoneyTask, isWarningTask } from '../domain/task-kinds';
 import {
-  planFromSightings, planOnward, planReport, planRequests, type Routing, type SightingFacts, type TaskRequest,
+  planFromSightings, planOnward, planReport, planRequests, planWarnings, type PaymentToWarn, type Routing, type SightingFacts,
+  type TaskRequest,
 } from '../domain/task-planning';
 import { statusAfterOutcome } from '../domain/tasks';
 import { ConflictError } from '../errors';
@@ -15,11 +16,11 @@ import { insertLedgerFreeze, insertResult, markReportFirstFrozen, reportFraudTyp
 import { toTask, type Task, type TaskRow } from './tasks.repo';
 import type { OnwardTransfer } from './tasks.schemas';
 import {
-  appendResultDelta, fileReport, markIndicatorBlocked, STALE_SNAPSHOT, writeTasks,
-  type FiledIndicator, type NewReportRow, type NewTransferRow,
+  appendResultDelta, fileReport, markIndicatorBlocked, STALE_SNAPSHOT, writeTasks, writeWarnings,
+  type FiledIndicator, type NewReportRow, type NewTransferRow, type RecordedWarning,
 } from './task-writer.repo';
 
-export type { FiledIndicator, NewReportRow, NewTransferRow };
+export type { FiledIndicator, NewReportRow, NewTransferRow, RecordedWarning };
 
 /** A task result that passed the rules of its task (domain/tasks.ts checkResult). */
 export type CheckedAnswer = {
@@ -133,9 +134,12 @@ export class TaskEngine {
       });
       if (row.report_id) await markReportFirstFrozen(trx, row.report_id);
     }
+    // A payer talked out of a flagged payment kept that money from the fraudster: a figure of its
+    // own, never loss prevented (nothing was frozen, and no victim has reported it).
+    const dissuaded = isWarningTask(row.kind) && answer.outcome === 'dissuaded' ? { count: 1, amountMinor: row.amount_minor ?? 0 } : undefined;
     await appendResultDelta(trx, {
       timeZone: config.timeZone, currency, fraudType, institutionId: row.institution_id, lossPreventedMinor: booked,
-      done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0,
+      done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0, dissuaded,
     });
     // A partner that blocked the number, URL or account makes it known-blocked for every lookup.
     if (answer.outcome === 'blocked' && isBlockingTask(row.kind)) {
@@ -178,6 +182,17 @@ export class TaskEngine {
   async create(trx: DbOrTrx, actor: EventActor, requests: TaskRequest[]): Promise<Task[]> {
     if (requests.length === 0) return [];
     return writeTasks(trx, actor, planRequests(requests, this.planning(await this.routing(trx), new Date())));
+  }
+
+  /**
+   * A warn_payer task per flagged payment, at the payer's bank, in one statement that commits on its
+   * own on the pool: a payment already warned about (the same screening institution and reference)
+   * opens nothing and answers its first warning in `recorded`. Enqueue `opened` after commit.
+   */
+  async warnPayers(db: DbOrTrx, actor: EventActor, payments: PaymentToWarn[]): Promise<{ opened: Task[]; recorded: Map<string, RecordedWarning> }> {
+    if (payments.length === 0) return { opened: [], recorded: new Map() };
+    const drafts = planWarnings(payments, this.planning(await this.routing(db), new Date()));
+    return writeWarnings(db, actor, drafts, this.ctx.config.timeZone);
   }
 
   /**

@@ -4,6 +4,7 @@ import type { EventActor } from '../audit/events.repo';
 import { STATUS_LADDER } from '../domain/indicator-rules';
 import { OPEN_TASK_STATUSES, type FraudType, type IndicatorKind, type IndicatorStatus } from '../domain/kinds';
 import type { Coverage, TaskDraft } from '../domain/task-planning';
+import type { ScreenedPayment } from '../domain/screening';
 import { toTask, type Task, type TaskRow } from './tasks.repo';
 
 // The one writer of tasks and of what they do to indicators and the rollups. Each function is one
@@ -28,7 +29,7 @@ type DraftRecord = {
   ord: number; id: string; report_id: string | null; kind: string; family: string; institution_id: string | null;
   target_kind: string; target_value: string; target_name: string | null; transfer_id: string | null;
   amount_minor: number | null; currency: string | null; transferred_at: string | null; parent_task_id: string | null;
-  depth: number; due_at: string; open_blocking_key: string | null;
+  depth: number; due_at: string; open_blocking_key: string | null; payment: TaskDraft['payment'];
 };
 
 const draftRecords = (drafts: TaskDraft[]): DraftRecord[] =>
@@ -50,11 +51,12 @@ const draftRecords = (drafts: TaskDraft[]): DraftRecord[] =>
     depth: d.depth,
     due_at: d.dueAt.toISOString(),
     open_blocking_key: d.openBlockingKey,
+    payment: d.payment,
   }));
 
 const DRAFT_COLUMNS = `ord int, id uuid, report_id uuid, kind text, family text, institution_id text, target_kind text,
   target_value text, target_name text, transfer_id uuid, amount_minor bigint, currency text, transferred_at timestamptz,
-  parent_task_id uuid, depth int, due_at timestamptz, open_blocking_key text`;
+  parent_task_id uuid, depth int, due_at timestamptz, open_blocking_key text, payment jsonb`;
 
 /** The drafts of a plan, as rows. */
 const DRAFTS = `d AS (SELECT * FROM json_to_recordset(?::json) AS d(${DRAFT_COLUMNS}))`;
@@ -77,11 +79,11 @@ const INSERT_AND_OUTCOME = `
   ins AS (
     INSERT INTO tasks (id, report_id, kind, family, institution_id, status, target_kind, target_value, target_name,
                        indicator_id, transfer_id, amount_minor, currency, transferred_at, parent_task_id, depth, due_at,
-                       open_blocking_key)
+                       open_blocking_key, payment)
     SELECT d.id, d.report_id, d.kind, d.family, d.institution_id,
            CASE WHEN d.institution_id IS NULL THEN 'unrouted' ELSE 'queued' END,
            d.target_kind, d.target_value, d.target_name, ind.id, d.transfer_id, d.amount_minor, d.currency,
-           d.transferred_at, d.parent_task_id, d.depth, d.due_at, d.open_blocking_key
+           d.transferred_at, d.parent_task_id, d.depth, d.due_at, d.open_blocking_key, d.payment
       FROM d LEFT JOIN ind ON d.family = 'blocking' AND ind.kind = d.target_kind AND ind.value = d.target_value
      WHERE ind.status IS DISTINCT FROM 'blocked'
      ORDER BY d.open_blocking_key NULLS FIRST, d.ord
@@ -121,7 +123,7 @@ function openedTasks(records: DraftRecord[], written: Written, indicatorIds: Map
       transfer_id: r.transfer_id, amount_minor: r.amount_minor, currency: r.currency,
       transferred_at: r.transferred_at ? new Date(r.transferred_at) : null, parent_task_id: r.parent_task_id, depth: r.depth,
       due_at: new Date(r.due_at), version: 1, dispatched_at: null, closed_at: null, escalated_at: null,
-      delivery_failed_at: null, delivery_error: null, created_at: written.at, updated_at: written.at,
+      delivery_failed_at: null, delivery_error: null, created_at: written.at, updated_at: written.at, payment: r.payment,
     };
     return toTask(row, undefined, written.at);
   });
@@ -151,6 +153,65 @@ export async function writeTasks(trx: DbOrTrx, actor: EventActor, drafts: TaskDr
   const indicatorIds = new Map(written.indicators.map(([k, v, id]) => [`${k}\u0000${v}`, id]));
   return openedTasks(records, written, indicatorIds);
 }
+
+/** A payment already screened and flagged: the warning its first screening opened. */
+export type RecordedWarning = { taskId: string; payment: ScreenedPayment };
+
+/**
+ * Warning drafts (planWarnings) in one statement: each payment claims its (screenedBy, ref) by the
+ * tasks_one_warning_per_payment index, and only a claim that is new becomes a task, with its event
+ * and the day's count of warnings issued. A payment that is already claimed, by an earlier request
+ * or one racing this one, opens nothing; `recorded` answers its first warning, read once the claim
+ * has settled (the statement waited for a racing claim to commit, so the next statement sees it).
+ * Claims go in payment order, so two batches naming the same payments never wait on each other in a circle.
+ */
+export async function writeWarnings(
+  db: DbOrTrx, actor: EventActor, drafts: TaskDraft[], timeZone: string,
+): Promise<{ opened: Task[]; recorded: Map<string, RecordedWarning> }> {
+  if (drafts.length === 0) return { opened: [], recorded: new Map() };
+  const records = draftRecords(drafts);
+  const { rows } = await db.raw(
+    `WITH ${DRAFTS},
+     ins AS (
+       INSERT INTO tasks (id, kind, family, institution_id, status, target_kind, target_value, target_name, amount_minor,
+                          currency, depth, due_at, payment)
+       SELECT d.id, d.kind, d.family, d.institution_id, CASE WHEN d.institution_id IS NULL THEN 'unrouted' ELSE 'queued' END,
+              d.target_kind, d.target_value, d.target_name, d.amount_minor, d.currency, d.depth, d.due_at, d.payment
+         FROM d
+        ORDER BY d.payment->>'screenedBy', d.payment->>'ref'
+       ON CONFLICT ((payment->>'screenedBy'), (payment->>'ref')) WHERE payment IS NOT NULL DO NOTHING
+       RETURNING *
+     ), ev AS (
+       INSERT INTO events (type, actor_type, actor_id, actor_name, report_id, task_id, data)
+       SELECT e.type, ?, ?, ?, e.report_id, e.task_id, e.data FROM (${TASK_EVENTS}) e
+     ), delta AS (
+       INSERT INTO stats_deltas (day, currency, warnings_issued)
+       SELECT (now() AT TIME ZONE ?)::date, currency, count(*) FROM ins GROUP BY currency
+     )
+     SELECT (SELECT coalesce(json_agg(id), '[]') FROM ins) AS opened, now() AS at`,
+    [JSON.stringify(records), ...actorBindings(actor), timeZone],
+  ).options(prepared('write-warnings'));
+  const written = rows[0] as Written;
+  const opened = openedTasks(records, written, new Map());
+  const claimed = new Set(written.opened);
+  const others = records.filter((r) => !claimed.has(r.id)).map((r) => r.payment!);
+  const recorded = new Map<string, RecordedWarning>();
+  if (others.length > 0) {
+    const { rows: found } = await db.raw(
+      `SELECT t.id, t.payment FROM unnest(?::text[], ?::text[]) AS k(screened_by, ref)
+         CROSS JOIN LATERAL (SELECT id, payment FROM tasks
+                              WHERE payment->>'screenedBy' = k.screened_by AND payment->>'ref' = k.ref AND payment IS NOT NULL LIMIT 1) t`,
+      [others.map((p) => p.screenedBy), others.map((p) => p.ref)],
+    );
+    for (const r of found as { id: string; payment: ScreenedPayment }[]) {
+      recorded.set(warningKey(r.payment), { taskId: r.id, payment: r.payment });
+    }
+  }
+  return { opened, recorded };
+}
+
+/** A screened payment's identity: the screening institution and its reference. */
+export const warningKey = (p: Pick<ScreenedPayment, 'screenedBy' | 'ref'>): string => `${p.screenedBy}\u0000${p.ref}`;
 
 export type NewReportRow = {
   id: string; caseNumber: string; channel: string; fraudType: FraudType; occurredAt: string;
@@ -302,13 +363,20 @@ export async function markIndicatorBlocked(
  */
 export async function appendResultDelta(
   trx: DbOrTrx,
-  d: { timeZone: string; currency: string; fraudType: string | null; institutionId: string | null; lossPreventedMinor: number; done: number; failed: number },
+  d: {
+    timeZone: string; currency: string; fraudType: string | null; institutionId: string | null; lossPreventedMinor: number;
+    done: number; failed: number;
+    /** A warning that talked its payer out of the payment, and the payment's amount kept from the fraudster. */
+    dissuaded?: { count: number; amountMinor: number };
+  },
 ): Promise<void> {
-  if (d.fraudType === null && d.institutionId === null) return;
+  const dissuaded = d.dissuaded ?? { count: 0, amountMinor: 0 };
+  if (d.fraudType === null && d.institutionId === null && dissuaded.count === 0) return;
   await trx.raw(
-    `INSERT INTO stats_deltas (day, currency, fraud_type, institution_id, loss_prevented_minor, tasks_done, tasks_failed)
-     VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?, ?, ?, ?)`,
-    [d.timeZone, d.currency, d.fraudType, d.institutionId, d.lossPreventedMinor, d.done, d.failed],
+    `INSERT INTO stats_deltas (day, currency, fraud_type, institution_id, loss_prevented_minor, tasks_done, tasks_failed,
+                               warnings_dissuaded, warnings_dissuaded_minor)
+     VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [d.timeZone, d.currency, d.fraudType, d.institutionId, d.lossPreventedMinor, d.done, d.failed, dissuaded.count, dissuaded.amountMinor],
   );
 }
 

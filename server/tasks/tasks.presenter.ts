@@ -50,6 +50,16 @@ export function presentTask(task: Task, l: PageLocals, now = new Date()) {
     outcome: task.result?.outcome ?? '',
     frozen: task.result && task.result.frozenMinor > 0 ? formatMinor(task.result.frozenMinor, currency, l.lang) : '',
     note: task.result?.note ?? '',
+    // warn_payer: what the payer is about to pay, and why the center flagged it.
+    payment: task.payment && {
+      ref: task.payment.ref,
+      screenedBy: task.payment.screenedBy,
+      decision: task.payment.decision,
+      payeeKind: task.payment.payee.kind,
+      payee: task.payment.payee.value,
+      payeeStatus: task.payment.payee.status,
+      reportCount: task.payment.payee.reportCount,
+    },
   };
 }
 

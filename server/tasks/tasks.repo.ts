@@ -4,6 +4,7 @@ import { scopeOf } from '../auth/actor';
 import { OPEN_TASK_STATUSES, type IndicatorKind, type Outcome, type TaskKind, type TaskStatus } from '../domain/kinds';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
 import type { TaskFamily } from '../domain/task-kinds';
+import type { ScreenedPayment } from '../domain/screening';
 
 export type TaskResult = {
   outcome: Outcome;
@@ -37,6 +38,8 @@ export type Task = {
   escalatedAt: string | null;
   deliveryFailedAt: string | null;
   deliveryError: string | null;
+  /** warn_payer tasks: the screened payment the payer's bank is asked to talk its customer out of. */
+  payment: ScreenedPayment | null;
   result: TaskResult | null;
 };
 
@@ -46,7 +49,7 @@ export type TaskRow = {
   transfer_id: string | null; amount_minor: number | null; currency: string | null; transferred_at: Date | null;
   parent_task_id: string | null; depth: number; due_at: Date; version: number; dispatched_at: Date | null;
   closed_at: Date | null; escalated_at: Date | null; delivery_failed_at: Date | null; delivery_error: string | null;
-  created_at: Date; updated_at: Date;
+  created_at: Date; updated_at: Date; payment: ScreenedPayment | null;
 };
 
 /** TaskRow's columns, for statements that must name them (a prepared `SELECT *` breaks when a migration adds one). */
@@ -54,7 +57,7 @@ export const TASK_COLUMNS = [
   'id', 'report_id', 'kind', 'family', 'open_blocking_key', 'institution_id', 'status', 'target_kind', 'target_value',
   'target_name', 'indicator_id', 'transfer_id', 'amount_minor', 'currency', 'transferred_at', 'parent_task_id', 'depth',
   'due_at', 'version', 'dispatched_at', 'closed_at', 'escalated_at', 'delivery_failed_at', 'delivery_error', 'created_at',
-  'updated_at',
+  'updated_at', 'payment',
 ] as const satisfies readonly (keyof TaskRow)[];
 
 type ResultRow = {
@@ -89,6 +92,7 @@ export function toTask(row: TaskRow, result?: ResultRow, now = new Date()): Task
     escalatedAt: iso(row.escalated_at),
     deliveryFailedAt: iso(row.delivery_failed_at),
     deliveryError: row.delivery_error,
+    payment: row.payment ?? null,
     result: result
       ? {
           outcome: result.outcome,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IndicatorKind, Outcome, TaskKind, TaskStatus } from '../domain/kinds';
+import { IndicatorKind, IndicatorStatus, Outcome, TaskKind, TaskStatus } from '../domain/kinds';
 import { ListQuery } from '../http/pagination';
 import { TASK_FAMILIES } from '../domain/task-kinds';
 
@@ -59,7 +59,8 @@ export const TaskOut = z.object({
   id: z.string(),
   reportId: z.string().nullable(),
   kind: TaskKind,
-  family: z.enum(TASK_FAMILIES).describe('money tasks chase and freeze transferred money; blocking tasks block a number, URL or account'),
+  family: z.enum(TASK_FAMILIES).describe('money tasks chase and freeze transferred money; blocking tasks block a number, URL or account; '
+    + 'warning tasks ask the payer\'s bank to call its customer before a flagged payment leaves'),
   institutionId: z.string().nullable(),
   status: TaskStatus,
   amountMinor: z.number().int().nullable(),
@@ -78,6 +79,12 @@ export const TaskOut = z.object({
   escalatedAt: isoTime.nullable(),
   deliveryFailedAt: isoTime.nullable(),
   deliveryError: z.string().nullable(),
+  payment: z.object({
+    ref: z.string().describe('the screening institution\'s reference for the payment'),
+    screenedBy: z.string().describe('the institution that screened it'),
+    decision: z.enum(['warn', 'hold']),
+    payee: z.object({ kind: IndicatorKind, value: z.string(), status: IndicatorStatus, reportCount: z.number().int() }),
+  }).nullable().describe('warn_payer tasks: the screened payment; the target is the payer\'s account, amountMinor the payment\'s'),
   result: TaskResultOut.nullable(),
 });
 

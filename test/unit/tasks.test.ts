@@ -18,6 +18,7 @@ const minutes: Record<TaskKind, number> = {
   takedown_url: 240,
   freeze_payment_account: 60,
   block_im_account: 240,
+  warn_payer: 10,
 };
 
 describe('dueAt', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MaintenanceQueue } from '../../server/queues/maintenance';
 import type { TaskResultBody } from '../../server/tasks/tasks.schemas';
 import type { TaskKind } from '../../server/domain/kinds';
-import { isMoneyTask } from '../../server/domain/task-kinds';
+import { isMoneyTask, isWarningTask } from '../../server/domain/task-kinds';
 import type { Adapter } from './adapter';
 
 /**
@@ -41,13 +41,17 @@ function accountFor(prefix: string, seed: Buffer): string {
  * A realistic answer within the rules of checkResult:
  * - interceptions: 40 % frozen in full, 30 % partially frozen (60 %) with the rest moved on to
  *   another demo bank, 15 % moved on in full, 15 % not found;
- * - blocking and account tasks: 85 % blocked, 15 % not found.
+ * - blocking and account tasks: 85 % blocked, 15 % not found;
+ * - warnings to payers: 55 % dissuaded, 30 % proceeded anyway, 15 % not reached.
  * Money moves on only while the trail may go deeper (`maxTrailDepth`) and another bank exists.
  */
 export function simulatedAnswer(task: SimulatedTask, banks: OnwardBank[], maxTrailDepth: number): TaskResultBody {
   const seed = hashOf(task.id);
   const bucket = seed.readUInt32BE(0) % 100;
   const note = 'answered by the simulated partner';
+  if (isWarningTask(task.kind)) {
+    return { outcome: bucket < 55 ? 'dissuaded' : bucket < 85 ? 'proceeded' : 'not_reached', note };
+  }
   if (!isMoneyTask(task.kind) || task.amountMinor === null) {
     return bucket < 85 ? { outcome: 'blocked', note } : { outcome: 'not_found', note };
   }
