@@ -57,6 +57,8 @@ const EnvSchema = z
       }
     }),
     LOGIN_RATE_LIMIT: positiveInt(10),
+    // Failed case-status checks (API and /status page together) per address per 15 minutes.
+    CASE_STATUS_RATE_LIMIT: positiveInt(10),
     // The partner workers coalesce their task reads and dispatch marks across the jobs running
     // at once (task-lifecycle.service.ts): more jobs at once make bigger, cheaper batches. Over
     // 10 manual partners, 30,000 tasks were dispatched at about 1,500/s with 5, 3,700/s with 20.
@@ -117,6 +119,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     feedSegmentSize: e.FEED_SEGMENT_SIZE,
     blockingRule: e.INDICATOR_BLOCKING_RULE,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    caseStatusRateLimit: e.CASE_STATUS_RATE_LIMIT,
     workers: Object.freeze({
       concurrency: e.WORKER_CONCURRENCY,
       rateMax: e.WORKER_RATE_MAX,

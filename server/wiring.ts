@@ -19,6 +19,7 @@ import { FeedQueue } from './queues/feed-queue';
 import { FeedsService } from './feeds/feeds.service';
 import { IndicatorsService } from './indicators/indicators.service';
 import { ScreeningService } from './screening/screening.service';
+import { CaseStatusService } from './victims/case-status.service';
 
 export type Services = {
   auth: AuthService;
@@ -32,6 +33,7 @@ export type Services = {
   feeds: FeedsService;
   indicators: IndicatorsService;
   screening: ScreeningService;
+  caseStatus: CaseStatusService;
 };
 
 export type Deps = ServiceContext & {
@@ -55,10 +57,11 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   const taskResults = new TaskResultsService(ctx, engine);
   const feedQueue = new FeedQueue(queues, config, logger);
   const indicators = new IndicatorsService(ctx);
+  const caseStatus = new CaseStatusService(ctx);
   const services: Services = {
     auth: new AuthService(ctx),
     admin: new AdminService(ctx, engine),
-    reports: new ReportsService(ctx, engine),
+    reports: new ReportsService(ctx, engine, caseStatus),
     tasks: new TasksService(ctx),
     engine,
     taskResults,
@@ -69,6 +72,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     indicators,
     // Screening reads payees as a lookup does (the same normalization cache and statement).
     screening: new ScreeningService(ctx, indicators, engine),
+    caseStatus,
   };
 
   return {

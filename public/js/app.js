@@ -57,6 +57,12 @@
     });
   });
 
+  // The victim's receipt: a print button where a script can print (the browser's own print works anyway).
+  document.querySelectorAll('[data-print]').forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener('click', function () { window.print(); });
+  });
+
   // Live task status on the report page: refetch this page and swap the tasks section.
   var live = document.querySelector('[data-live]');
   if (live && window.fetch && window.DOMParser) {

@@ -40,6 +40,8 @@ export function csrfProtection(config: Config): RequestHandler {
   });
 
   const exempt = (req: Request): boolean => {
+    // The public API (a victim's case status) acts for no signed-in person: nothing to forge.
+    if (req.path.startsWith('/api/v1/public/')) return true;
     if (req.path.startsWith('/api/') || req.path === '/api') {
       return Boolean(req.get('authorization')) || !req.cookies?.[AUTH_COOKIE];
     }

@@ -6,6 +6,7 @@ import { reportsPages } from '../reports/reports.pages';
 import { tasksPages } from '../tasks/tasks.pages';
 import { dashboardPages } from '../stats/dashboard.pages';
 import { adminPages } from '../admin/admin.pages';
+import { caseStatusPages } from '../victims/case-status.pages';
 import { authPages } from './auth.pages';
 import { pageLocals } from './shell';
 
@@ -26,5 +27,6 @@ export function pageRoutes(deps: Deps): Router {
   r.use(tasksPages(deps));
   r.use(dashboardPages(deps));
   r.use(adminPages(deps));
+  r.use(caseStatusPages(deps));
   return r;
 }

@@ -9,6 +9,7 @@ import { localToIso } from '../pages/format';
 import { addDays } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { CreateReportBody, ReportIdParams, ReportListQuery } from './reports.schemas';
+import { carryAccessCode } from '../victims/case-status.pages';
 import {
   emptyReportForm, isRowGroup, presentReportDetail, presentReportForm, presentReportRow, readReportForm, reportFilterOptions,
   toCreateReportInput, withAddedRow, withSpareRows,
@@ -59,7 +60,9 @@ export function reportsPages(deps: Deps): Router {
     }
     try {
       const created = await reports.create(actor, parsed.data, `page:${form.idempotencyKey}`);
-      res.redirect(303, `/reports/${created.id}`);
+      // Straight to the victim's receipt, which shows the access code this once.
+      carryAccessCode(res, deps.config, created.id, created.victimAccessCode);
+      res.redirect(303, `/reports/${created.id}/receipt`);
     } catch (err) {
       if (err instanceof ValidationError) return again(err.details.map((d) => ({ ...d, path: toFormPath(d.path) })));
       throw err;

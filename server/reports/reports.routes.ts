@@ -4,7 +4,7 @@ import { actorOf, requireRole } from '../http/auth';
 import { describeRoute, jsonBody } from '../http/openapi';
 import { parse } from '../http/validate';
 import { NotFoundError } from '../errors';
-import { CreateReportBody, IdempotencyKeyHeader, ReportCreated, ReportDetailView, ReportIdParams, ReportListQuery, ReportSummaryView } from './reports.schemas';
+import { CreateReportBody, IdempotencyKeyHeader, ReportDetailView, ReportFiled, ReportIdParams, ReportListQuery, ReportSummaryView } from './reports.schemas';
 import { z } from 'zod';
 
 const REPORT_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
@@ -12,7 +12,7 @@ const REPORT_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
 describeRoute({
   method: 'post', path: '/reports', summary: 'File a fraud report', tags: ['reports'],
   request: { body: jsonBody(CreateReportBody), headers: z.object({ 'idempotency-key': IdempotencyKeyHeader }) },
-  okStatus: 201, ok: ReportCreated,
+  okStatus: 201, ok: ReportFiled,
 });
 describeRoute({
   method: 'get', path: '/reports', summary: 'List reports', tags: ['reports'],

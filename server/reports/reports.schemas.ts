@@ -75,6 +75,12 @@ export const ReportCreated = z.object({
   tasks: z.array(TaskView),
 });
 
+/** The 201 of a filing: the report, and the victim's access code to its status, shown only here. */
+export const ReportFiled = ReportCreated.extend({
+  victimAccessCode: z.string().describe('for the victim\'s receipt (POST /public/case-status, /status); shown once, stored only as a hash. '
+    + 'A retry with the same Idempotency-Key answers a new code, and the earlier one stops working'),
+});
+
 export const ReportSummaryView = z.object({
   id: z.string(),
   caseNumber: z.string(),

@@ -6,6 +6,8 @@ import type { DbOrTrx } from '../db';
 import type { IndicatorKind } from '../domain/kinds';
 import { normalizeAccount, normalizeIndicator } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
+import { hashAccessCode, newAccessCode } from '../domain/access-code';
+import type { CaseStatusService } from '../victims/case-status.service';
 import { eventsForReport } from '../audit/events.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { tasksByIds, tasksOfReport, type Task } from '../tasks/tasks.repo';
@@ -22,6 +24,9 @@ export type ReportCreated = Pick<Report, 'id' | 'caseNumber' | 'status' | 'curre
   transfers: Transfer[];
   indicators: ReportIndicator[];
 };
+
+/** The 201: what was filed, and the victim's access code, shown this once. */
+export type ReportFiled = ReportCreated & { victimAccessCode: string };
 
 export type ReportDetail = Report & {
   transfers: Transfer[];
@@ -97,6 +102,7 @@ export class ReportsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly engine: TaskEngine,
+    private readonly caseStatus: CaseStatusService,
   ) {
     this.caseSequences = new CaseSequences(ctx.db);
   }
@@ -138,7 +144,13 @@ export class ReportsService {
     return { victimPhone, reportedLossMinor, transfers, indicators, problems };
   }
 
-  async create(actor: Actor, input: CreateReport, idempotencyKey?: string): Promise<ReportCreated> {
+  /**
+   * Files a report, with the victim's access code to its status (only the code's hash is kept).
+   * A retry with the same Idempotency-Key answers the first response with a new access code: the
+   * first code cannot be shown again, and the caller retrying may never have received it. The
+   * code of the latest answer is the one that works.
+   */
+  async create(actor: Actor, input: CreateReport, idempotencyKey?: string): Promise<ReportFiled> {
     const currency = input.currency ?? this.ctx.config.defaultCurrency;
     const normalized = this.normalize(input);
     if (normalized.problems.length > 0) {
@@ -146,8 +158,10 @@ export class ReportsService {
       throw new ValidationError([...normalized.problems, ...this.unknownInstitutions(normalized, (await this.engine.routing(this.ctx.db)).partners)]);
     }
     const now = new Date();
+    const filedCaseNumber = caseNumber(now, await this.caseSequences.next(), this.ctx.config.timeZone);
+    const accessCode = newAccessCode();
     const report: NewReportRow = {
-      id: randomUUID(), caseNumber: caseNumber(now, await this.caseSequences.next(), this.ctx.config.timeZone),
+      id: randomUUID(), caseNumber: filedCaseNumber, accessCodeHash: hashAccessCode(filedCaseNumber, accessCode),
       channel: input.channel, fraudType: input.fraudType, occurredAt: input.occurredAt,
       victim: { name: input.victim.name, phone: normalized.victimPhone, idNumber: input.victim.idNumber || null },
       narrative: input.narrative, currency, reportedLossMinor: normalized.reportedLossMinor,
@@ -170,16 +184,20 @@ export class ReportsService {
         if (claim.state === 'conflict') {
           throw new ConflictError('idempotency_key_reused', 'This Idempotency-Key was used with a different body.');
         }
-        if (claim.state === 'replay') return { replayed: true as const, body: claim.body as ReportCreated };
+        if (claim.state === 'replay') {
+          const body = claim.body as ReportCreated;
+          const code = await this.caseStatus.reissue(actor, body, 'intake_retried', trx);
+          return { replayed: true as const, body, accessCode: code };
+        }
         const created = await file(trx);
+        // The kept answer has no access code: it is never stored, not even here.
         await storeIdempotentResponse(trx, actor.id, idempotencyKey, 201, created);
-        return { replayed: false as const, body: created };
+        return { replayed: false as const, body: created, accessCode };
       })
-      : { replayed: false as const, body: await file(this.ctx.db) };
+      : { replayed: false as const, body: await file(this.ctx.db), accessCode };
 
-    if (outcome.replayed) return outcome.body;
-    await this.engine.afterCommit(outcome.body.tasks);
-    return outcome.body;
+    if (!outcome.replayed) await this.engine.afterCommit(outcome.body.tasks);
+    return { ...outcome.body, victimAccessCode: outcome.accessCode };
   }
 
   /** A receiving institution the officer named must be an active partner. */

@@ -214,7 +214,7 @@ export async function writeWarnings(
 export const warningKey = (p: Pick<ScreenedPayment, 'screenedBy' | 'ref'>): string => `${p.screenedBy}\u0000${p.ref}`;
 
 export type NewReportRow = {
-  id: string; caseNumber: string; channel: string; fraudType: FraudType; occurredAt: string;
+  id: string; caseNumber: string; accessCodeHash: string; channel: string; fraudType: FraudType; occurredAt: string;
   victim: { name: string; phone: string | null; idNumber: string | null };
   narrative: string; currency: string; reportedLossMinor: number; createdBy: string | null;
 };
@@ -252,8 +252,8 @@ export async function fileReport(
   const { rows } = await db.raw(
     `WITH rep AS (
        INSERT INTO reports (id, case_number, channel, fraud_type, occurred_at, victim_name, victim_phone, victim_id_number,
-                            narrative, currency, reported_loss_minor, created_by)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            narrative, currency, reported_loss_minor, created_by, access_code_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        RETURNING created_at
      ), tr AS (
        INSERT INTO transfers (id, report_id, position, to_account, to_account_name, to_institution_id, amount_minor, currency, transferred_at)
@@ -321,6 +321,7 @@ export async function fileReport(
     [
       report.id, report.caseNumber, report.channel, report.fraudType, new Date(report.occurredAt), report.victim.name,
       report.victim.phone, report.victim.idNumber, report.narrative, report.currency, report.reportedLossMinor, report.createdBy,
+      report.accessCodeHash,
       report.id,
       JSON.stringify(r.transfers.map((t, position) => ({
         id: t.id, position, to_account: t.toAccount, to_account_name: t.toAccountName, to_institution_id: t.toInstitutionId,

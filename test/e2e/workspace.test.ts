@@ -92,7 +92,10 @@ it('a desk officer signs in by the form and files a report, fixing one mistake o
   expect(await page.inputValue(`#indicators-${rowsBefore}-value`)).toBe('http://refund-desk.example/pay');
 
   await page.fill('#transfers-0-amount', '50,000.00');
-  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.click('form[action="/reports/new"] button[type=submit].primary')]);
+  // Filing leads to the victim's receipt first; the case is one link further.
+  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}\/receipt$/), page.click('form[action="/reports/new"] button[type=submit].primary')]);
+  await expect(page.locator('#receipt [data-receipt="access-code"]').count()).resolves.toBe(2);
+  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.click('#to-case')]);
   reportUrl = page.url();
   await shot(page, '02-report-filed');
   await expect(page.locator('h1').textContent()).resolves.toMatch(/FR-\d{8}-\d{6}/);
@@ -158,7 +161,8 @@ it('works without JavaScript: sign in and file a report with the plain form', as
   await page.fill('#transfers-3-account', '6222020000000002');
   await page.fill('#transfers-3-amount', '11.20');
   // Enter in a field files the report; it does not add yet another row.
-  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}$/), page.press('#transfers-3-amount', 'Enter')]);
+  await Promise.all([page.waitForURL(/\/reports\/[0-9a-f-]{36}\/receipt$/), page.press('#transfers-3-amount', 'Enter')]);
+  await page.goto(page.url().replace(/\/receipt$/, ''));
   await shot(page, '07-no-js-report');
   await expect(page.locator('.tree').textContent()).resolves.toContain('¥88.80');
   await expect(page.locator('.tree').textContent()).resolves.toContain('¥11.20');

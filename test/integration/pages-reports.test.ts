@@ -63,10 +63,10 @@ async function fileReport(over: Record<string, string> = {}) {
     'victim.name': own.name, 'indicators.0.value': own.phone, 'transfers.0.toAccount': own.account, ...over,
   }));
   expect(res.status).toBe(303);
-  const reportId = /^\/reports\/([0-9a-f-]{36})$/.exec(res.headers.location)![1]!;
+  const reportId = /^\/reports\/([0-9a-f-]{36})\/receipt$/.exec(res.headers.location)![1]!;
   const rows = await t.db('tasks').where({ report_id: reportId });
   return {
-    ...own, reportId, location: res.headers.location as string,
+    ...own, reportId, location: `/reports/${reportId}`,
     intercept: rows.find((x) => x.kind === 'intercept_funds'), block: rows.find((x) => x.kind === 'block_number'),
   };
 }
@@ -87,14 +87,14 @@ describe('/reports/new', () => {
     const s = await officerSession();
     const res = await s.submit('/reports/new', '/reports/new', validForm());
     expect(res.status).toBe(303);
-    const id = /^\/reports\/([0-9a-f-]{36})$/.exec(res.headers.location)![1]!;
+    const id = /^\/reports\/([0-9a-f-]{36})\/receipt$/.exec(res.headers.location)![1]!;
     const transfer = await t.db('transfers').where({ report_id: id }).first();
     expect(Number(transfer.amount_minor)).toBe(123456);
     const tasks = await t.db('tasks').where({ report_id: id });
     expect(tasks.map((x) => [x.kind, x.institution_id]).sort()).toEqual([['block_number', carrier.id], ['intercept_funds', bank.id]].sort());
     expect(await t.queueJobIds(`partner-${bank.id}`)).toContain(tasks.find((x) => x.kind === 'intercept_funds').id);
 
-    const page = await s.get(res.headers.location);
+    const page = await s.get(`/reports/${id}`);
     expect(page.status).toBe(200);
     expect(page.text).toMatch(/FR-\d{8}-\d{6}/);
     expect(page.text).toContain('¥1,234.56');
@@ -158,7 +158,7 @@ describe('/reports/new', () => {
     const s = await officerSession();
     const res = await s.submit('/reports/new', '/reports/new', validForm({ narrative: '<script>alert(1)</script>', 'victim.name': '<b>Bold</b>' }));
     expect(res.status).toBe(303);
-    const page = await s.get(res.headers.location);
+    const page = await s.get(res.headers.location.replace(/\/receipt$/, ''));
     expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page.text).not.toContain('<script>alert(1)');
     expect(page.text).toContain('&lt;b&gt;Bold&lt;/b&gt;');
@@ -310,7 +310,7 @@ describe('liaison inbox', () => {
   it('adds an onward row without JavaScript and records nothing', async () => {
     const s = await officerSession();
     const filed = await s.submit('/reports/new', '/reports/new', validForm({ 'transfers.0.toAccount': '6222 0288 0000 0001' }));
-    const reportId = /([0-9a-f-]{36})$/.exec(filed.headers.location)![1]!;
+    const reportId = /([0-9a-f-]{36})\/receipt$/.exec(filed.headers.location)![1]!;
     const task = await t.db('tasks').where({ report_id: reportId, kind: 'intercept_funds' }).first();
     const l = pageSession(t.app);
     await l.login(liaison.username, FACTORY_PASSWORD);

@@ -139,13 +139,20 @@ describe('POST /api/v1/reports', () => {
     const before = await counts();
     const again = await t.api.as(officer).post('/api/v1/reports').set('Idempotency-Key', 'call-123').send(body);
     expect(again.status).toBe(201);
-    expect(again.body).toEqual(first.body);
-    expect(await counts()).toEqual(before);
+    // The first answer again, with a new access code (the first is never stored); the retry's event is its only write.
+    const { victimAccessCode: firstCode, ...firstBody } = first.body;
+    const { victimAccessCode: againCode, ...againBody } = again.body;
+    expect(againBody).toEqual(firstBody);
+    expect(againCode).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    expect(againCode).not.toBe(firstCode);
+    expect(await counts()).toEqual({ ...before, events: before.events + 1 });
+    const stored = await t.db('idempotency_keys').where({ key: 'call-123' }).first();
+    expect(JSON.stringify(stored.response_body)).not.toContain(firstCode);
 
     const other = await t.api.as(officer).post('/api/v1/reports').set('Idempotency-Key', 'call-123').send({ ...body, narrative: 'changed' });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('idempotency_key_reused');
-    expect(await counts()).toEqual(before);
+    expect(await counts()).toEqual({ ...before, events: before.events + 1 });
   });
 
   it('creates exactly one report when the same key arrives twice at once', async () => {
