@@ -5,6 +5,8 @@ import { FRAUD_TYPES } from '../domain/kinds';
 import type { Logger } from '../logger';
 import type { ReportsService } from '../reports/reports.service';
 import type { CreateReport } from '../reports/reports.schemas';
+import type { ScreeningService } from '../screening/screening.service';
+import type { ScreeningItem } from '../screening/screening.schemas';
 import { DEMO_INSTITUTIONS } from './seed';
 
 // Card BINs and mobile segments of the seeded demo institutions, so every generated transfer and
@@ -39,18 +41,50 @@ export function demoReport(now = new Date()): CreateReport {
   } as CreateReport;
 }
 
-/** Files a demo report now and then every `everyMs`, as the seeded officer, until stopped. */
-export async function startDemoTraffic(db: Db, reports: ReportsService, logger: Logger, everyMs: number): Promise<() => void> {
+/**
+ * A demo bank's batch of outgoing payments, as its payment system screens them: a few to payees
+ * nobody reported, and one to the account a victim just reported (a warning, which the simulated
+ * bank answers by calling its customer).
+ */
+export function demoPayments(reportedAccount: string | undefined, payerBins: readonly string[]): ScreeningItem[] {
+  const payment = (payee: string): ScreeningItem => ({
+    ref: `demo-${Date.now()}-${digits(6)}`,
+    payer: { account: `${pick(payerBins)}${digits(10)}`, name: pick(['周先生', '吴女士', '郑先生', '冯女士']) },
+    payee: { kind: 'bank_account', value: payee },
+    amountMinor: (500 + Math.floor(Math.random() * 50_000)) * 100,
+    currency: 'CNY',
+  });
+  const clean = Array.from({ length: 4 }, () => payment(`${pick(BINS)}${digits(10)}`));
+  return reportedAccount ? [...clean, payment(reportedAccount)] : clean;
+}
+
+/**
+ * Files a demo report now and then every `everyMs`, as the seeded officer, until stopped; and, when
+ * a screening service is given, has ICBC's liaison screen a batch of payments right after, one of
+ * them to the account just reported, so the dashboard's early-warning figures move too.
+ */
+export async function startDemoTraffic(
+  db: Db, reports: ReportsService, logger: Logger, everyMs: number, screening?: ScreeningService,
+): Promise<() => void> {
   const user = await findUserByUsername(db, 'officer');
   if (!user) {
     logger.warn('no demo officer: the demo files no reports by itself');
     return () => undefined;
   }
   const actor: Actor = { id: user.id, type: 'user', name: user.username, role: user.role, institutionId: user.institutionId };
+  const screener = screening && (await findUserByUsername(db, 'liaison-icbc'));
+  const screenerActor: Actor | undefined = screener
+    ? { id: screener.id, type: 'user', name: screener.username, role: screener.role, institutionId: screener.institutionId }
+    : undefined;
+  const icbcBins = DEMO_INSTITUTIONS.find((i) => i.id === 'icbc')?.routes.bank_account ?? BINS;
   const file = async () => {
     try {
       const report = await reports.create(actor, demoReport());
       logger.info({ caseNumber: report.caseNumber, tasks: report.tasks.length }, 'demo report filed');
+      if (screening && screenerActor) {
+        const results = await screening.screen(screenerActor, demoPayments(report.transfers[0]?.toAccount, icbcBins));
+        logger.info({ warned: results.filter((r) => r.decision !== 'allow').length }, 'demo payments screened');
+      }
     } catch (err) {
       logger.warn({ err }, 'demo report could not be filed');
     }

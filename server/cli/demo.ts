@@ -27,7 +27,10 @@ async function demo() {
   }
 
   const started = await startAll(config, logger);
-  const stopTraffic = await startDemoTraffic(started.web.deps.db, started.web.deps.services.reports, logger.child({ process: 'demo' }), DEMO_REPORT_EVERY_MS);
+  const stopTraffic = await startDemoTraffic(
+    started.web.deps.db, started.web.deps.services.reports, logger.child({ process: 'demo' }), DEMO_REPORT_EVERY_MS,
+    started.web.deps.services.screening,
+  );
 
   process.stdout.write(
     [

@@ -33,3 +33,17 @@ it('is the same answer for the same task, and moves money only to another bank w
   expect(outcomes).toEqual(new Set(['frozen', 'partially_frozen', 'funds_moved', 'not_found']));
   expect(ids.every((id) => simulatedBucket(id) >= 0 && simulatedBucket(id) < 100)).toBe(true);
 });
+
+it('answers a warning to a payer as a bank would: dissuaded, proceeded or not reached, all within the rules', () => {
+  const ids = Array.from({ length: 400 }, () => randomUUID());
+  const outcomes = ids.map((id) => {
+    const answer = simulatedAnswer({ id, kind: 'warn_payer', institutionId: 'icbc', amountMinor: 2_000_000, depth: 1 }, banks, 6);
+    expect(checkResult({ kind: 'warn_payer', amountMinor: 2_000_000, status: 'dispatched' }, answer)).toEqual([]);
+    expect(answer.frozenMinor ?? 0).toBe(0);
+    return answer.outcome;
+  });
+  expect(new Set(outcomes)).toEqual(new Set(['dissuaded', 'proceeded', 'not_reached']));
+  const dissuaded = outcomes.filter((o) => o === 'dissuaded').length / outcomes.length;
+  expect(dissuaded).toBeGreaterThan(0.4);
+  expect(dissuaded).toBeLessThan(0.7);
+});
