@@ -54,7 +54,7 @@ export const en = {
     not_found: 'Not found', rejected: 'Rejected', dissuaded: 'Payer dissuaded', proceeded: 'Payer went ahead', not_reached: 'Payer not reached',
   },
   event: {
-    report: { created: 'Report filed' },
+    report: { created: 'Report filed', access_code_issued: 'Victim’s access code issued' },
     task: {
       queued: 'Task queued', unrouted: 'Task has no institution', assigned: 'Task assigned', dispatched: 'Task delivered',
       delivery_failed: 'Delivery failed', overdue: 'Task overdue', result_recorded: 'Result recorded', trail_depth_reached: 'Trail depth limit reached',

@@ -56,7 +56,7 @@ export const zhCN: typeof en = {
     not_found: '未找到', rejected: '已拒绝', dissuaded: '已劝阻', proceeded: '付款人坚持付款', not_reached: '未联系上付款人',
   },
   event: {
-    report: { created: '报案已登记' },
+    report: { created: '报案已登记', access_code_issued: '已签发报案人查询码' },
     task: {
       queued: '任务已排队', unrouted: '任务无对应机构', assigned: '任务已分派', dispatched: '任务已下发',
       delivery_failed: '下发失败', overdue: '任务超时', result_recorded: '结果已登记', trail_depth_reached: '已达资金链路层级上限',

@@ -165,6 +165,7 @@ describe('the receipt page and /status', () => {
     expect(reload.text).not.toContain('data-receipt="access-code"');
     expect(reload.text).toContain(caseNumber);
 
+    expect((await s.get(`/reports/${reportId}`)).text).toContain(`href="${receiptUrl}"`);
     const reissued = await s.submit(receiptUrl, `/reports/${reportId}/access-code`, {});
     expect(reissued.status).toBe(303);
     const fresh = /data-receipt="access-code">([^<]+)</.exec((await s.get(receiptUrl)).text)![1]!;
