@@ -4,7 +4,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
+  // Without a reachable PostgreSQL the run starts an embedded one, and stops it at the end.
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   // Besides the usual summary, every skipped test by name with its reason (Redis-only tests on the PostgreSQL queue backend).
   reporters: ['default', '<rootDir>/test/helpers/skipped-tests-reporter.js'],
   testTimeout: 30000,

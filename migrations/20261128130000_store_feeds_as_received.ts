@@ -16,8 +16,13 @@ export async function up(knex: Knex): Promise<void> {
     t.binary('body').notNullable();
     t.primary(['batch_id', 'first_idx']);
   });
-  // Feed text compresses well, and lz4 costs less than writing what it saves.
-  await knex.raw('ALTER TABLE feed_blocks ALTER COLUMN body SET COMPRESSION lz4');
+  // Feed text compresses well, and lz4 costs less than writing what it saves. A server built
+  // without lz4 (the embedded PostgreSQL of the zero-install demo and tests) keeps the default, pglz.
+  await knex.raw(`
+    DO $$ BEGIN
+      ALTER TABLE feed_blocks ALTER COLUMN body SET COMPRESSION lz4;
+    EXCEPTION WHEN feature_not_supported THEN NULL;
+    END $$`);
   await knex.raw(`
     ALTER TABLE feed_batches ADD COLUMN check_cursor integer NOT NULL DEFAULT -1;
     UPDATE feed_batches SET check_cursor = received - 1;

@@ -5,17 +5,39 @@ import { closeAllOnShutdown, startAll } from './start-all';
 import { migrate } from './migrate';
 import { DEMO_PASSWORD, seedDemo } from './seed';
 import { startDemoTraffic } from './demo-traffic';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { fromProjectRoot } from '../paths';
 
 const DEMO_ADMIN = { username: 'admin', password: 'admin-demo-password' };
 const DEMO_REPORT_EVERY_MS = 10_000;
+/** Where the embedded PostgreSQL keeps the demo's data: a git-ignored folder of the project. */
+const DEMO_DATA_DIR = fromProjectRoot('.data');
+
+/**
+ * With no DATABASE_URL, the demo brings its own PostgreSQL (and with no REDIS_URL its queues run
+ * there too), so `npm ci && npm run demo` needs nothing installed but Node.js.
+ */
+async function embeddedDatabase(): Promise<EmbeddedPostgres | undefined> {
+  if (process.env.DATABASE_URL) return undefined;
+  const embedded = await startEmbeddedPostgres({
+    dataDir: `${DEMO_DATA_DIR}/postgres`,
+    database: 'afrc',
+    logFile: `${DEMO_DATA_DIR}/postgres.log`,
+  });
+  process.env.DATABASE_URL = embedded.url;
+  return embedded;
+}
 
 /** `npm run demo`: migrate, seed the demo center, run web + workers, and keep reports coming in. */
 async function demo() {
   // The demo needs an admin to show the admin pages; an explicit setting wins.
   process.env.ADMIN_USERNAME ??= DEMO_ADMIN.username;
   process.env.ADMIN_PASSWORD ??= DEMO_ADMIN.password;
+  const embedded = await embeddedDatabase();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Whatever fails from here on, the embedded database does not outlive the demo.
+  process.once('exit', () => void embedded?.stop());
 
   const applied = await migrate(config.databaseUrl);
   logger.info({ applied }, applied.length ? 'migrations applied' : 'database already up to date');
@@ -41,11 +63,19 @@ async function demo() {
       `  officer:     officer / ${DEMO_PASSWORD}`,
       `  liaison:     liaison-icbc / ${DEMO_PASSWORD}`,
       `A demo report is filed every ${DEMO_REPORT_EVERY_MS / 1000} s; simulated partners answer after ${config.workers.simulatedDelayMs / 1000} s.`,
+      embedded
+        ? `Database: embedded PostgreSQL, data in ${DEMO_DATA_DIR}/postgres (its log: ${DEMO_DATA_DIR}/postgres.log).\n` +
+          `  To start from empty: stop the demo (Ctrl-C) and delete ${DEMO_DATA_DIR}.`
+        : 'Database: DATABASE_URL.',
+      config.queueBackend === 'postgres'
+        ? 'Queues: BullMQ on PostgreSQL (REDIS_URL is not set); Bull Board at /admin/queues.'
+        : `Queues: BullMQ on Redis; Bull Board at /admin/queues.`,
+      'API reference: /api/docs. Stop with Ctrl-C.',
       '',
     ].join('\n') + '\n',
   );
 
-  closeAllOnShutdown(config, logger, started, async () => stopTraffic());
+  closeAllOnShutdown(config, logger, started, { first: [async () => stopTraffic()], last: embedded ? [embedded.stop] : [] });
 }
 
 if (require.main === module) {

@@ -11,14 +11,19 @@ export async function startAll(config: Config = loadConfig(), logger: Logger = c
   return { web, workers };
 }
 
+type Closer = () => Promise<void>;
+
 /**
- * Stops everything on SIGTERM / SIGINT. Closers run last-first: `first` (anything started on top),
- * then the web stops taking requests, then the workers drain.
+ * Stops everything on SIGTERM / SIGINT, in this order: `first` (anything started on top), then the
+ * web stops taking requests, then the workers drain, then `last` (what they all ran on).
  */
 export function closeAllOnShutdown(
-  config: Config, logger: Logger, started: Awaited<ReturnType<typeof startAll>>, ...first: (() => Promise<void>)[]
+  config: Config, logger: Logger, started: Awaited<ReturnType<typeof startAll>>, more: { first?: Closer[]; last?: Closer[] } = {},
 ): void {
-  onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [() => started.workers.close(), started.web.close, ...first]);
+  // onShutdown runs its closers last-first.
+  onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [
+    ...(more.last ?? []).toReversed(), () => started.workers.close(), started.web.close, ...(more.first ?? []).toReversed(),
+  ]);
 }
 
 if (require.main === module) {

@@ -1,5 +1,11 @@
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
-import { ensureTemplate } from './databases';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../server/cli/embedded-postgres';
+import { DEFAULT_ADMIN_DATABASE_URL, ensureTemplate } from './databases';
+import { setEmbeddedPostgres } from './global-teardown';
 
 const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -18,6 +24,44 @@ async function redisAnswers(url: string): Promise<boolean> {
   }
 }
 
+/** Whether a PostgreSQL answers at `url` within a couple of seconds. */
+async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The PostgreSQL of the run: TEST_ADMIN_DATABASE_URL when it is set, else the machine's own when it
+ * answers, else an embedded one for this run only (a temporary cluster, deleted when the run ends).
+ */
+async function ensurePostgres(): Promise<void> {
+  if (process.env.TEST_ADMIN_DATABASE_URL) return;
+  if (await postgresAnswers(DEFAULT_ADMIN_DATABASE_URL)) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'afrc-test-postgres-'));
+  // As root the server runs as the postgres user, which must reach the cluster's folder inside.
+  chmodSync(dir, 0o755);
+  const started = Date.now();
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'cluster'),
+    database: 'postgres',
+    temporary: true,
+    unsafeFast: true,
+    logFile: path.join(dir, 'postgres.log'),
+  });
+  setEmbeddedPostgres(embedded, dir);
+  process.env.TEST_ADMIN_DATABASE_URL = embedded.url;
+  process.stdout.write(`\n[test setup] no PostgreSQL answers at 127.0.0.1:5432: started an embedded one for this run in ${Date.now() - started} ms (${dir})\n`);
+}
+
 /**
  * The queue backend of the run, for every test file (the workers inherit this environment):
  * QUEUE_BACKEND when it is set, else Redis when one answers, else BullMQ's PostgreSQL backend.
@@ -32,6 +76,7 @@ async function chooseQueueBackend(): Promise<void> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  await ensurePostgres();
   await chooseQueueBackend();
   await ensureTemplate();
 }
