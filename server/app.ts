@@ -24,11 +24,18 @@ import { pageRoutes } from './pages/pages.routes';
 import { viewHelpers } from './pages/view-helpers';
 import { csrfProtection } from './pages/csrf';
 import { fromProjectRoot } from './paths';
+import { FEED_DOCUMENT_TYPES } from './standards/media-types';
 
 export const VIEWS_DIR = fromProjectRoot('views');
 
 /** Media types the API accepts for bodies; NDJSON only on the feeds route, which parses its own stream. */
 const API_BODY_TYPES = ['application/json', 'application/x-ndjson'];
+
+/** Body types that one route reads itself: standard documents as feeds, camt.029 answers as task results. */
+const ROUTE_BODY_TYPES: { path: RegExp; types: string[] }[] = [
+  { path: /^\/v1\/feeds\/?$/, types: [...FEED_DOCUMENT_TYPES] },
+  { path: /^\/v1\/tasks\/[^/]+\/result\/?$/, types: ['application/xml'] },
+];
 
 export function createApp(deps: Deps): Express {
   const app = express();
@@ -79,7 +86,10 @@ export function createApp(deps: Deps): Express {
   app.use('/api', (req, _res, next) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody && !req.is(API_BODY_TYPES)) {
-      return next(new AppError('unsupported_media_type', 415, 'Send application/json (or application/x-ndjson to /feeds).'));
+      const own = ROUTE_BODY_TYPES.find((r) => r.path.test(req.path));
+      if (!own || !req.is(own.types)) {
+        return next(new AppError('unsupported_media_type', 415, 'Send application/json (or application/x-ndjson, a STIX bundle, a MISP event or an X-ARF report to /feeds; a camt.029 as application/xml to /tasks/{id}/result).'));
+      }
     }
     next();
   });

@@ -39,6 +39,9 @@ const EnvSchema = z
     DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').default('CNY'),
     DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as CN').default('CN'),
     TIME_ZONE: z.string().default('Asia/Shanghai'),
+    // How the center names itself to other systems: the STIX identity of its exports, the
+    // originator of its ISO 20022 recall requests.
+    CENTER_NAME: z.string().trim().min(1).max(140).default('Anti-Fraud Joint Response Center'),
     ADMIN_USERNAME: z.string().min(3).optional(),
     ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +114,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     defaultCurrency: e.DEFAULT_CURRENCY,
     defaultRegion: e.DEFAULT_REGION,
     timeZone: e.TIME_ZONE,
+    centerName: e.CENTER_NAME,
     admin: e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.NODE_ENV === 'test' && !env.LOG_LEVEL ? 'silent' : e.LOG_LEVEL,
     jsonBodyLimit: e.JSON_BODY_LIMIT,

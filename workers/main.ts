@@ -36,7 +36,7 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   const maintenance = new MaintenanceQueue(deps.queues, config);
   const adapters: Adapters = {
     manual: manualAdapter,
-    webhook: webhookAdapter(config.workers.webhookTimeoutMs),
+    webhook: webhookAdapter(config.workers.webhookTimeoutMs, config.centerName),
     simulated: simulatedAdapter(maintenance),
   };
   const pool = new PartnerWorkerPool(deps.db, deps.queues, config, logger, (id) => partnerProcessor(deps, adapters, id), options.tuning);

@@ -26,7 +26,7 @@ export function adminPages(deps: Deps): Router {
       notice,
     }, status);
   };
-  const blankInstitution: InstitutionForm = { id: '', name: '', kind: 'bank', integration: 'manual', webhookUrl: '', routes: '' };
+  const blankInstitution: InstitutionForm = { id: '', name: '', kind: 'bank', integration: 'manual', messageFormat: 'json', webhookUrl: '', routes: '' };
 
   r.get('/admin/institutions', async (req, res) => {
     const l = localsOf(res);
@@ -38,11 +38,11 @@ export function adminPages(deps: Deps): Router {
     const body = formBody(req);
     const form: InstitutionForm = {
       id: field(body, 'id'), name: field(body, 'name'), kind: field(body, 'kind'), integration: field(body, 'integration'),
-      webhookUrl: field(body, 'webhookUrl'), routes: field(body, 'routes'),
+      messageFormat: field(body, 'messageFormat') || 'json', webhookUrl: field(body, 'webhookUrl'), routes: field(body, 'routes'),
     };
     const { routes, problems } = parseRoutes(form.routes);
     const parsed = CreateInstitutionBody.safeParse({
-      id: form.id.trim(), name: form.name, kind: form.kind, integration: form.integration,
+      id: form.id.trim(), name: form.name, kind: form.kind, integration: form.integration, messageFormat: form.messageFormat,
       webhookUrl: form.webhookUrl.trim() || undefined, webhookSecret: field(body, 'webhookSecret').trim() || undefined, routes,
     });
     if (problems.length || !parsed.success) {

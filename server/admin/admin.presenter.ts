@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '../errors';
-import { INDICATOR_KINDS, INSTITUTION_KINDS, INTEGRATIONS, ROLES } from '../domain/kinds';
+import { INDICATOR_KINDS, INSTITUTION_KINDS, INTEGRATIONS, MESSAGE_FORMATS, ROLES } from '../domain/kinds';
 import type { PageLocals } from '../pages/shell';
 import { formatDateTime } from '../pages/format';
 
@@ -32,13 +32,14 @@ const firstErrors = (details: ErrorDetail[]) => {
   return out;
 };
 
-export type InstitutionForm = { id: string; name: string; kind: string; integration: string; webhookUrl: string; routes: string };
+export type InstitutionForm = { id: string; name: string; kind: string; integration: string; messageFormat: string; webhookUrl: string; routes: string };
 
 export function presentInstitutionForm(form: InstitutionForm, l: PageLocals, details: ErrorDetail[] = []) {
   return {
     form,
     kinds: options(INSTITUTION_KINDS, form.kind, 'institutionKind', l),
     integrations: options(INTEGRATIONS, form.integration, 'integration', l),
+    messageFormats: options(MESSAGE_FORMATS, form.messageFormat, 'messageFormat', l),
     errors: firstErrors(details),
     hasErrors: details.length > 0,
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IndicatorKind, InstitutionKind, Integration, Role } from '../domain/kinds';
+import { IndicatorKind, InstitutionKind, Integration, MessageFormat, Role } from '../domain/kinds';
 
 export const InstitutionId = z.string().regex(/^[a-z0-9-]{2,40}$/, 'a slug of 2–40 lower-case letters, digits and hyphens');
 
@@ -22,6 +22,7 @@ export const CreateInstitutionBody = z
     integration: Integration,
     webhookUrl: WebhookUrl.optional(),
     webhookSecret: WebhookSecret.optional(),
+    messageFormat: MessageFormat.default('json').describe('iso20022: interceptions are delivered as camt.056 and may be answered with camt.029'),
     routes: Routes.default([]),
   })
   .superRefine((b, ctx) => {
@@ -37,6 +38,7 @@ export const UpdateInstitutionBody = z
     active: z.boolean().optional(),
     webhookUrl: WebhookUrl.nullable().optional(),
     webhookSecret: WebhookSecret.nullable().optional(),
+    messageFormat: MessageFormat.optional(),
     routes: Routes.optional().describe('replaces every route of the institution'),
   })
   .strict();
@@ -55,6 +57,7 @@ export const InstitutionSummary = z.object({
 export const InstitutionList = z.object({ items: z.array(InstitutionSummary), nextCursor: z.null() });
 
 export const InstitutionDetail = InstitutionSummary.extend({
+  messageFormat: MessageFormat,
   webhookUrl: z.string().nullable(),
   hasWebhookSecret: z.boolean(),
   routes: z.array(z.object({ indicatorKind: IndicatorKind, prefix: z.string() })),

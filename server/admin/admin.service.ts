@@ -126,13 +126,14 @@ export class AdminService {
         name: body.name,
         kind: body.kind,
         integration: body.integration,
+        messageFormat: body.messageFormat,
         webhookUrl: body.webhookUrl ?? null,
         webhookSecret: body.webhookSecret ?? generatedSecret ?? null,
       });
       await replaceRoutes(trx, body.id, routes);
       await recordEvent(trx, actor, {
         type: 'institution.created',
-        data: { institutionId: body.id, kind: body.kind, integration: body.integration, routes },
+        data: { institutionId: body.id, kind: body.kind, integration: body.integration, messageFormat: body.messageFormat, routes },
       });
     });
     const detail = await this.getInstitution(body.id);

@@ -1,5 +1,5 @@
 import type { DbOrTrx } from '../db';
-import type { IndicatorKind, InstitutionKind, Integration } from '../domain/kinds';
+import type { IndicatorKind, InstitutionKind, Integration, MessageFormat } from '../domain/kinds';
 import type { Route } from '../domain/routing';
 
 export type Institution = {
@@ -7,6 +7,7 @@ export type Institution = {
   name: string;
   kind: InstitutionKind;
   integration: Integration;
+  messageFormat: MessageFormat;
   active: boolean;
   webhookUrl: string | null;
 };
@@ -17,10 +18,12 @@ export type InstitutionWithSecret = Institution & { webhookSecret: string | null
 export type InstitutionRow = {
   id: string; name: string; kind: InstitutionKind; integration: Integration; active: boolean;
   webhook_url: string | null; webhook_secret: string | null;
+  /** Absent only in rows read before the column existed (a running worker across a migration). */
+  message_format?: MessageFormat;
 };
 
 const toInstitution = (r: InstitutionRow): Institution => ({
-  id: r.id, name: r.name, kind: r.kind, integration: r.integration, active: r.active, webhookUrl: r.webhook_url,
+  id: r.id, name: r.name, kind: r.kind, integration: r.integration, messageFormat: r.message_format ?? 'json', active: r.active, webhookUrl: r.webhook_url,
 });
 
 export async function listInstitutions(db: DbOrTrx, opts: { activeOnly?: boolean } = {}): Promise<Institution[]> {
@@ -96,13 +99,14 @@ export type RouteSpec = { indicatorKind: IndicatorKind; prefix: string };
 
 export async function insertInstitution(
   db: DbOrTrx,
-  inst: Omit<InstitutionWithSecret, 'active'> & { active?: boolean },
+  inst: Omit<InstitutionWithSecret, 'active' | 'messageFormat'> & { active?: boolean; messageFormat?: MessageFormat },
 ): Promise<void> {
   await db('institutions').insert({
     id: inst.id,
     name: inst.name,
     kind: inst.kind,
     integration: inst.integration,
+    message_format: inst.messageFormat ?? 'json',
     webhook_url: inst.webhookUrl,
     webhook_secret: inst.webhookSecret,
     active: inst.active ?? true,
@@ -112,10 +116,11 @@ export async function insertInstitution(
 export async function updateInstitution(
   db: DbOrTrx,
   id: string,
-  patch: { name?: string; active?: boolean; webhookUrl?: string | null; webhookSecret?: string | null },
+  patch: { name?: string; active?: boolean; webhookUrl?: string | null; webhookSecret?: string | null; messageFormat?: MessageFormat },
 ): Promise<void> {
   const row: Record<string, unknown> = { updated_at: db.fn.now() };
   if (patch.name !== undefined) row.name = patch.name;
+  if (patch.messageFormat !== undefined) row.message_format = patch.messageFormat;
   if (patch.active !== undefined) row.active = patch.active;
   if (patch.webhookUrl !== undefined) row.webhook_url = patch.webhookUrl;
   if (patch.webhookSecret !== undefined) row.webhook_secret = patch.webhookSecret;
@@ -148,7 +153,7 @@ export async function routesHeldElsewhere(
 /** Idempotent upsert for seeding: same id → same row, routes pointed at this institution. */
 export async function upsertInstitution(
   db: DbOrTrx,
-  inst: Omit<InstitutionWithSecret, 'active'> & { active?: boolean },
+  inst: Omit<InstitutionWithSecret, 'active' | 'messageFormat'> & { active?: boolean; messageFormat?: MessageFormat },
   routes: RouteSpec[],
 ): Promise<void> {
   await db('institutions')

@@ -15,6 +15,11 @@ export const INTEGRATIONS = ['manual', 'webhook', 'simulated'] as const;
 export const Integration = z.enum(INTEGRATIONS);
 export type Integration = z.infer<typeof Integration>;
 
+/** How a webhook institution's deliveries are written: AFRC's JSON task, or ISO 20022 messages. */
+export const MESSAGE_FORMATS = ['json', 'iso20022'] as const;
+export const MessageFormat = z.enum(MESSAGE_FORMATS);
+export type MessageFormat = z.infer<typeof MessageFormat>;
+
 export const CHANNELS = ['hotline', 'walk_in', 'online', 'referral'] as const;
 export const Channel = z.enum(CHANNELS);
 export type Channel = z.infer<typeof Channel>;

@@ -30,18 +30,21 @@ type PathSpec = Omit<RouteConfig, 'responses' | 'path'> & {
   okStatus?: number;
   ok?: z.ZodType;
   okContentType?: string;
+  /** Another success answer beside `ok` (e.g. 202 for a message that records nothing yet). */
+  alsoOk?: { status: number; description: string; schema: z.ZodType };
   public?: boolean;
 };
 
 /** Registers one /api/v1 path with the error shape every route shares. */
 export function describeRoute(spec: PathSpec): void {
-  const { okStatus = 200, ok, okContentType = 'application/json', public: isPublic, path, ...rest } = spec;
+  const { okStatus = 200, ok, okContentType = 'application/json', alsoOk, public: isPublic, path, ...rest } = spec;
   registry.registerPath({
     ...rest,
     path: `/api/v1${path}`.replace(/:([A-Za-z]+)/g, '{$1}'),
     security: isPublic ? [] : [{ bearer: [] }],
     responses: {
       [okStatus]: { description: 'OK', ...(ok ? { content: { [okContentType]: { schema: ok } } } : {}) },
+      ...(alsoOk ? { [alsoOk.status]: { description: alsoOk.description, content: { 'application/json': { schema: alsoOk.schema } } } } : {}),
       ...errorResponses,
     },
   });

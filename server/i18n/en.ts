@@ -62,6 +62,7 @@ export const en = {
   },
   institutionKind: { bank: 'Bank', carrier: 'Carrier', platform: 'Platform', police: 'Police' },
   integration: { manual: 'Manual (liaison inbox)', webhook: 'Webhook', simulated: 'Simulated' },
+  messageFormat: { json: 'AFRC JSON', iso20022: 'ISO 20022 (camt.056 / camt.029)' },
   report: {
     newTitle: 'New fraud report', victim: 'Victim', victimName: 'Name', victimPhone: 'Phone', victimId: 'ID number',
     incident: 'What happened', channel: 'Channel', fraudType: 'Fraud type', occurredAt: 'Time of the fraud',
@@ -112,7 +113,7 @@ export const en = {
   },
   admin: {
     institutionsTitle: 'Institutions', usersTitle: 'Users', clientsTitle: 'API clients', id: 'ID', name: 'Name', kind: 'Kind',
-    integration: 'Integration', webhookUrl: 'Webhook URL', webhookSecret: 'Webhook secret', routes: 'Routes',
+    integration: 'Integration', messageFormat: 'Message format', webhookUrl: 'Webhook URL', webhookSecret: 'Webhook secret', routes: 'Routes',
     routesHint: 'One route per line: kind and prefix, e.g. "bank_account 622202". An empty prefix catches every value of that kind.',
     active: 'Active', inactive: 'Inactive', deactivate: 'Deactivate', create: 'Create', created: 'Created.', deactivated: 'Deactivated.',
     username: 'Username', displayName: 'Display name', role: 'Role', password: 'Password (at least 12 characters)', institution: 'Institution',

@@ -64,6 +64,7 @@ export const zhCN: typeof en = {
   },
   institutionKind: { bank: '银行', carrier: '运营商', platform: '互联网平台', police: '公安' },
   integration: { manual: '人工（联络员收件箱）', webhook: 'Webhook 推送', simulated: '模拟' },
+  messageFormat: { json: 'AFRC JSON', iso20022: 'ISO 20022（camt.056 / camt.029）' },
   report: {
     newTitle: '新建诈骗报案', victim: '受害人', victimName: '姓名', victimPhone: '电话', victimId: '身份证号',
     incident: '案情', channel: '报案渠道', fraudType: '诈骗类型', occurredAt: '被骗时间',
@@ -114,7 +115,7 @@ export const zhCN: typeof en = {
   },
   admin: {
     institutionsTitle: '合作机构', usersTitle: '用户', clientsTitle: 'API 客户端', id: '标识', name: '名称', kind: '类型',
-    integration: '对接方式', webhookUrl: 'Webhook 地址', webhookSecret: 'Webhook 密钥', routes: '分派规则',
+    integration: '对接方式', messageFormat: '报文格式', webhookUrl: 'Webhook 地址', webhookSecret: 'Webhook 密钥', routes: '分派规则',
     routesHint: '每行一条规则：类型和前缀，例如 "bank_account 622202"。前缀留空表示接收该类型的全部线索。',
     active: '启用', inactive: '停用', deactivate: '停用', create: '创建', created: '已创建。', deactivated: '已停用。',
     username: '用户名', displayName: '显示名称', role: '角色', password: '密码（至少 12 位）', institution: '所属机构',

@@ -1,10 +1,17 @@
-import { Router, type Request } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type { Deps } from '../wiring';
 import { describeRoute, jsonBody } from '../http/openapi';
 import { actorOf, requireRole } from '../http/auth';
 import { parse } from '../http/validate';
-import { NotFoundError } from '../errors';
-import { AssignBody, TaskIdParams, TaskListQuery, TaskOut, TaskPage, TaskResultAnswer, TaskResultBody } from './tasks.schemas';
+import { ConflictError, NotFoundError } from '../errors';
+import { OPEN_TASK_STATUSES } from '../domain/kinds';
+import { assertRecallTask, readCamt029, resultOfResolution } from '../standards/iso20022';
+import {
+  AssignBody, Camt029Body, ResolutionPending, TaskIdParams, TaskListQuery, TaskOut, TaskPage, TaskResultAnswer, TaskResultBody,
+} from './tasks.schemas';
+
+/** ISO 20022 institutions answer interceptions with a camt.029 in this media type. */
+export const XML = 'application/xml';
 
 const EVERY_ROLE = ['admin', 'supervisor', 'desk_officer', 'liaison', 'partner_system'] as const;
 
@@ -26,7 +33,11 @@ describeRoute({
 describeRoute({
   method: 'post', path: '/tasks/:id/result', tags: ['tasks'],
   summary: 'The partner\'s answer: closes the task, books the frozen amount once, opens child tasks for onward transfers.',
-  request: { params: TaskIdParams, body: jsonBody(TaskResultBody) }, ok: TaskResultAnswer,
+  description: 'JSON, or for an interception a camt.029 as application/xml (see the README for the mapping). A camt.029 that is '
+    + 'malformed, foreign or for another case is 400 validation_failed at its element path (Document.RsltnOfInvstgtn.Sts.Conf) and changes nothing.',
+  request: { params: TaskIdParams, body: { content: { 'application/json': { schema: TaskResultBody }, [XML]: { schema: Camt029Body } } } },
+  ok: TaskResultAnswer,
+  alsoOk: { status: 202, description: 'a camt.029 PDCR (cancellation pending): nothing recorded yet', schema: ResolutionPending },
 });
 
 /** A malformed id names no task: 404, like any other task the caller cannot see. */
@@ -55,8 +66,27 @@ export function tasksRoutes(deps: Deps): Router {
     res.json(await taskLifecycle.assign(actorOf(req), id, body.institutionId));
   });
 
+  const xmlBody = express.text({ type: XML, limit: deps.config.jsonBodyLimit });
+  const readXml = (req: Request, res: Response) =>
+    new Promise<string>((resolve, reject) => xmlBody(req, res, (err?: unknown) => (err ? reject(err) : resolve(typeof req.body === 'string' ? req.body : ''))));
+
   r.post('/:id/result', requireRole('liaison', 'partner_system'), async (req, res) => {
     const id = taskId(req);
+    if (req.is(XML)) {
+      // Another institution's task is 404 before its message is read.
+      const actor = actorOf(req);
+      const task = await tasks.get(actor, id);
+      const resolution = readCamt029(await readXml(req, res), id);
+      assertRecallTask(task.kind);
+      if (resolution.kind === 'pending') {
+        if (!OPEN_TASK_STATUSES.includes(task.status)) throw new ConflictError('task_closed', 'This task already has a result.');
+        res.status(202).json({ taskId: id, resolution: 'PDCR', recorded: false, task });
+        return;
+      }
+      const { task: closed, childTasks } = await taskResults.record(actor, id, resultOfResolution(resolution, task.amountMinor ?? 0), 'api');
+      res.json({ ...closed, childTasks });
+      return;
+    }
     const body = parse(TaskResultBody, req.body);
     const { task, childTasks } = await taskResults.record(actorOf(req), id, body, 'api');
     res.json({ ...task, childTasks });

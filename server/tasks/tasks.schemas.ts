@@ -90,3 +90,17 @@ export const TaskOut = z.object({
 
 export const TaskPage = z.object({ items: z.array(TaskOut), nextCursor: z.string().nullable() });
 export const TaskResultAnswer = TaskOut.extend({ childTasks: z.array(TaskOut) });
+
+/** A camt.029 posted to /tasks/:id/result (ISO 20022 institutions), as the OpenAPI document shows it. */
+export const Camt029Body = z.string().describe(
+  'camt.029 RsltnOfInvstgtn (any camt.029.001.NN namespace) whose RslvdCase.Id is the task id without hyphens. '
+  + 'Sts.Conf CNCL records frozen for the task\'s amount; RJCR records funds_moved (reason AM04, PTNA, AC04) or not_found (any other reason); '
+  + 'PDCR records nothing and answers 202.',
+);
+
+export const ResolutionPending = z.object({
+  taskId: z.string(),
+  resolution: z.literal('PDCR'),
+  recorded: z.literal(false).describe('nothing was recorded: the task stays open until a CNCL or RJCR answer'),
+  task: TaskOut,
+});

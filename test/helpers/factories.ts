@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../server/db';
-import type { IndicatorKind, InstitutionKind, Integration, Role } from '../../server/domain/kinds';
+import type { IndicatorKind, InstitutionKind, Integration, MessageFormat, Role } from '../../server/domain/kinds';
 import { hashSecret } from '../../server/auth/passwords';
 
 export type TestUser = { id: string; username: string; password: string; role: Role; institutionId: string | null };
@@ -16,7 +16,7 @@ export function createFactories(db: Db) {
   return {
     async institution(opts: {
       id?: string; name?: string; kind?: InstitutionKind; integration?: Integration;
-      webhookUrl?: string; webhookSecret?: string; active?: boolean;
+      webhookUrl?: string; webhookSecret?: string; active?: boolean; messageFormat?: MessageFormat;
       routes?: { indicatorKind: IndicatorKind; prefix: string }[];
     } = {}): Promise<TestInstitution> {
       const id = opts.id ?? `inst-${uniq()}`;
@@ -27,6 +27,7 @@ export function createFactories(db: Db) {
         integration: opts.integration ?? 'manual',
         webhook_url: opts.webhookUrl ?? null,
         webhook_secret: opts.webhookSecret ?? null,
+        message_format: opts.messageFormat ?? 'json',
         active: opts.active ?? true,
       };
       await db('institutions').insert(row);
