@@ -5,6 +5,7 @@ import { createDb } from './db';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createQueueConnection, type QueueConnection } from './queues/connection';
+import { createRateLimitStores, type RateLimitStores } from './http/rate-limit-store';
 import { TaskDispatcher } from './queues/dispatcher';
 import { buildPassport } from './auth/passport';
 import { AuthService } from './auth/auth.service';
@@ -39,6 +40,11 @@ export type Services = {
 export type Deps = ServiceContext & {
   /** Where the queues live (Redis or PostgreSQL): every Queue and Worker is made through it. */
   queues: QueueConnection;
+  /**
+   * The shared store of a rate limiter or quota (express-rate-limit's `store`), so every web process
+   * counts against one budget: Redis on the Redis queue backend, PostgreSQL on the PostgreSQL one.
+   */
+  rateLimitStores: RateLimitStores;
   passport: passport.PassportStatic;
   services: Services;
   close(): Promise<void>;
@@ -78,6 +84,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   return {
     ...ctx,
     queues,
+    rateLimitStores: createRateLimitStores(queues, db, config),
     services,
     passport: buildPassport(config, (actor) => services.auth.isActive(actor)),
     async close() {
