@@ -20,6 +20,7 @@ import { indicatorsRoutes } from './indicators/indicators.routes';
 import { statsRoutes } from './stats/stats.routes';
 import { screeningRoutes } from './screening/screening.routes';
 import { publicRoutes } from './victims/case-status.routes';
+import { holdsRoutes } from './holds/holds.routes';
 import { pageRoutes } from './pages/pages.routes';
 import { viewHelpers } from './pages/view-helpers';
 import { csrfProtection } from './pages/csrf';
@@ -109,6 +110,7 @@ export function createApp(deps: Deps): Express {
   app.use('/api/v1/stats', statsRoutes(deps));
   app.use('/api/v1/screening', screeningRoutes(deps));
   app.use('/api/v1/public', publicRoutes(deps));
+  app.use('/api/v1', holdsRoutes(deps));
   app.use('/api', (_req, _res, next) => next(new NotFoundError('No such route.')));
   app.use(pageRoutes(deps));
   app.use((_req, _res, next) => next(new NotFoundError('No such page.')));

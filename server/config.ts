@@ -76,6 +76,18 @@ const EnvSchema = z
     INSTITUTION_POLL_MS: positiveInt(5000),
     OVERDUE_SCAN_MS: positiveInt(30000),
     SIMULATED_DELAY_MS: z.coerce.number().int().min(0).default(4000),
+    // A simulated bank pays an ordered return after this long (the demo shows money coming back).
+    SIMULATED_RETURN_DELAY_MS: z.coerce.number().int().min(0).default(20000),
+    // Legal clocks of holds (PRC defaults): an emergency stop-payment lasts 48 h and may be renewed
+    // once; a freeze lasts six months (180 days) and may be renewed any number of times, each renewal
+    // a new term from the old expiry. Holds within the warning window show as expiring soon.
+    HOLD_STOP_PAYMENT_SECONDS: positiveInt(172800),
+    HOLD_STOP_PAYMENT_RENEWALS: z.coerce.number().int().min(0).default(1),
+    HOLD_FREEZE_SECONDS: positiveInt(15552000),
+    HOLD_WARNING_SECONDS: positiveInt(604800),
+    HOLD_SCAN_MS: positiveInt(30000),
+    // An account holder's dispute is decided within 3 days.
+    DISPUTE_DUE_SECONDS: positiveInt(259200),
     MAX_TRAIL_DEPTH: positiveInt(6),
     SHUTDOWN_TIMEOUT_MS: positiveInt(10000),
     ...dueShape,
@@ -136,9 +148,18 @@ export function parseConfig(env: Record<string, string | undefined>) {
       institutionPollMs: e.INSTITUTION_POLL_MS,
       overdueScanMs: e.OVERDUE_SCAN_MS,
       simulatedDelayMs: e.SIMULATED_DELAY_MS,
+      simulatedReturnDelayMs: e.SIMULATED_RETURN_DELAY_MS,
+      holdScanMs: e.HOLD_SCAN_MS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     }),
     maxTrailDepth: e.MAX_TRAIL_DEPTH,
+    holds: Object.freeze({
+      stopPaymentSeconds: e.HOLD_STOP_PAYMENT_SECONDS,
+      stopPaymentRenewals: e.HOLD_STOP_PAYMENT_RENEWALS,
+      freezeSeconds: e.HOLD_FREEZE_SECONDS,
+      warningSeconds: e.HOLD_WARNING_SECONDS,
+      disputeDueSeconds: e.DISPUTE_DUE_SECONDS,
+    }),
     dueMinutes: Object.freeze(dueMinutes),
     usingDevJwtSecret: !e.JWT_SECRET,
   });

@@ -21,6 +21,7 @@ import { FeedsService } from './feeds/feeds.service';
 import { IndicatorsService } from './indicators/indicators.service';
 import { ScreeningService } from './screening/screening.service';
 import { CaseStatusService } from './victims/case-status.service';
+import { HoldsService } from './holds/holds.service';
 
 export type Services = {
   auth: AuthService;
@@ -35,6 +36,7 @@ export type Services = {
   indicators: IndicatorsService;
   screening: ScreeningService;
   caseStatus: CaseStatusService;
+  holds: HoldsService;
 };
 
 export type Deps = ServiceContext & {
@@ -79,6 +81,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     // Screening reads payees as a lookup does (the same normalization cache and statement).
     screening: new ScreeningService(ctx, indicators, engine),
     caseStatus,
+    holds: new HoldsService(ctx, engine),
   };
 
   return {

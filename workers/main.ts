@@ -37,7 +37,7 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   const adapters: Adapters = {
     manual: manualAdapter,
     webhook: webhookAdapter(config.workers.webhookTimeoutMs, config.centerName),
-    simulated: simulatedAdapter(maintenance),
+    simulated: simulatedAdapter(maintenance, config.workers.simulatedReturnDelayMs),
   };
   const pool = new PartnerWorkerPool(deps.db, deps.queues, config, logger, (id) => partnerProcessor(deps, adapters, id), options.tuning);
   pool.start();
@@ -57,6 +57,7 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     // The rollup deltas of the last interval go into the rollup tables (readers add any left over).
     await deps.services.stats.fold();
     await maintenance.ensureOverdueScheduler();
+    await maintenance.ensureHoldExpiryScheduler();
     return report;
   };
   let ticking: Promise<void> | undefined;

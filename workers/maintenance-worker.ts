@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { findInstitution, loadRoutes } from '../server/admin/institutions.repo';
 import { AppError } from '../server/errors';
-import { OVERDUE_SCAN_JOB, SIMULATED_RESULT_JOB, SimulatedResultJob } from '../server/queues/maintenance';
+import { HOLD_EXPIRY_SCAN_JOB, OVERDUE_SCAN_JOB, SIMULATED_RESULT_JOB, SimulatedResultJob } from '../server/queues/maintenance';
 import type { Deps } from '../server/wiring';
 import { simulatedAnswer, type OnwardBank } from './adapters/simulated';
 
@@ -16,7 +16,7 @@ async function onwardBanks(deps: Deps): Promise<OnwardBank[]> {
   return [...byBank].map(([institutionId, prefix]) => ({ institutionId, prefix }));
 }
 
-/** The system queue's jobs: simulated partners' answers and the overdue scan. */
+/** The system queue's jobs: simulated partners' answers, the overdue scan and the hold expiry scan. */
 export function maintenanceProcessor(deps: Deps) {
   const { db, config, logger, metrics, services } = deps;
   return async (job: Job): Promise<string> => {
@@ -25,6 +25,12 @@ export function maintenanceProcessor(deps: Deps) {
       if (marked > 0) logger.info({ marked }, 'tasks escalated as overdue');
       metrics.jobsProcessed.inc({ queue: 'maintenance', result: 'overdue-scan' });
       return `escalated ${marked}`;
+    }
+    if (job.name === HOLD_EXPIRY_SCAN_JOB) {
+      const expired = await services.holds.expireDue();
+      if (expired > 0) logger.info({ expired }, 'holds expired');
+      metrics.jobsProcessed.inc({ queue: 'maintenance', result: 'hold-expiry-scan' });
+      return `expired ${expired}`;
     }
     if (job.name !== SIMULATED_RESULT_JOB) throw new UnrecoverableError(`unknown maintenance job ${job.name}`);
 

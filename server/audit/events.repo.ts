@@ -10,15 +10,16 @@ export type AuditEvent = {
   actor: { type: string; id: string | null; name: string | null };
   reportId: string | null;
   taskId: string | null;
+  holdId: string | null;
   data: Record<string, unknown>;
 };
 
 type EventRow = {
   id: number; type: string; occurred_at: Date; actor_type: string; actor_id: string | null; actor_name: string | null;
-  report_id: string | null; task_id: string | null; data: Record<string, unknown>;
+  report_id: string | null; task_id: string | null; hold_id: string | null; data: Record<string, unknown>;
 };
 
-export type NewEvent = { type: string; reportId?: string | null; taskId?: string | null; data?: Record<string, unknown> };
+export type NewEvent = { type: string; reportId?: string | null; taskId?: string | null; holdId?: string | null; data?: Record<string, unknown> };
 
 /** Every state change is an event with who, what and when; written in the use case's transaction. */
 export async function recordEvents(db: DbOrTrx, actor: EventActor, events: NewEvent[]): Promise<void> {
@@ -31,6 +32,7 @@ export async function recordEvents(db: DbOrTrx, actor: EventActor, events: NewEv
       actor_name: actor.name,
       report_id: e.reportId ?? null,
       task_id: e.taskId ?? null,
+      hold_id: e.holdId ?? null,
       data: JSON.stringify(e.data ?? {}),
     })),
   );
@@ -48,6 +50,7 @@ export function toAuditEvent(row: EventRow): AuditEvent {
     actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
     reportId: row.report_id,
     taskId: row.task_id,
+    holdId: row.hold_id ?? null,
     data: row.data,
   };
 }
@@ -58,5 +61,11 @@ export async function eventsForReport(db: DbOrTrx, reportId: string): Promise<Au
     .where('report_id', reportId)
     .orWhereIn('task_id', db('tasks').select('id').where('report_id', reportId))
     .orderBy([{ column: 'occurred_at' }, { column: 'id' }]);
+  return rows.map(toAuditEvent);
+}
+
+/** A hold's timeline: its own events (opened, renewed, released, returns, disputes), oldest first. */
+export async function eventsForHold(db: DbOrTrx, holdId: string): Promise<AuditEvent[]> {
+  const rows: EventRow[] = await db('events').where('hold_id', holdId).orderBy([{ column: 'occurred_at' }, { column: 'id' }]);
   return rows.map(toAuditEvent);
 }

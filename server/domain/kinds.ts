@@ -50,6 +50,8 @@ export const OUTCOMES = [
   'frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected',
   // warn_payer: the payer's bank called its customer before the payment left.
   'dissuaded', 'proceeded', 'not_reached',
+  // return_funds: the holding bank paid the victim back.
+  'returned',
 ] as const;
 export const Outcome = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof Outcome>;

@@ -139,6 +139,16 @@ export function formatMinorPlain(minor: number, currency: string): string {
   return toDecimalString(minor, minorDigits(currency));
 }
 
+/**
+ * `part` as a share of `whole` in basis points (1/100 of a percent), rounded down, by integer
+ * arithmetic; null when `whole` is 0 (no share of nothing).
+ */
+export function basisPoints(part: number, whole: number): number | null {
+  if (!Number.isSafeInteger(part) || !Number.isSafeInteger(whole)) throw new RangeError('basisPoints takes safe integers');
+  if (whole === 0) return null;
+  return checkedNumber((BigInt(part) * 10000n) / BigInt(whole), 'Basis points');
+}
+
 export function sumMinor(values: number[]): number {
   let total = 0n;
   for (const v of values) {

@@ -1,13 +1,14 @@
 import type { IndicatorKind, Outcome } from './kinds';
 
 // The one table of task kinds. A kind belongs to a family, which decides what its results do:
-// money tasks book frozen amounts into the ledger and chase onward transfers; blocking tasks make
-// their indicator blocked and are opened at most once per target and institution. Adding a kind
+// money tasks book frozen amounts into the ledger, open holds and chase onward transfers; blocking
+// tasks make their indicator blocked and are opened at most once per target and institution;
+// return tasks pay held money back to a victim and book it as returned. Adding a kind
 // is one entry here (with the outcomes its result may carry); DUE_MINUTES_<KIND> configures it.
 // Warning tasks ask a payer's bank to call its customer before a screened payment leaves; a
 // dissuaded payment is counted apart from loss prevented.
 
-export const TASK_FAMILIES = ['money', 'blocking', 'warning'] as const;
+export const TASK_FAMILIES = ['money', 'blocking', 'warning', 'return'] as const;
 export type TaskFamily = (typeof TASK_FAMILIES)[number];
 
 export type TaskKindSpec = {
@@ -24,6 +25,7 @@ const MONEY_OUTCOMES: readonly Outcome[] = ['frozen', 'partially_frozen', 'funds
 const ACCOUNT_OUTCOMES: readonly Outcome[] = ['frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected'];
 const BLOCK_OUTCOMES: readonly Outcome[] = ['blocked', 'not_found', 'rejected'];
 const WARNING_OUTCOMES: readonly Outcome[] = ['dissuaded', 'proceeded', 'not_reached'];
+const RETURN_OUTCOMES: readonly Outcome[] = ['returned', 'rejected'];
 
 export const TASK_KIND_TABLE = {
   intercept_funds: { family: 'money', forIndicator: null, outcomes: MONEY_OUTCOMES, dueMinutes: 30 },
@@ -35,6 +37,8 @@ export const TASK_KIND_TABLE = {
   block_im_account: { family: 'blocking', forIndicator: 'im_account', outcomes: BLOCK_OUTCOMES, dueMinutes: 240 },
   // The payment waits on the call: minutes, not hours.
   warn_payer: { family: 'warning', forIndicator: null, outcomes: WARNING_OUTCOMES, dueMinutes: 10 },
+  // The bank pays within 3 working days of the order (PRC); 4,320 minutes is three days.
+  return_funds: { family: 'return', forIndicator: null, outcomes: RETURN_OUTCOMES, dueMinutes: 4320 },
 } as const satisfies Record<string, TaskKindSpec>;
 
 export type TaskKind = keyof typeof TASK_KIND_TABLE;
@@ -54,6 +58,7 @@ export function familyOf(kind: TaskKind): TaskFamily {
 export const isMoneyTask = (kind: TaskKind): boolean => familyOf(kind) === 'money';
 export const isBlockingTask = (kind: TaskKind): boolean => familyOf(kind) === 'blocking';
 export const isWarningTask = (kind: TaskKind): boolean => familyOf(kind) === 'warning';
+export const isReturnTask = (kind: TaskKind): boolean => familyOf(kind) === 'return';
 
 /** The kind of task that asks a payer's bank to warn its customer about a flagged payee. */
 export const WARNING_KIND: TaskKind = 'warn_payer';
@@ -75,3 +80,6 @@ export function blockingKindFor(indicator: IndicatorKind): TaskKind {
 
 /** The kind of task that chases a transfer's money at the receiving bank. */
 export const INTERCEPT_KIND: TaskKind = 'intercept_funds';
+
+/** The kind of task that pays held money back to a victim at the holding bank. */
+export const RETURN_KIND: TaskKind = 'return_funds';

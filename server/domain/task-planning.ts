@@ -171,15 +171,22 @@ export type TaskRequest = {
   depth?: number;
   /** Money tasks: the receiving institution named, when known. */
   toInstitutionId?: string | null;
+  /**
+   * The institution that must do it, whatever the routes say (a return is paid by the bank that
+   * holds the money); unrouted when it is no longer an active partner.
+   */
+  atInstitutionId?: string;
 };
 
 /** Requests routed and timed like any other task of their kind. */
 export function planRequests(requests: TaskRequest[], p: Planning): TaskDraft[] {
   return requests.map((r) => {
     const family = familyOf(r.kind);
-    const institutionId = family === 'money'
-      ? routeTransfer(p.routing.route, r.targetValue, r.toInstitutionId, p.routing.partners)
-      : p.routing.route(r.targetKind, r.targetValue);
+    const institutionId = r.atInstitutionId !== undefined
+      ? (p.routing.partners.has(r.atInstitutionId) ? r.atInstitutionId : null)
+      : family === 'money'
+        ? routeTransfer(p.routing.route, r.targetValue, r.toInstitutionId, p.routing.partners)
+        : p.routing.route(r.targetKind, r.targetValue);
     const target = { kind: r.targetKind, value: r.targetValue };
     return {
       kind: r.kind,

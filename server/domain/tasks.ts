@@ -28,6 +28,8 @@ export type ResultToCheck = {
   outcome: Outcome;
   frozenMinor?: number;
   onwardTransfers?: { amountMinor: number }[];
+  returnedMinor?: number;
+  holdStage?: string;
 };
 
 const FREEZING: readonly Outcome[] = ['frozen', 'partially_frozen'];
@@ -46,7 +48,8 @@ export function checkResult(
   const onward = result.onwardTransfers ?? [];
   const amount = task.amountMinor;
 
-  const allowed = kindSpec(task.kind).outcomes;
+  const spec = kindSpec(task.kind);
+  const allowed = spec.outcomes;
   if (!allowed.includes(outcome)) {
     problems.push({ path: 'outcome', message: `A ${task.kind} task cannot end as ${outcome}; allowed: ${allowed.join(', ')}.` });
   }
@@ -77,6 +80,23 @@ export function checkResult(
       path: 'onwardTransfers',
       message: `Onward transfers go with funds_moved or partially_frozen, not ${outcome}.`,
     });
+  }
+
+  // A return is answered with what the bank paid: more than 0, at most what was ordered.
+  const { returnedMinor } = result;
+  if (outcome === 'returned') {
+    if (returnedMinor === undefined || !Number.isSafeInteger(returnedMinor) || returnedMinor <= 0) {
+      problems.push({ path: 'returnedMinor', message: 'An outcome of returned needs the amount paid back, more than 0.' });
+    } else if (amount !== null && returnedMinor > amount) {
+      problems.push({ path: 'returnedMinor', message: 'The returned amount cannot be more than the amount of the return.' });
+    }
+  } else if (returnedMinor !== undefined) {
+    problems.push({ path: 'returnedMinor', message: `An outcome of ${outcome} cannot carry a returned amount.` });
+  }
+
+  // Only a money task's freeze opens a hold, so only it can say which kind of hold.
+  if (result.holdStage !== undefined && !(FREEZING.includes(outcome) && spec.family === 'money')) {
+    problems.push({ path: 'holdStage', message: 'A hold stage goes with a frozen or partially_frozen answer to an interception.' });
   }
 
   let onwardTotal = 0n;

@@ -43,7 +43,7 @@ export const en = {
   taskKind: {
     intercept_funds: 'Intercept funds', freeze_account: 'Freeze account', block_number: 'Block number',
     block_sms_sender: 'Block SMS sender', takedown_url: 'Take down URL', freeze_payment_account: 'Freeze payment account',
-    block_im_account: 'Block chat account', warn_payer: 'Warn the payer',
+    block_im_account: 'Block chat account', warn_payer: 'Warn the payer', return_funds: 'Return funds',
   },
   status: {
     unrouted: 'Unrouted', queued: 'Queued', dispatched: 'Dispatched', done: 'Done', failed: 'Failed', cancelled: 'Cancelled',
@@ -52,6 +52,7 @@ export const en = {
   outcome: {
     frozen: 'Frozen', partially_frozen: 'Partially frozen', funds_moved: 'Funds moved on', blocked: 'Blocked',
     not_found: 'Not found', rejected: 'Rejected', dissuaded: 'Payer dissuaded', proceeded: 'Payer went ahead', not_reached: 'Payer not reached',
+    returned: 'Returned',
   },
   event: {
     report: { created: 'Report filed', access_code_issued: 'Victim’s access code issued' },

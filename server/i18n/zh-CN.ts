@@ -45,7 +45,7 @@ export const zhCN: typeof en = {
   taskKind: {
     intercept_funds: '止付拦截', freeze_account: '冻结账户', block_number: '封停号码',
     block_sms_sender: '封停短信发送方', takedown_url: '关停网址', freeze_payment_account: '冻结支付账户',
-    block_im_account: '封停聊天账号', warn_payer: '预警劝阻付款人',
+    block_im_account: '封停聊天账号', warn_payer: '预警劝阻付款人', return_funds: '返还资金',
   },
   status: {
     unrouted: '待分派', queued: '排队中', dispatched: '已下发', done: '已完成', failed: '未成功', cancelled: '已取消',
@@ -54,6 +54,7 @@ export const zhCN: typeof en = {
   outcome: {
     frozen: '已冻结', partially_frozen: '部分冻结', funds_moved: '资金已转出', blocked: '已封停',
     not_found: '未找到', rejected: '已拒绝', dissuaded: '已劝阻', proceeded: '付款人坚持付款', not_reached: '未联系上付款人',
+    returned: '已返还',
   },
   event: {
     report: { created: '报案已登记', access_code_issued: '已签发报案人查询码' },

@@ -7,6 +7,8 @@ import { retryingJobOptions } from './job-options';
 export const SIMULATED_RESULT_JOB = 'simulated-result';
 export const OVERDUE_SCAN_JOB = 'overdue-scan';
 const OVERDUE_SCHEDULER_ID = 'overdue-scan';
+export const HOLD_EXPIRY_SCAN_JOB = 'hold-expiry-scan';
+const HOLD_EXPIRY_SCHEDULER_ID = 'hold-expiry-scan';
 
 /** Ids only, as on every queue. */
 export const SimulatedResultJob = z.object({ taskId: z.uuid() });
@@ -14,7 +16,7 @@ export type SimulatedResultJob = z.infer<typeof SimulatedResultJob>;
 
 export const simulatedJobId = (taskId: string) => `sim-${taskId}`;
 
-/** The system queue: the simulated partners' delayed answers and the repeatable overdue scan. */
+/** The system queue: the simulated partners' delayed answers and the repeatable overdue and hold expiry scans. */
 export class MaintenanceQueue {
   readonly queue: JobQueue;
 
@@ -23,11 +25,11 @@ export class MaintenanceQueue {
   }
 
   /** One answer per task (jobId), so a delivery that runs twice schedules it once. */
-  async scheduleSimulatedResult(taskId: string): Promise<void> {
+  async scheduleSimulatedResult(taskId: string, delayMs = this.config.workers.simulatedDelayMs): Promise<void> {
     const data: SimulatedResultJob = { taskId };
     await this.queue.add(SIMULATED_RESULT_JOB, data, {
       ...retryingJobOptions(this.config, simulatedJobId(taskId), { completed: 5000, failed: 10000 }),
-      delay: this.config.workers.simulatedDelayMs,
+      delay: delayMs,
     });
   }
 
@@ -43,6 +45,15 @@ export class MaintenanceQueue {
       OVERDUE_SCHEDULER_ID,
       { every: this.config.workers.overdueScanMs },
       { name: OVERDUE_SCAN_JOB, data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } },
+    );
+  }
+
+  /** Idempotent, like the overdue scan's: holds past their expiry lapse every HOLD_SCAN_MS. */
+  async ensureHoldExpiryScheduler(): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      HOLD_EXPIRY_SCHEDULER_ID,
+      { every: this.config.workers.holdScanMs },
+      { name: HOLD_EXPIRY_SCAN_JOB, data: {}, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } },
     );
   }
 

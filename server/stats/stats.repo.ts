@@ -22,23 +22,27 @@ export async function foldStatsDeltas(db: DbOrTrx, limit = 50000): Promise<numbe
        DELETE FROM stats_deltas WHERE id IN (SELECT id FROM stats_deltas ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
        RETURNING *
      ), daily AS (
-       INSERT INTO stats_daily AS s (day, currency, fraud_type, reports, reported_loss_minor, loss_prevented_minor)
-       SELECT day, currency, fraud_type, sum(reports), sum(reported_loss_minor), sum(loss_prevented_minor)
+       INSERT INTO stats_daily AS s (day, currency, fraud_type, reports, reported_loss_minor, loss_prevented_minor, released_minor, returned_minor)
+       SELECT day, currency, fraud_type, sum(reports), sum(reported_loss_minor), sum(loss_prevented_minor), sum(released_minor), sum(returned_minor)
          FROM moved WHERE fraud_type IS NOT NULL
         GROUP BY day, currency, fraud_type
         ORDER BY day, currency, fraud_type
        ON CONFLICT (day, currency, fraud_type) DO UPDATE SET
          reports = s.reports + excluded.reports,
          reported_loss_minor = s.reported_loss_minor + excluded.reported_loss_minor,
-         loss_prevented_minor = s.loss_prevented_minor + excluded.loss_prevented_minor
+         loss_prevented_minor = s.loss_prevented_minor + excluded.loss_prevented_minor,
+         released_minor = s.released_minor + excluded.released_minor,
+         returned_minor = s.returned_minor + excluded.returned_minor
      ), institutions AS (
-       INSERT INTO stats_institution_daily AS s (day, institution_id, currency, loss_prevented_minor, tasks_done, tasks_failed)
-       SELECT day, institution_id, currency, sum(loss_prevented_minor), sum(tasks_done), sum(tasks_failed)
+       INSERT INTO stats_institution_daily AS s (day, institution_id, currency, loss_prevented_minor, released_minor, returned_minor, tasks_done, tasks_failed)
+       SELECT day, institution_id, currency, sum(loss_prevented_minor), sum(released_minor), sum(returned_minor), sum(tasks_done), sum(tasks_failed)
          FROM moved WHERE institution_id IS NOT NULL
         GROUP BY day, institution_id, currency
         ORDER BY day, institution_id, currency
        ON CONFLICT (day, institution_id, currency) DO UPDATE SET
          loss_prevented_minor = s.loss_prevented_minor + excluded.loss_prevented_minor,
+         released_minor = s.released_minor + excluded.released_minor,
+         returned_minor = s.returned_minor + excluded.returned_minor,
          tasks_done = s.tasks_done + excluded.tasks_done,
          tasks_failed = s.tasks_failed + excluded.tasks_failed
      ), warnings AS (
@@ -71,48 +75,59 @@ function bounds(db: DbOrTrx, p: Period) {
 
 type Num = string | number | null;
 
-export type DailyRollup = { date: string; fraudType: string; reports: number; reportedLossMinor: number; lossPreventedMinor: number };
+export type DailyRollup = {
+  date: string; fraudType: string; reports: number; reportedLossMinor: number; lossPreventedMinor: number;
+  releasedMinor: number; returnedMinor: number;
+};
 
 export async function dailyRollups(db: DbOrTrx, p: Period): Promise<DailyRollup[]> {
   const { rows } = await db.raw(
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, fraud_type,
-            sum(reports) AS reports, sum(reported_loss_minor) AS reported_loss_minor, sum(loss_prevented_minor) AS loss_prevented_minor
-       FROM (SELECT day, fraud_type, reports, reported_loss_minor, loss_prevented_minor
+            sum(reports) AS reports, sum(reported_loss_minor) AS reported_loss_minor, sum(loss_prevented_minor) AS loss_prevented_minor,
+            sum(released_minor) AS released_minor, sum(returned_minor) AS returned_minor
+       FROM (SELECT day, fraud_type, reports, reported_loss_minor, loss_prevented_minor, released_minor, returned_minor
                FROM stats_daily WHERE currency = :currency AND day BETWEEN :from AND :to
              UNION ALL
-             SELECT day, fraud_type, reports, reported_loss_minor, loss_prevented_minor
+             SELECT day, fraud_type, reports, reported_loss_minor, loss_prevented_minor, released_minor, returned_minor
                FROM stats_deltas WHERE fraud_type IS NOT NULL AND currency = :currency AND day BETWEEN :from AND :to) r
       GROUP BY day, fraud_type
       ORDER BY day, fraud_type`,
     { currency: p.currency, from: p.from, to: p.to },
-  ) as { rows: { day: string; fraud_type: string; reports: Num; reported_loss_minor: Num; loss_prevented_minor: Num }[] };
+  ) as { rows: { day: string; fraud_type: string; reports: Num; reported_loss_minor: Num; loss_prevented_minor: Num; released_minor: Num; returned_minor: Num }[] };
   return rows.map((r) => ({
     date: r.day,
     fraudType: r.fraud_type,
     reports: toMinorNumber(r.reports),
     reportedLossMinor: toMinorNumber(r.reported_loss_minor),
     lossPreventedMinor: toMinorNumber(r.loss_prevented_minor),
+    releasedMinor: toMinorNumber(r.released_minor),
+    returnedMinor: toMinorNumber(r.returned_minor),
   }));
 }
 
-export type InstitutionRollup = { institutionId: string; lossPreventedMinor: number; tasksDone: number; tasksFailed: number };
+export type InstitutionRollup = {
+  institutionId: string; lossPreventedMinor: number; releasedMinor: number; returnedMinor: number; tasksDone: number; tasksFailed: number;
+};
 
-/** Loss prevented in the period's currency; task counts whatever the task's currency. */
+/** Money in the period's currency; task counts whatever the task's currency. */
 export async function institutionRollups(db: DbOrTrx, p: Period): Promise<InstitutionRollup[]> {
+  const inCurrency = (column: string) => `SUM(CASE WHEN currency = :currency THEN ${column} ELSE 0 END)`;
   const { rows } = await db.raw(
-    `SELECT institution_id, SUM(CASE WHEN currency = :currency THEN loss_prevented_minor ELSE 0 END) AS loss,
-            SUM(tasks_done) AS done, SUM(tasks_failed) AS failed
-       FROM (SELECT institution_id, currency, loss_prevented_minor, tasks_done, tasks_failed
+    `SELECT institution_id, ${inCurrency('loss_prevented_minor')} AS loss, ${inCurrency('released_minor')} AS released,
+            ${inCurrency('returned_minor')} AS returned, SUM(tasks_done) AS done, SUM(tasks_failed) AS failed
+       FROM (SELECT institution_id, currency, loss_prevented_minor, released_minor, returned_minor, tasks_done, tasks_failed
                FROM stats_institution_daily WHERE day BETWEEN :from AND :to
              UNION ALL
-             SELECT institution_id, currency, loss_prevented_minor, tasks_done, tasks_failed
+             SELECT institution_id, currency, loss_prevented_minor, released_minor, returned_minor, tasks_done, tasks_failed
                FROM stats_deltas WHERE institution_id IS NOT NULL AND day BETWEEN :from AND :to) r
       GROUP BY institution_id`,
     { currency: p.currency, from: p.from, to: p.to },
-  ) as { rows: { institution_id: string; loss: Num; done: Num; failed: Num }[] };
+  ) as { rows: { institution_id: string; loss: Num; released: Num; returned: Num; done: Num; failed: Num }[] };
   return rows.map((r) => ({
     institutionId: r.institution_id,
     lossPreventedMinor: toMinorNumber(r.loss),
+    releasedMinor: toMinorNumber(r.released),
+    returnedMinor: toMinorNumber(r.returned),
     tasksDone: toMinorNumber(r.done),
     tasksFailed: toMinorNumber(r.failed),
   }));

@@ -14,9 +14,19 @@ export type StatsQuery = z.infer<typeof StatsQuery>;
 const count = z.number().int();
 const minutes = z.number().nullable();
 
+/** The funnel after the freeze (API.md "After the freeze"): money returned, released and held. */
+const funnel = {
+  returnedMinor: z.number().int().describe('booked as returned to victims in the period'),
+  releasedMinor: z.number().int().describe('released from holds in the period (by an officer, a dispute\'s decision or expiry)'),
+  heldMinor: z.number().int().describe('balance of active holds now, whatever the period'),
+  returnRateBasisPoints: z.number().int().nullable()
+    .describe('returnedMinor × 10000 ÷ lossPreventedMinor of the same period, rounded down (basis points: 10000 = 100 %); null when nothing was frozen. Money frozen earlier and returned in the period counts, so it can exceed 10000'),
+};
+
 export const InstitutionStats = z.object({
   institutionId: z.string(),
   lossPreventedMinor: z.number().int(),
+  ...funnel,
   tasksDone: count,
   tasksFailed: count,
   tasksOpen: count.describe('queued or dispatched now'),
@@ -32,6 +42,7 @@ export const StatsSummary = z.object({
   reports: count,
   reportedLossMinor: z.number().int(),
   lossPreventedMinor: z.number().int().describe('sum of frozen amounts booked in the period'),
+  ...funnel,
   tasks: z.object({
     open: count.describe('queued or dispatched now'),
     overdue: count.describe('open (including unrouted) now and past due'),
@@ -47,6 +58,8 @@ export const StatsSummary = z.object({
   }),
   byInstitution: z.array(InstitutionStats),
   byFraudType: z.array(z.object({ fraudType: FraudType, reports: count, reportedLossMinor: z.number().int(), lossPreventedMinor: z.number().int() })),
-  daily: z.array(z.object({ date: z.iso.date(), reports: count, lossPreventedMinor: z.number().int() })),
+  daily: z.array(z.object({
+    date: z.iso.date(), reports: count, lossPreventedMinor: z.number().int(), returnedMinor: z.number().int(), releasedMinor: z.number().int(),
+  })),
 });
 export type StatsSummary = z.infer<typeof StatsSummary>;

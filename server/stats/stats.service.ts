@@ -1,7 +1,8 @@
 import type { ServiceContext } from '../context';
 import { dayNumber, dayText, localDate } from '../domain/dates';
 import { FRAUD_TYPES, type FraudType } from '../domain/kinds';
-import { sumMinor } from '../domain/money';
+import { basisPoints, formatMinorPlain, sumMinor } from '../domain/money';
+import { heldNow } from '../holds/holds.repo';
 import { ValidationError } from '../errors';
 import { listInstitutions } from '../admin/institutions.repo';
 import {
@@ -18,9 +19,25 @@ const MAX_FILLED_DAYS = 1000;
 const queryDay = (value: string, timeZone: string): string =>
   /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : localDate(new Date(value), timeZone);
 
-const STATS_CSV_COLUMNS = [
-  'institutionId', 'lossPreventedMinor', 'tasksDone', 'tasksFailed', 'tasksOpen', 'tasksOverdue', 'medianMinutesToResult',
-] as const satisfies readonly (keyof InstitutionStats)[];
+/**
+ * The CSV's columns: the first seven as they always were (consumers may read them by position),
+ * then the funnel after the freeze. Money is in minor units, each beside the same in major units
+ * (a column named without "Minor"); loss prevented, already in place, gets its major column first.
+ */
+type CsvColumn = { name: string; value: (r: InstitutionStats, currency: string) => string | number | null };
+const minorColumn = (c: keyof InstitutionStats): CsvColumn => ({ name: c, value: (r) => r[c] as number | string | null });
+// Major units are formatted from the integer's digits ("1234.56"): no float arithmetic.
+const majorColumn = (c: 'lossPreventedMinor' | 'returnedMinor' | 'releasedMinor' | 'heldMinor'): CsvColumn => ({
+  name: c.replace(/Minor$/, ''), value: (r, currency) => formatMinorPlain(r[c], currency),
+});
+const STATS_CSV_COLUMNS: CsvColumn[] = [
+  ...(['institutionId', 'lossPreventedMinor', 'tasksDone', 'tasksFailed', 'tasksOpen', 'tasksOverdue', 'medianMinutesToResult'] as const).map(minorColumn),
+  majorColumn('lossPreventedMinor'),
+  minorColumn('returnedMinor'), majorColumn('returnedMinor'),
+  minorColumn('releasedMinor'), majorColumn('releasedMinor'),
+  minorColumn('heldMinor'), majorColumn('heldMinor'),
+  minorColumn('returnRateBasisPoints'),
+];
 
 /** The supervisor's figures, read from the rollup tables and the small set of open tasks. */
 export class StatsService {
@@ -58,21 +75,23 @@ export class StatsService {
     const p = await this.period(q);
     const db = this.ctx.db;
     const openCounts = openTaskCounts(db);
-    const [daily, byInstitution, open, firstFreeze, warnings] = await Promise.all([
+    const held = heldNow(db, p.currency);
+    const [daily, byInstitution, open, firstFreeze, warnings, heldByInstitution] = await Promise.all([
       dailyRollups(db, p),
-      this.institutions(p, openCounts),
+      this.institutions(p, openCounts, held),
       openCounts,
       medianMinutesReportToFirstFreeze(db, p),
       warningRollup(db, p),
+      held,
     ]);
 
     const byFraud = new Map<FraudType, { reports: number[]; reported: number[]; prevented: number[] }>(
       FRAUD_TYPES.map((f) => [f, { reports: [], reported: [], prevented: [] }]),
     );
-    const byDay = new Map<string, { reports: number[]; prevented: number[] }>();
+    const byDay = new Map<string, { reports: number[]; prevented: number[]; returned: number[]; released: number[] }>();
     const from = dayNumber(p.from);
     const to = dayNumber(p.to);
-    if (to - from < MAX_FILLED_DAYS) for (let d = from; d <= to; d++) byDay.set(dayText(d), { reports: [], prevented: [] });
+    if (to - from < MAX_FILLED_DAYS) for (let d = from; d <= to; d++) byDay.set(dayText(d), { reports: [], prevented: [], returned: [], released: [] });
     for (const row of daily) {
       const f = byFraud.get(row.fraudType as FraudType);
       if (f) {
@@ -81,10 +100,14 @@ export class StatsService {
         f.prevented.push(row.lossPreventedMinor);
       }
       let d = byDay.get(row.date);
-      if (!d) byDay.set(row.date, (d = { reports: [], prevented: [] }));
+      if (!d) byDay.set(row.date, (d = { reports: [], prevented: [], returned: [], released: [] }));
       d.reports.push(row.reports);
       d.prevented.push(row.lossPreventedMinor);
+      d.returned.push(row.returnedMinor);
+      d.released.push(row.releasedMinor);
     }
+    const lossPreventedMinor = sumMinor(daily.map((r) => r.lossPreventedMinor));
+    const returnedMinor = sumMinor(daily.map((r) => r.returnedMinor));
 
     return {
       from: p.from,
@@ -92,7 +115,11 @@ export class StatsService {
       currency: p.currency,
       reports: sumMinor(daily.map((r) => r.reports)),
       reportedLossMinor: sumMinor(daily.map((r) => r.reportedLossMinor)),
-      lossPreventedMinor: sumMinor(daily.map((r) => r.lossPreventedMinor)),
+      lossPreventedMinor,
+      returnedMinor,
+      releasedMinor: sumMinor(daily.map((r) => r.releasedMinor)),
+      heldMinor: sumMinor([...heldByInstitution.values()]),
+      returnRateBasisPoints: basisPoints(returnedMinor, lossPreventedMinor),
       tasks: {
         open: sumMinor(open.map((o) => o.queued + o.dispatched)),
         overdue: sumMinor(open.map((o) => o.overdue)),
@@ -111,27 +138,40 @@ export class StatsService {
       })),
       daily: [...byDay]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([date, d]) => ({ date, reports: sumMinor(d.reports), lossPreventedMinor: sumMinor(d.prevented) })),
+        .map(([date, d]) => ({
+          date, reports: sumMinor(d.reports), lossPreventedMinor: sumMinor(d.prevented),
+          returnedMinor: sumMinor(d.returned), releasedMinor: sumMinor(d.released),
+        })),
     };
   }
 
   /** Every partner institution, and any other that has figures in the period; most loss prevented first. */
-  async institutions(p: Period, openCounts: Promise<OpenCounts[]> = openTaskCounts(this.ctx.db)): Promise<InstitutionStats[]> {
+  async institutions(
+    p: Period,
+    openCounts: Promise<OpenCounts[]> = openTaskCounts(this.ctx.db),
+    heldCounts: Promise<Map<string, number>> = heldNow(this.ctx.db, p.currency),
+  ): Promise<InstitutionStats[]> {
     const db = this.ctx.db;
-    const [institutions, rollups, open, medians] = await Promise.all([
-      listInstitutions(db), institutionRollups(db, p), openCounts, medianMinutesToResult(db, p),
+    const [institutions, rollups, open, medians, held] = await Promise.all([
+      listInstitutions(db), institutionRollups(db, p), openCounts, medianMinutesToResult(db, p), heldCounts,
     ]);
     const ids = institutions.filter((i) => i.kind !== 'police').map((i) => i.id);
     const rollupOf = new Map(rollups.map((r) => [r.institutionId, r]));
     const openOf = new Map(open.filter((o) => o.institutionId).map((o) => [o.institutionId as string, o]));
-    const all = new Set([...ids, ...rollupOf.keys(), ...openOf.keys()]);
+    const all = new Set([...ids, ...rollupOf.keys(), ...openOf.keys(), ...held.keys()]);
     return [...all]
       .map((institutionId) => {
         const r = rollupOf.get(institutionId);
         const o = openOf.get(institutionId);
+        const lossPreventedMinor = r?.lossPreventedMinor ?? 0;
+        const returnedMinor = r?.returnedMinor ?? 0;
         return {
           institutionId,
-          lossPreventedMinor: r?.lossPreventedMinor ?? 0,
+          lossPreventedMinor,
+          returnedMinor,
+          releasedMinor: r?.releasedMinor ?? 0,
+          heldMinor: held.get(institutionId) ?? 0,
+          returnRateBasisPoints: basisPoints(returnedMinor, lossPreventedMinor),
           tasksDone: r?.tasksDone ?? 0,
           tasksFailed: r?.tasksFailed ?? 0,
           tasksOpen: o ? o.queued + o.dispatched : 0,
@@ -149,7 +189,10 @@ export class StatsService {
       const s = v === null ? '' : String(v);
       return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
     };
-    const lines = [STATS_CSV_COLUMNS.join(','), ...rows.map((r) => STATS_CSV_COLUMNS.map((c) => cell(r[c])).join(','))];
+    const lines = [
+      STATS_CSV_COLUMNS.map((c) => c.name).join(','),
+      ...rows.map((r) => STATS_CSV_COLUMNS.map((c) => cell(c.value(r, period.currency))).join(',')),
+    ];
     return { period, csv: `${lines.join('\r\n')}\r\n` };
   }
 }

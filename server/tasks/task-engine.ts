@@ -4,7 +4,9 @@ import { activePartnerIds, loadRoutes, readRoutingVersion } from '../admin/insti
 import { recordEvent, recordEvents, type EventActor } from '../audit/events.repo';
 import type { IndicatorKind, Outcome } from '../domain/kinds';
 import { buildRouter } from '../domain/routing';
-import { isBlockingTask, isMoneyTask, isWarningTask } from '../domain/task-kinds';
+import type { HoldStage } from '../domain/holds';
+import { isBlockingTask, isMoneyTask, isReturnTask, isWarningTask } from '../domain/task-kinds';
+import { HoldBookings } from '../holds/hold-bookings';
 import {
   planFromSightings, planOnward, planReport, planRequests, planWarnings, type PaymentToWarn, type Routing, type SightingFacts,
   type TaskRequest,
@@ -16,7 +18,7 @@ import { insertLedgerFreeze, insertResult, markReportFirstFrozen, reportFraudTyp
 import { toTask, type Task, type TaskRow } from './tasks.repo';
 import type { OnwardTransfer } from './tasks.schemas';
 import {
-  appendResultDelta, fileReport, markIndicatorBlocked, STALE_SNAPSHOT, writeTasks, writeWarnings,
+  appendStatsDelta, fileReport, markIndicatorBlocked, STALE_SNAPSHOT, writeTasks, writeWarnings,
   type FiledIndicator, type NewReportRow, type NewTransferRow, type RecordedWarning,
 } from './task-writer.repo';
 
@@ -28,6 +30,10 @@ export type CheckedAnswer = {
   frozenMinor: number;
   note: string | null;
   onward: OnwardTransfer[];
+  /** return_funds: what the bank paid back. */
+  returnedMinor: number | null;
+  /** A freeze's hold: stop-payment or freeze. */
+  holdStage: HoldStage;
 };
 
 /** A report's statement is run again at most this often when it saw too old a snapshot. */
@@ -40,8 +46,12 @@ const MAX_FILING_ATTEMPTS = 5;
  */
 export class TaskEngine {
   private cached: { version: number; routing: Routing } | undefined;
+  /** What results do to held money: a freeze opens a hold, a return task's answer pays out of one. */
+  readonly holdBookings: HoldBookings;
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext) {
+    this.holdBookings = new HoldBookings(ctx.config);
+  }
 
   /**
    * The routes of the active partners as of now (routing_version, bumped by any change to
@@ -103,8 +113,9 @@ export class TaskEngine {
 
   /**
    * A checked answer to a locked, open task: closes it, keeps the result, books a money task's
-   * frozen amount into the ledger once, appends the rollup delta, makes a blocked target's
-   * indicator blocked, and chases onward transfers one layer down (enqueued after commit).
+   * frozen amount into the ledger once and opens its hold, pays a return task's answer out of its
+   * hold, appends the rollup delta, makes a blocked target's indicator blocked, and chases onward
+   * transfers one layer down (enqueued after commit).
    *
    * Beyond the trail depth cap the result is still recorded, with its onward transfers kept on the
    * result and a `task.trail_depth_reached` event, but no child tasks: the partner's answer is true
@@ -116,7 +127,7 @@ export class TaskEngine {
     const closed = await closeTask(trx, row.id, row.version, status);
     if (!closed) throw new ConflictError('version_mismatch', 'The task changed while the result was being recorded.');
     const result = await insertResult(trx, {
-      taskId: row.id, outcome: answer.outcome, frozenMinor: answer.frozenMinor, note: answer.note,
+      taskId: row.id, outcome: answer.outcome, frozenMinor: answer.frozenMinor, returnedMinor: answer.returnedMinor, note: answer.note,
       onwardTransfers: answer.onward, actorType: actor.type, actorId: actor.id, source,
       institutionId: row.institution_id, taskCreatedAt: row.created_at,
     });
@@ -128,16 +139,23 @@ export class TaskEngine {
     const booked = isMoneyTask(row.kind) ? answer.frozenMinor : 0;
     const fraudType = booked > 0 ? ((await reportFraudType(trx, row.report_id)) ?? 'other') : null;
     if (booked > 0) {
+      // Frozen money is not yet returned money: it stays in a hold on the account, on a legal clock.
+      const hold = await this.holdBookings.open(trx, actor, { task: row, taskResultId: result.id, frozenMinor: booked, currency, stage: answer.holdStage });
       await insertLedgerFreeze(trx, {
         taskId: row.id, taskResultId: result.id, reportId: row.report_id, institutionId: row.institution_id,
-        fraudType, amountMinor: booked, currency,
+        fraudType, amountMinor: booked, currency, holdId: hold.id,
       });
       if (row.report_id) await markReportFirstFrozen(trx, row.report_id);
+    }
+    if (isReturnTask(row.kind)) {
+      await this.holdBookings.settleReturnTask(trx, actor, row, {
+        paidMinor: answer.outcome === 'returned' ? answer.returnedMinor : null, taskResultId: result.id, why: answer.outcome,
+      });
     }
     // A payer talked out of a flagged payment kept that money from the fraudster: a figure of its
     // own, never loss prevented (nothing was frozen, and no victim has reported it).
     const dissuaded = isWarningTask(row.kind) && answer.outcome === 'dissuaded' ? { count: 1, amountMinor: row.amount_minor ?? 0 } : undefined;
-    await appendResultDelta(trx, {
+    await appendStatsDelta(trx, {
       timeZone: config.timeZone, currency, fraudType, institutionId: row.institution_id, lossPreventedMinor: booked,
       done: status === 'done' ? 1 : 0, failed: status === 'failed' ? 1 : 0, dissuaded,
     });
@@ -148,7 +166,10 @@ export class TaskEngine {
 
     await recordEvent(trx, actor, {
       type: 'task.result_recorded', reportId: row.report_id, taskId: row.id,
-      data: { outcome: answer.outcome, status, frozenMinor: answer.frozenMinor, source, onwardTransfers: answer.onward.length, version: closed.version },
+      data: {
+        outcome: answer.outcome, status, frozenMinor: answer.frozenMinor, returnedMinor: answer.returnedMinor, source,
+        onwardTransfers: answer.onward.length, version: closed.version,
+      },
     });
     const chase = await this.chaseOnward(trx, actor, { id: row.id, reportId: row.report_id, depth: row.depth, currency }, answer.onward);
     if (chase.depthReached) {

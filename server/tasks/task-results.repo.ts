@@ -5,6 +5,7 @@ export type NewTaskResult = {
   taskId: string;
   outcome: Outcome;
   frozenMinor: number;
+  returnedMinor: number | null;
   note: string | null;
   onwardTransfers: unknown[];
   actorType: string;
@@ -22,6 +23,7 @@ export async function insertResult(trx: DbOrTrx, r: NewTaskResult): Promise<{ id
       task_id: r.taskId,
       outcome: r.outcome,
       frozen_minor: r.frozenMinor,
+      returned_minor: r.returnedMinor,
       note: r.note,
       onward_transfers: JSON.stringify(r.onwardTransfers),
       actor_type: r.actorType,
@@ -40,10 +42,14 @@ export async function insertResult(trx: DbOrTrx, r: NewTaskResult): Promise<{ id
  */
 export async function insertLedgerFreeze(
   trx: DbOrTrx,
-  e: { taskId: string; taskResultId: string; reportId: string | null; institutionId: string | null; fraudType: string | null; amountMinor: number; currency: string },
+  e: {
+    taskId: string; taskResultId: string; reportId: string | null; institutionId: string | null; fraudType: string | null;
+    amountMinor: number; currency: string; holdId: string | null;
+  },
 ): Promise<void> {
   await trx('loss_prevention_ledger').insert({
     entry_type: 'freeze',
+    hold_id: e.holdId,
     task_id: e.taskId,
     task_result_id: e.taskResultId,
     report_id: e.reportId,

@@ -25,7 +25,7 @@ const isStaff = (actor: ResultActor): actor is Actor => actor.type !== 'system';
 function checkedAnswer(row: TaskRow, body: TaskResultBody): CheckedAnswer {
   const problems: ErrorDetail[] = checkResult(
     { kind: row.kind, amountMinor: row.amount_minor, status: row.status },
-    { outcome: body.outcome, frozenMinor: body.frozenMinor, onwardTransfers: body.onwardTransfers },
+    { outcome: body.outcome, frozenMinor: body.frozenMinor, onwardTransfers: body.onwardTransfers, returnedMinor: body.returnedMinor, holdStage: body.holdStage },
   );
   const onward = (body.onwardTransfers ?? []).map((t, i) => {
     const account = normalizeAccount(t.toAccount);
@@ -33,7 +33,10 @@ function checkedAnswer(row: TaskRow, body: TaskResultBody): CheckedAnswer {
     return { ...t, toAccount: account.ok ? account.value : t.toAccount };
   });
   if (problems.length > 0) throw new ValidationError(problems, 'The result breaks the rules of this task.');
-  return { outcome: body.outcome, frozenMinor: body.frozenMinor ?? 0, note: body.note ?? null, onward };
+  return {
+    outcome: body.outcome, frozenMinor: body.frozenMinor ?? 0, note: body.note ?? null, onward,
+    returnedMinor: body.returnedMinor ?? null, holdStage: body.holdStage ?? 'freeze',
+  };
 }
 
 export class TaskResultsService {

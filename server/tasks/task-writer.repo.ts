@@ -359,14 +359,15 @@ export async function markIndicatorBlocked(
 }
 
 /**
- * A result's effect on the rollups, appended (never a shared row to update). `fraudType` is given
- * with loss prevented only: the daily figures count money, the institution's count tasks too.
+ * An effect on the rollups, appended (never a shared row to update): a result's (loss prevented,
+ * tasks done or failed) or a hold's (money released or returned). `fraudType` is given with money
+ * only: the daily figures count money, the institution's count tasks too.
  */
-export async function appendResultDelta(
+export async function appendStatsDelta(
   trx: DbOrTrx,
   d: {
-    timeZone: string; currency: string; fraudType: string | null; institutionId: string | null; lossPreventedMinor: number;
-    done: number; failed: number;
+    timeZone: string; currency: string; fraudType: string | null; institutionId: string | null;
+    lossPreventedMinor?: number; releasedMinor?: number; returnedMinor?: number; done?: number; failed?: number;
     /** A warning that talked its payer out of the payment, and the payment's amount kept from the fraudster. */
     dissuaded?: { count: number; amountMinor: number };
   },
@@ -374,10 +375,12 @@ export async function appendResultDelta(
   const dissuaded = d.dissuaded ?? { count: 0, amountMinor: 0 };
   if (d.fraudType === null && d.institutionId === null && dissuaded.count === 0) return;
   await trx.raw(
-    `INSERT INTO stats_deltas (day, currency, fraud_type, institution_id, loss_prevented_minor, tasks_done, tasks_failed,
-                               warnings_dissuaded, warnings_dissuaded_minor)
-     VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [d.timeZone, d.currency, d.fraudType, d.institutionId, d.lossPreventedMinor, d.done, d.failed, dissuaded.count, dissuaded.amountMinor],
+    `INSERT INTO stats_deltas (day, currency, fraud_type, institution_id, loss_prevented_minor, released_minor, returned_minor,
+                               tasks_done, tasks_failed, warnings_dissuaded, warnings_dissuaded_minor)
+     VALUES ((now() AT TIME ZONE ?)::date, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      d.timeZone, d.currency, d.fraudType, d.institutionId, d.lossPreventedMinor ?? 0, d.releasedMinor ?? 0, d.returnedMinor ?? 0,
+      d.done ?? 0, d.failed ?? 0, dissuaded.count, dissuaded.amountMinor,
+    ],
   );
 }
-

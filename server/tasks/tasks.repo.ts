@@ -9,6 +9,7 @@ import type { ScreenedPayment } from '../domain/screening';
 export type TaskResult = {
   outcome: Outcome;
   frozenMinor: number;
+  returnedMinor: number | null;
   note: string | null;
   recordedAt: string;
   recordedBy: { type: string; id: string | null };
@@ -61,7 +62,7 @@ export const TASK_COLUMNS = [
 ] as const satisfies readonly (keyof TaskRow)[];
 
 type ResultRow = {
-  task_id: string; outcome: Outcome; frozen_minor: number; note: string | null; created_at: Date;
+  task_id: string; outcome: Outcome; frozen_minor: number; returned_minor: number | null; note: string | null; created_at: Date;
   actor_type: string; actor_id: string | null; source: string;
 };
 
@@ -97,6 +98,7 @@ export function toTask(row: TaskRow, result?: ResultRow, now = new Date()): Task
       ? {
           outcome: result.outcome,
           frozenMinor: result.frozen_minor,
+          returnedMinor: result.returned_minor,
           note: result.note,
           recordedAt: result.created_at.toISOString(),
           recordedBy: { type: result.actor_type, id: result.actor_id },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IndicatorKind, IndicatorStatus, Outcome, TaskKind, TaskStatus } from '../domain/kinds';
 import { ListQuery } from '../http/pagination';
 import { TASK_FAMILIES } from '../domain/task-kinds';
+import { HoldStage } from '../domain/holds';
 
 const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -22,6 +23,10 @@ export const TaskResultBody = z.object({
   outcome: Outcome,
   frozenMinor: minor.optional(),
   onwardTransfers: z.array(OnwardTransfer).max(100).optional(),
+  /** A freeze opens a hold: an emergency stop-payment or a freeze (the default). */
+  holdStage: HoldStage.optional().describe('frozen / partially_frozen: the hold this freeze opens (default freeze)'),
+  /** The answer to a return_funds task: what the bank paid back to the victim. */
+  returnedMinor: minor.positive().optional().describe('returned: the amount paid back, at most the return\'s amount'),
   note: z.string().max(4000).optional(),
   /** The version the partner last saw; when given, a stale one is 409 version_mismatch. */
   version: z.number().int().min(1).optional(),
@@ -49,6 +54,7 @@ const isoTime = z.string().describe('ISO 8601, UTC');
 export const TaskResultOut = z.object({
   outcome: Outcome,
   frozenMinor: z.number().int(),
+  returnedMinor: z.number().int().nullable().describe('return_funds tasks: the amount paid back'),
   note: z.string().nullable(),
   recordedAt: isoTime,
   recordedBy: z.object({ type: z.string(), id: z.string().nullable() }),
@@ -60,7 +66,7 @@ export const TaskOut = z.object({
   reportId: z.string().nullable(),
   kind: TaskKind,
   family: z.enum(TASK_FAMILIES).describe('money tasks chase and freeze transferred money; blocking tasks block a number, URL or account; '
-    + 'warning tasks ask the payer\'s bank to call its customer before a flagged payment leaves'),
+    + 'warning tasks ask the payer\'s bank to call its customer before a flagged payment leaves; return tasks pay held money back to a victim'),
   institutionId: z.string().nullable(),
   status: TaskStatus,
   amountMinor: z.number().int().nullable(),

@@ -176,13 +176,17 @@ it('exports the per-institution rows as CSV', async () => {
   expect(res.headers['content-type']).toMatch(/^text\/csv/);
   expect(res.headers['content-disposition']).toMatch(/attachment; filename="?afrc-institutions-/);
   const lines = res.text.trim().split('\r\n');
-  expect(lines[0]).toBe('institutionId,lossPreventedMinor,tasksDone,tasksFailed,tasksOpen,tasksOverdue,medianMinutesToResult');
+  expect(lines[0]).toBe('institutionId,lossPreventedMinor,tasksDone,tasksFailed,tasksOpen,tasksOverdue,medianMinutesToResult,'
+    + 'lossPrevented,returnedMinor,returned,releasedMinor,released,heldMinor,held,returnRateBasisPoints');
   const mine = lines.filter((l) => l.startsWith(`${bank.id},`));
   expect(mine).toHaveLength(1);
   const row = mine[0]!.split(',');
   expect(row.slice(0, 6)).toEqual([bank.id, '1200000', '1', '1', '1', '1']);
   expect(Number(row[6])).toBeGreaterThanOrEqual(0);
   expect(row[6]).not.toBe('');
+  // Loss prevented in major units, and the funnel after the freeze: nothing returned or released
+  // yet, the frozen 12,000.00 held (the hold's balance now), a return rate of 0 basis points.
+  expect(row.slice(7)).toEqual(['12000.00', '0', '0.00', '0', '0.00', '1200000', '12000.00', '0']);
 
   // The CSV carries the same rows as the summary of the same period.
   const s = await summary(period);

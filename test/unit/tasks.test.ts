@@ -12,6 +12,7 @@ import {
 
 const minutes: Record<TaskKind, number> = {
   intercept_funds: 30,
+  return_funds: 4320,
   freeze_account: 60,
   block_number: 120,
   block_sms_sender: 120,

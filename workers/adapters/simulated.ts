@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import type { MaintenanceQueue } from '../../server/queues/maintenance';
 import type { TaskResultBody } from '../../server/tasks/tasks.schemas';
 import type { TaskKind } from '../../server/domain/kinds';
-import { isMoneyTask, isWarningTask } from '../../server/domain/task-kinds';
+import { isMoneyTask, isReturnTask, isWarningTask } from '../../server/domain/task-kinds';
 import type { Adapter } from './adapter';
 
 /**
  * The demo partner: delivery schedules its answer as a delayed job; the answer is then posted
- * through the same result use case a real partner's API call goes through.
+ * through the same result use case a real partner's API call goes through. A bank takes longer
+ * to pay an ordered return (`returnDelayMs`) than to answer an interception.
  */
-export function simulatedAdapter(maintenance: MaintenanceQueue): Adapter {
+export function simulatedAdapter(maintenance: MaintenanceQueue, returnDelayMs?: number): Adapter {
   return {
     async deliver(task) {
-      await maintenance.scheduleSimulatedResult(task.id);
+      await maintenance.scheduleSimulatedResult(task.id, isReturnTask(task.kind) ? returnDelayMs : undefined);
     },
   };
 }
@@ -52,6 +53,8 @@ export function simulatedAnswer(task: SimulatedTask, banks: OnwardBank[], maxTra
   if (isWarningTask(task.kind)) {
     return { outcome: bucket < 55 ? 'dissuaded' : bucket < 85 ? 'proceeded' : 'not_reached', note };
   }
+  // A simulated bank pays every ordered return in full.
+  if (isReturnTask(task.kind)) return task.amountMinor ? { outcome: 'returned', returnedMinor: task.amountMinor, note } : { outcome: 'rejected', note };
   if (!isMoneyTask(task.kind) || task.amountMinor === null) {
     return bucket < 85 ? { outcome: 'blocked', note } : { outcome: 'not_found', note };
   }
