@@ -25,7 +25,7 @@ beforeAll(async () => {
   supervisor = await t.factories.user({ role: 'supervisor' });
   admin = await t.factories.user({ role: 'admin' });
 });
-afterAll(() => t.close());
+afterAll(() => t.close(), 120_000);
 
 const DAY = 86_400_000;
 
