@@ -1,35 +1,24 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { testApp, type TestApp } from '../helpers/test-app';
+import { launchChromium, listen, screenshot } from '../helpers/browser';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'e2e');
-
 let t: TestApp;
-let server: Server;
+let web: Awaited<ReturnType<typeof listen>>;
 let base: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   t = await testApp();
-  server = await new Promise<Server>((resolve) => { const s = t.app.listen(0, '127.0.0.1', () => resolve(s)); });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  web = await listen(t.app);
+  base = web.base;
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await web?.close();
   await t?.close();
 });
 
@@ -50,7 +39,7 @@ it('renders the API reference from the published OpenAPI document, under the Con
   await page.locator('.opblock-summary-path', { hasText: '/api/v1/auth/login' }).first().click();
   await page.locator('.opblock-body').first().waitFor();
   expect(await page.locator('.opblock-body').first().innerText()).toContain('password');
-  await page.screenshot({ path: path.join(ARTIFACTS, 'api-docs.png') });
+  await screenshot(page, 'api-docs');
   expect(violations).toEqual([]);
   expect(offSite).toEqual([]);
   await context.close();

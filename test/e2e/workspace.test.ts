@@ -1,18 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { testApp, type TestApp } from '../helpers/test-app';
-import { FACTORY_PASSWORD, type TestInstitution, type TestUser } from '../helpers/factories';
+import { launchChromium, listen, screenshot, signIn as signInWith } from '../helpers/browser';
+import type { TestInstitution, TestUser } from '../helpers/factories';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'e2e');
-
 let t: TestApp;
-let server: Server;
+let web: { server: Server; base: string; close(): Promise<void> };
 let base: string;
 let browser: Browser;
 let bank: TestInstitution;
@@ -24,15 +19,10 @@ let supervisor: TestUser;
 let reportUrl = '';
 
 beforeAll(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   t = await testApp();
-  server = await new Promise<Server>((resolve) => { const s = t.app.listen(0, '127.0.0.1', () => resolve(s)); });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  web = await listen(t.app);
+  base = web.base;
+  browser = await launchChromium();
   bank = await t.factories.institution({ kind: 'bank', name: 'E2E Bank', routes: [{ indicatorKind: 'bank_account', prefix: '622202' }] });
   carrier = await t.factories.institution({ kind: 'carrier', name: 'E2E Mobile', routes: [{ indicatorKind: 'phone', prefix: '+86171' }] });
   officer = await t.factories.user({ role: 'desk_officer', displayName: 'Officer Wang' });
@@ -43,21 +33,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await web?.close();
   await t?.close();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+const shot = screenshot;
 
-async function signIn(user: TestUser, opts: { javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: 'en-US', javaScriptEnabled: opts.javaScriptEnabled ?? true, timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('#username', user.username);
-  await page.fill('#password', FACTORY_PASSWORD);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit].primary')]);
-  return { context, page };
-}
+const signIn = (user: TestUser, opts: { javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> =>
+  signInWith(browser, base, user, opts);
 
 it('a desk officer signs in by the form and files a report, fixing one mistake on the way', async () => {
   const { context, page } = await signIn(officer);

@@ -26,7 +26,8 @@ export async function listen(app: Express): Promise<{ server: Server; base: stri
   return {
     server,
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Keep-alive connections of a browser would hold close() open; they have nothing left to answer.
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };
 }
 
