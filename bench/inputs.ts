@@ -71,18 +71,41 @@ export function lookupBody(r: number, itemsPerRequest: number, known: LookupItem
   const items: LookupItem[] = [];
   for (let j = 0; j < itemsPerRequest; j++) {
     const n = r * itemsPerRequest + j;
-    if (j % 2 === 0 && known.length > 0) {
-      items.push(known[(n * 7919) % known.length]!);
-    } else {
-      const u = 90_000_000 + n;
-      const kind = (['phone', 'url', 'bank_account'] as const)[n % 3]!;
-      items.push({
-        kind,
-        value: kind === 'phone' ? `+86${SEGMENTS[u % SEGMENTS.length]}${digits(u, 8)}`
-          : kind === 'url' ? `https://unknown-${u.toString(36)}.example/`
-            : `${BINS[u % BINS.length]}9${digits(u, 9)}`,
-      });
-    }
+    items.push(j % 2 === 0 && known.length > 0 ? known[(n * 7919) % known.length]! : unknownValue(n));
+  }
+  return JSON.stringify({ items });
+}
+
+/** A value no report of the run names (outside every range the bodies above use): phones, URLs and accounts in turn. */
+function unknownValue(n: number): LookupItem {
+  const u = 90_000_000 + n;
+  const kind = (['phone', 'url', 'bank_account'] as const)[n % 3]!;
+  return {
+    kind,
+    value: kind === 'phone' ? `+86${SEGMENTS[u % SEGMENTS.length]}${digits(u, 8)}`
+      : kind === 'url' ? `https://unknown-${u.toString(36)}.example/`
+        : `${BINS[u % BINS.length]}9${digits(u, 9)}`,
+  };
+}
+
+/**
+ * A batch of payments to screen (POST /screening): `flaggedPerRequest` of them, spread through the
+ * batch, pay a payee the run's reports named (suspected: each opens a warning at the payer's bank),
+ * the others pay payees nobody named. Refs are the batch's own (`refPrefix`, batch, position).
+ */
+export function screeningBody(r: number, itemsPerRequest: number, known: LookupItem[], flaggedPerRequest: number, refPrefix: string): string {
+  const every = flaggedPerRequest > 0 ? Math.max(1, Math.floor(itemsPerRequest / flaggedPerRequest)) : 0;
+  const items = [];
+  for (let j = 0; j < itemsPerRequest; j++) {
+    const n = r * itemsPerRequest + j;
+    const flagged = every > 0 && known.length > 0 && j % every === 0 && j / every < flaggedPerRequest;
+    items.push({
+      ref: `${refPrefix}-${r}-${j}`,
+      payer: { account: `${BINS[n % BINS.length]}8${digits(n, 9)}`, name: `付款人 ${n}` },
+      payee: flagged ? known[(n * 7919) % known.length]! : unknownValue(n),
+      amountMinor: 10_000 + (spread(n, 5) % 100_000) * 100,
+      currency: 'CNY',
+    });
   }
   return JSON.stringify({ items });
 }

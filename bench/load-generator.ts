@@ -5,14 +5,16 @@
  * prepared apart can start together.
  */
 import autocannon from 'autocannon';
-import { lookupBody, reportBody, type HotSpot, type LookupItem } from './inputs';
+import { lookupBody, reportBody, screeningBody, type HotSpot, type LookupItem } from './inputs';
 import { forkReady, goAndAnswer } from './processes';
 
 export type BodySpec =
   /** Reports firstIndex, firstIndex + 1, …: distinct unless `hot`. */
   | { kind: 'reports'; firstIndex: number; count: number; hot?: HotSpot }
   /** `count` different screening batches, sent in turn. */
-  | { kind: 'lookups'; count: number; itemsPerRequest: number; known: LookupItem[] };
+  | { kind: 'lookups'; count: number; itemsPerRequest: number; known: LookupItem[] }
+  /** `count` different batches of payments to screen, `flaggedPerRequest` of each paying a known payee. */
+  | { kind: 'screenings'; count: number; itemsPerRequest: number; known: LookupItem[]; flaggedPerRequest: number; refPrefix: string };
 
 export type LoadSpec = {
   title: string;
@@ -55,7 +57,9 @@ function makeBodies(spec: BodySpec | undefined): string[] {
   const now = Date.now();
   const bodies: string[] = new Array(spec.count);
   for (let k = 0; k < spec.count; k++) {
-    bodies[k] = spec.kind === 'reports' ? reportBody(spec.firstIndex + k, now, spec.hot) : lookupBody(k, spec.itemsPerRequest, spec.known);
+    bodies[k] = spec.kind === 'reports' ? reportBody(spec.firstIndex + k, now, spec.hot)
+      : spec.kind === 'lookups' ? lookupBody(k, spec.itemsPerRequest, spec.known)
+        : screeningBody(k, spec.itemsPerRequest, spec.known, spec.flaggedPerRequest, spec.refPrefix);
   }
   return bodies;
 }

@@ -53,6 +53,8 @@ const SIZES = {
   intakeConnections: 50,
   lookupSeconds: QUICK ? 4 : 10,
   lookupItems: 1000,
+  /** Payments per screening batch whose payee is flagged: about 1 %, each opening a warning. */
+  screeningFlagged: 10,
   dispatchRate: 200,
   dispatchSeconds: QUICK ? 15 : 60,
   /** Enough that the rate is offered even while answers take up to half a second. */
@@ -123,6 +125,15 @@ function lookupSpec(ctx: Context, title: string, target: 'app' | 'baseline', kno
     connections: 1,
     durationSeconds: SIZES.lookupSeconds,
     bodies: { kind: 'lookups', count: 100, itemsPerRequest: SIZES.lookupItems, known },
+  };
+}
+
+/** Payment screening beside lookup: one bank screening batch after batch, as lookup is measured. */
+function screeningSpec(ctx: Context, title: string, known: LookupItem[], flaggedPerRequest: number, refPrefix: string): LoadSpec {
+  return {
+    ...lookupSpec(ctx, title, 'app', known),
+    url: `${ctx.app.url}/api/v1/screening`,
+    bodies: { kind: 'screenings', count: 100, itemsPerRequest: SIZES.lookupItems, known, flaggedPerRequest, refPrefix },
   };
 }
 
@@ -300,6 +311,17 @@ async function lookups(ctx: Context) {
   logLoad(baseIdle);
   const appIdle = await runLoad(lookupSpec(ctx, 'lookup, 1,000 items, idle', 'app', known));
   logLoad(appIdle);
+  // Screening: a batch of clean payments reads what a lookup reads and writes nothing; one with
+  // flagged payees also opens their warnings (one statement) and enqueues them.
+  await settle(ctx.db);
+  const screenClean = await runLoad(screeningSpec(ctx, 'screening, 1,000 payments, all allow, idle', known, 0, 'clean'));
+  logLoad(screenClean);
+  await settle(ctx.db);
+  const screenFlagged = await runLoad(screeningSpec(ctx, `screening, 1,000 payments, ${SIZES.screeningFlagged} flagged, idle`, known, SIZES.screeningFlagged, 'flagged'));
+  logLoad(screenFlagged);
+  const { rows: [warned] } = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE kind = 'warn_payer'`);
+  say(`  ${warned!.n} warn_payer tasks opened (a batch sent again answers its first warnings and opens none)`);
+  await waitForNoQueued(ctx.db);
 
   // Under load: the distinct-intake load runs, and the lookups start once it is going.
   const underLoad = async (target: 'app' | 'baseline') => {
@@ -322,6 +344,14 @@ async function lookups(ctx: Context) {
     measure: 'lookup, 1,000 items, idle: p99 latency',
     value: appIdle.latencyMs.p99, baseline: baseIdle.latencyMs.p99, unit: 'ms', better: 'lower', target: { atMost: 20 },
     notes: `p50 ${appIdle.latencyMs.p50} ms; ${statusNote(appIdle)}`,
+  }, {
+    measure: 'screening, 1,000 payments, all allow, idle: p99 latency',
+    value: screenClean.latencyMs.p99, baseline: baseIdle.latencyMs.p99, unit: 'ms', better: 'lower', target: { atMost: 20 },
+    notes: `p50 ${screenClean.latencyMs.p50} ms; ${statusNote(screenClean)}`,
+  }, {
+    measure: `screening, 1,000 payments with ${SIZES.screeningFlagged} flagged (warnings opened), idle: p99 latency`,
+    value: screenFlagged.latencyMs.p99, baseline: baseIdle.latencyMs.p99, unit: 'ms', better: 'lower', target: { atMost: 20 },
+    notes: `p50 ${screenFlagged.latencyMs.p50} ms; ${statusNote(screenFlagged)}; ${warned!.n} warn_payer tasks`,
   }, {
     measure: 'lookup, 1,000 items, under distinct-intake load: p99 latency',
     value: appLoaded.lookup.latencyMs.p99, baseline: baseLoaded.lookup.latencyMs.p99, unit: 'ms', better: 'lower', target: { atMost: 40 },
