@@ -53,7 +53,7 @@ export function caseStatusPages(deps: Deps): Router {
     render(res, 'pages/victims/status', 'caseStatus.title', { form: { caseNumber: '', accessCode: '' } });
   });
 
-  r.post('/status', caseStatusLimiter(deps.config), async (req, res) => {
+  r.post('/status', caseStatusLimiter(deps), async (req, res) => {
     const l = localsOf(res);
     const body = formBody(req);
     const form = { caseNumber: field(body, 'caseNumber'), accessCode: field(body, 'accessCode') };

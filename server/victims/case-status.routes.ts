@@ -19,7 +19,7 @@ describeRoute({
 /** The public face of the API: no login, no cookie, nothing to forge (exempt from CSRF). */
 export function publicRoutes(deps: Deps): Router {
   const r = Router();
-  r.post('/case-status', caseStatusLimiter(deps.config), async (req, res) => {
+  r.post('/case-status', caseStatusLimiter(deps), async (req, res) => {
     const query = parse(CaseStatusBody, req.body);
     res.set('Cache-Control', 'no-store').json(await deps.services.caseStatus.status(query));
   });
