@@ -55,12 +55,30 @@ export function toAuditEvent(row: EventRow): AuditEvent {
   };
 }
 
+// Timelines are in the order things were written: the events' sequence (id). Times alone tie
+// within a statement and, before the clock default, within a transaction ("report filed" and its
+// "task queued" are one statement).
+
 /** A report's timeline: its own events and those of its tasks, oldest first. */
 export async function eventsForReport(db: DbOrTrx, reportId: string): Promise<AuditEvent[]> {
   const rows: EventRow[] = await db('events')
     .where('report_id', reportId)
     .orWhereIn('task_id', db('tasks').select('id').where('report_id', reportId))
-    .orderBy([{ column: 'occurred_at' }, { column: 'id' }]);
+    .orderBy('id');
+  return rows.map(toAuditEvent);
+}
+
+/**
+ * A task's timeline: its own events, oldest first, and, with `withReportFiled`, the filing of the
+ * report it came from (center staff see where the task began; partners see only the task).
+ */
+export async function eventsForTask(db: DbOrTrx, task: { id: string; reportId: string | null }, withReportFiled: boolean): Promise<AuditEvent[]> {
+  const rows: EventRow[] = await db('events')
+    .where('task_id', task.id)
+    .modify((q) => {
+      if (withReportFiled && task.reportId) q.orWhere((w) => w.where({ report_id: task.reportId, type: 'report.created' }).whereNull('task_id'));
+    })
+    .orderBy('id');
   return rows.map(toAuditEvent);
 }
 

@@ -1,6 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import type { IndicatorKind } from './kinds';
+import { INDICATOR_KINDS, type IndicatorKind } from './kinds';
 
 // One canonical spelling per indicator so that the same fraud number, site or account reported
 // by two victims, or flagged by a carrier feed, lands on one row and links the reports.
@@ -170,4 +170,21 @@ export function normalizeIndicator(kind: IndicatorKind, raw: string, region: Cou
       return fail(`Unknown indicator kind ${String(never)}.`);
     }
   }
+}
+
+/**
+ * What a person typing `raw` into a search box may mean, spelled the way indicators are stored:
+ * "13900001234" is the phone (and wallet, and SMS sender) +8613900001234, "6222 0212 3456 7890"
+ * the account 6222021234567890. Only the kinds it can be (`kinds`, default all) are tried; the
+ * spellings that are not possible are left out.
+ */
+export function searchSpellings(
+  raw: string, region: CountryCode, kinds: readonly IndicatorKind[] = INDICATOR_KINDS,
+): { kind: IndicatorKind; value: string }[] {
+  const out: { kind: IndicatorKind; value: string }[] = [];
+  for (const kind of kinds) {
+    const n = normalizeIndicator(kind, raw, region);
+    if (n.ok) out.push({ kind, value: n.value });
+  }
+  return out;
 }

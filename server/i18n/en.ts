@@ -5,6 +5,7 @@ export const en = {
     label: 'Main', skip: 'Skip to content', logout: 'Sign out', newReport: 'New report', reports: 'Reports',
     tasks: 'Task inbox', dashboard: 'Dashboard', institutions: 'Institutions', users: 'Users',
     apiClients: 'API clients', queues: 'Queues',
+    allTasks: 'Tasks', escalations: 'Escalations', unreadEscalations: '{{count}} unread',
   },
   role: { admin: 'Administrator', supervisor: 'Supervisor', desk_officer: 'Desk officer', liaison: 'Liaison', partner_system: 'Partner system' },
   login: {
@@ -60,6 +61,7 @@ export const en = {
       queued: 'Task queued', unrouted: 'Task has no institution', assigned: 'Task assigned', dispatched: 'Task delivered',
       delivery_failed: 'Delivery failed', overdue: 'Task overdue', result_recorded: 'Result recorded', trail_depth_reached: 'Trail depth limit reached',
     },
+    timeline: 'Audit timeline',
   },
   institutionKind: { bank: 'Bank', carrier: 'Carrier', platform: 'Platform', police: 'Police' },
   integration: { manual: 'Manual (liaison inbox)', webhook: 'Webhook', simulated: 'Simulated' },
@@ -149,5 +151,22 @@ export const en = {
       money_returned: 'Money returned: money has been returned to you.',
       closed: 'Closed: the case is closed.',
     },
+  },
+  taskList: {
+    title: 'Tasks', show: 'Show', report: 'Report', none: 'No tasks match.',
+    closedFrom: 'Closed from', closedTo: 'Closed to',
+    periodHint: 'The dates apply to tasks closed in that period (done, failed, loss prevented); open, overdue and unrouted tasks are those of now.',
+    view: {
+      all: 'All tasks', open: 'Open (at a partner)', overdue: 'Overdue', unrouted: 'Unrouted', failed: 'Failed or delivery failed',
+      done: 'Done', prevented: 'Money frozen (loss prevented)',
+    },
+  },
+  league: {
+    column: {
+      name: 'Institution', prevented: 'Loss prevented', done: 'Done', open: 'Open', overdue: 'Overdue',
+      median: 'Median min to result', p90: '90th pct. min to result', onTime: 'On time',
+    },
+    onTimeOf: '{{onTime}} of {{results}} results before the due time',
+    hint: 'Minutes and on-time share are over results recorded in the period; on time means the result came before the task was due (a whole percent, rounded half up). Click a column to sort.',
   },
 };

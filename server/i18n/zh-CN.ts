@@ -7,6 +7,7 @@ export const zhCN: typeof en = {
     label: '主导航', skip: '跳到正文', logout: '退出登录', newReport: '新建报案', reports: '报案列表',
     tasks: '任务收件箱', dashboard: '指挥看板', institutions: '合作机构', users: '用户',
     apiClients: 'API 客户端', queues: '队列',
+    allTasks: '任务列表', escalations: '超时督办', unreadEscalations: '{{count}} 条未读',
   },
   role: { admin: '管理员', supervisor: '值班主管', desk_officer: '接警民警', liaison: '驻场联络员', partner_system: '合作方系统' },
   login: {
@@ -62,6 +63,7 @@ export const zhCN: typeof en = {
       queued: '任务已排队', unrouted: '任务无对应机构', assigned: '任务已分派', dispatched: '任务已下发',
       delivery_failed: '下发失败', overdue: '任务超时', result_recorded: '结果已登记', trail_depth_reached: '已达资金链路层级上限',
     },
+    timeline: '操作记录',
   },
   institutionKind: { bank: '银行', carrier: '运营商', platform: '互联网平台', police: '公安' },
   integration: { manual: '人工（联络员收件箱）', webhook: 'Webhook 推送', simulated: '模拟' },
@@ -151,5 +153,22 @@ export const zhCN: typeof en = {
       money_returned: '资金已返还：已有资金返还给您。',
       closed: '已结案：案件已办结。',
     },
+  },
+  taskList: {
+    title: '任务列表', show: '显示', report: '报案', none: '没有符合条件的任务。',
+    closedFrom: '关闭日期起', closedTo: '关闭日期止',
+    periodHint: '日期只用于在该期间关闭的任务（已完成、失败、止付挽损）；处理中、超时和未分派的任务按当前状态显示。',
+    view: {
+      all: '全部任务', open: '处理中（在合作机构）', overdue: '已超时', unrouted: '未分派', failed: '失败或投递失败',
+      done: '已完成', prevented: '已冻结资金（挽损）',
+    },
+  },
+  league: {
+    column: {
+      name: '机构', prevented: '挽损金额', done: '已完成', open: '处理中', overdue: '已超时',
+      median: '反馈用时中位数（分钟）', p90: '反馈用时 90 分位（分钟）', onTime: '按时率',
+    },
+    onTimeOf: '{{results}} 条反馈中有 {{onTime}} 条在截止时间前',
+    hint: '用时和按时率按本期间记录的反馈计算；按时指在任务截止前反馈（整数百分比，四舍五入）。点击列标题排序。',
   },
 };

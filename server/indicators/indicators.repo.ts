@@ -71,7 +71,11 @@ export async function lookupIndicators(db: DbOrTrx, pairs: { kind: IndicatorKind
   return slots.map((slot) => found[slot]);
 }
 
-export type IndicatorFilters = { kind?: IndicatorKind; status?: IndicatorStatus; q?: string; cursor?: string; limit: number };
+export type IndicatorFilters = {
+  kind?: IndicatorKind; status?: IndicatorStatus; q?: string; cursor?: string; limit: number;
+  /** `q` as stored values may spell it (domain/normalize.ts searchSpellings); each is matched as a part too. */
+  qSpellings?: string[];
+};
 
 /** Most recently seen first; `q` matches any part of the value (trigram index). */
 /**
@@ -89,7 +93,10 @@ export async function listIndicators(db: DbOrTrx, f: IndicatorFilters): Promise<
   const q = db('indicators').select('id', 'kind', 'value', 'status', 'first_seen_at', 'last_seen_at', citingReports(db));
   if (f.kind) q.where('kind', f.kind);
   if (f.status) q.where('status', f.status);
-  if (f.q) q.whereILike('value', containsPattern(f.q));
+  if (f.q) {
+    const patterns = [...new Set([f.q, ...(f.qSpellings ?? [])])].map(containsPattern);
+    q.where((w) => { for (const p of patterns) w.orWhereILike('value', p); });
+  }
   const after = decodeCursor(f.cursor, 2);
   if (after) q.whereRaw('(last_seen_at, id) < (?::timestamptz, ?::uuid)', after);
   const rows = (await q.orderBy([{ column: 'last_seen_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1)) as IndicatorRow[];

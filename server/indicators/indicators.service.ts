@@ -1,7 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { ServiceContext } from '../context';
 import { LRUCache } from 'lru-cache';
-import { normalizeIndicator, type Normalized } from '../domain/normalize';
+import { normalizeIndicator, searchSpellings, type Normalized } from '../domain/normalize';
 import type { IndicatorKind } from '../domain/kinds';
 import { NotFoundError } from '../errors';
 import type { Page } from '../http/pagination';
@@ -56,8 +56,12 @@ export class IndicatorsService {
     return n;
   }
 
+  /** `q` matches any part of a value, as typed or as the value it normalizes to ("139 0000 1234" finds +8613900001234). */
   list(filters: IndicatorFilters): Promise<Page<IndicatorOut>> {
-    return listIndicators(this.ctx.db, filters);
+    const qSpellings = filters.q
+      ? searchSpellings(filters.q, this.ctx.config.defaultRegion as CountryCode, filters.kind ? [filters.kind] : undefined).map((s) => s.value)
+      : undefined;
+    return listIndicators(this.ctx.db, { ...filters, qSpellings });
   }
 
   /** One indicator with its sightings, the reports that cite it and the tasks against it. */

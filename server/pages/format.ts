@@ -21,6 +21,14 @@ export function formatDateTime(iso: string | null | undefined, lang: Language, t
   return fmt(lang, timeZone, { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' }).format(d);
 }
 
+/** "28 Nov 2026, 09:12:05": a timeline's time, to the second, in the center's time zone. */
+export function formatDateTimeSeconds(iso: string | null | undefined, lang: Language, timeZone: string): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return fmt(lang, timeZone, { dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23' }).format(d);
+}
+
 function partsIn(date: Date, timeZone: string): Record<string, string> {
   const f = fmt('en', timeZone, {
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',

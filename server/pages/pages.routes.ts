@@ -4,6 +4,7 @@ import { requireRole } from '../http/auth';
 import { QUEUE_BOARD_PATH, queueBoard } from '../queues/board';
 import { reportsPages } from '../reports/reports.pages';
 import { tasksPages } from '../tasks/tasks.pages';
+import { taskListPages } from '../tasks/task-list.pages';
 import { dashboardPages } from '../stats/dashboard.pages';
 import { adminPages } from '../admin/admin.pages';
 import { caseStatusPages } from '../victims/case-status.pages';
@@ -24,6 +25,7 @@ export function pageRoutes(deps: Deps): Router {
   r.use(pageLocals(deps.config));
   r.use(authPages(deps));
   r.use(reportsPages(deps));
+  r.use(taskListPages(deps));
   r.use(tasksPages(deps));
   r.use(dashboardPages(deps));
   r.use(adminPages(deps));

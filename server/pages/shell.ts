@@ -10,11 +10,13 @@ const NAV: Record<Role, NavItem[]> = {
   desk_officer: [
     { href: '/reports/new', label: 'nav.newReport' },
     { href: '/reports', label: 'nav.reports' },
+    { href: '/tasks', label: 'nav.allTasks' },
   ],
   liaison: [{ href: '/tasks', label: 'nav.tasks' }],
   supervisor: [
     { href: '/dashboard', label: 'nav.dashboard' },
     { href: '/reports', label: 'nav.reports' },
+    { href: '/tasks', label: 'nav.allTasks' },
     { href: '/reports/new', label: 'nav.newReport' },
   ],
   admin: [
@@ -24,6 +26,7 @@ const NAV: Record<Role, NavItem[]> = {
     { href: '/admin/queues', label: 'nav.queues' },
     { href: '/dashboard', label: 'nav.dashboard' },
     { href: '/reports', label: 'nav.reports' },
+    { href: '/tasks', label: 'nav.allTasks' },
   ],
   partner_system: [],
 };

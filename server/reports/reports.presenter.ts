@@ -7,6 +7,7 @@ import { field, formRows, type PageLocals } from '../pages/shell';
 import type { Translate } from '../i18n/i18n';
 import { amountOrProblem, notDateTime } from '../pages/messages';
 import { countdownText, formatDateTime, localToIso } from '../pages/format';
+import { presentTimeline } from '../audit/timeline.presenter';
 import type { ReportDetail } from './reports.service';
 import type { Report } from './reports.repo';
 
@@ -288,13 +289,7 @@ export function presentReportDetail(report: ReportDetail, institutions: Map<stri
     blocking: blockingLines(report, line),
     indicators: report.indicators,
     linked: report.linkedReports.map((r) => ({ ...r, createdAt: formatDateTime(r.createdAt, l.lang, l.timeZone) })),
-    events: report.events.map((e) => ({
-      type: e.type,
-      at: formatDateTime(e.occurredAt, l.lang, l.timeZone),
-      actor: e.actor.name ?? e.actor.type,
-      institutionId: typeof e.data.institutionId === 'string' ? e.data.institutionId : '',
-      outcome: typeof e.data.outcome === 'string' ? e.data.outcome : '',
-    })),
+    events: presentTimeline(report.events, l),
   };
 }
 

@@ -136,6 +136,8 @@ export async function linkedReports(db: DbOrTrx, reportId: string, limit = 50): 
 
 export async function listReports(db: DbOrTrx, f: {
   status?: ReportStatus; fraudType?: FraudType; q?: string; from?: string; to?: string; cursor?: string; limit: number;
+  /** `q` as the indicators and accounts it may be, normalized (domain/normalize.ts searchSpellings). */
+  qSpellings?: { kind: IndicatorKind; value: string }[];
 }): Promise<Page<Report>> {
   const q = db<ReportRow>('reports');
   if (f.status) q.where('status', f.status);
@@ -143,18 +145,21 @@ export async function listReports(db: DbOrTrx, f: {
   if (f.from) q.where('created_at', '>=', new Date(f.from));
   if (f.to) q.where('created_at', '<', new Date(f.to));
   if (f.q) {
-    const text = f.q;
-    const like = containsPattern(text);
-    const digits = text.replace(/\D/g, '');
+    const like = containsPattern(f.q);
+    const spellings = f.qSpellings ?? [];
+    const accounts = [...new Set(spellings.filter((s) => s.kind === 'bank_account').map((s) => s.value))];
     q.where((w) => {
       w.whereILike('case_number', like).orWhereILike('victim_name', like);
-      if (digits.length >= 6) {
-        w.orWhereExists(db('transfers as t').whereRaw('t.report_id = reports.id').where('t.to_account', digits));
+      if (accounts.length) {
+        w.orWhereExists(db('transfers as t').whereRaw('t.report_id = reports.id').whereIn('t.to_account', accounts));
       }
-      w.orWhereExists(
-        db('report_indicators as ri').join('indicators as i', 'i.id', 'ri.indicator_id')
-          .whereRaw('ri.report_id = reports.id').where('i.value', text.toLowerCase()),
-      );
+      if (spellings.length) {
+        w.orWhereExists(
+          db('report_indicators as ri').join('indicators as i', 'i.id', 'ri.indicator_id')
+            .whereRaw('ri.report_id = reports.id')
+            .whereIn(['i.kind', 'i.value'], spellings.map((s) => [s.kind, s.value])),
+        );
+      }
     });
   }
   const after = decodeCursor(f.cursor, 2);

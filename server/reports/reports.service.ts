@@ -4,7 +4,7 @@ import type { Actor } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import type { DbOrTrx } from '../db';
 import type { IndicatorKind } from '../domain/kinds';
-import { normalizeAccount, normalizeIndicator } from '../domain/normalize';
+import { normalizeAccount, normalizeIndicator, searchSpellings } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
 import { hashAccessCode, newAccessCode } from '../domain/access-code';
 import type { CaseStatusService } from '../victims/case-status.service';
@@ -222,7 +222,9 @@ export class ReportsService {
     return { ...report, transfers, indicators, tasks, joinedTasks, linkedReports: linked, events };
   }
 
+  /** `q` finds a case number or victim by any part, and an indicator or account however it is typed. */
   list(_actor: Actor, query: ReportListQuery) {
-    return listReports(this.ctx.db, query);
+    const qSpellings = query.q ? searchSpellings(query.q, this.ctx.config.defaultRegion as CountryCode) : undefined;
+    return listReports(this.ctx.db, { ...query, qSpellings });
   }
 }

@@ -8,7 +8,14 @@ import { addDays, localDate } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { presentTaskLine } from '../reports/reports.presenter';
 import { TaskIdParams } from '../tasks/tasks.schemas';
-import { presentDashboard } from './dashboard.presenter';
+import { figureLinks, LEAGUE_SORTS, presentDashboard, type LeagueOrder } from './dashboard.presenter';
+
+/** ?sort=<column>&dir=asc|desc of the league table; anything else is the default order. */
+function leagueOrder(raw: Record<string, unknown>): LeagueOrder {
+  const sort = (LEAGUE_SORTS as readonly unknown[]).includes(raw.sort) ? (raw.sort as LeagueOrder['sort']) : 'prevented';
+  const dir = raw.dir === 'asc' || raw.dir === 'desc' ? raw.dir : sort === 'name' || sort === 'median' || sort === 'p90' ? 'asc' : 'desc';
+  return { sort, dir };
+}
 
 /**
  * Why an assignment failed travels in the redirect as a code only; the page shows its own translated
@@ -61,8 +68,15 @@ export function dashboardPages(deps: Deps): Router {
       ? { text: l.t('dashboard.assigned', { institution: names.get(raw.assigned) }) }
       : typeof raw.error === 'string' && (ASSIGN_ERRORS as readonly string[]).includes(raw.error)
         ? { text: l.t(`dashboard.assignError.${raw.error}`), error: true } : undefined;
+    const order = leagueOrder(raw);
+    const model = presentDashboard(summary, headline, names, l, order);
+    // Each headline links to the money frozen from its first day to today.
+    const headlineFrom: Record<string, string> = { today: since.today, last7: since.last7, last30: since.last30, year: since.year };
+    const headlineLinks = figureLinks({ from: '', to: today });
     render(res, 'pages/dashboard/index', 'dashboard.title', {
-      ...presentDashboard(summary, headline, names, l),
+      ...model,
+      headline: model.headline.map((h) => ({ ...h, href: headlineLinks.tasks('prevented', { from: headlineFrom[h.id] ?? today, to: today }, false) })),
+      leagueSorted: raw.sort !== undefined,
       unrouted: unrouted.items.map((t) => ({
         ...presentTaskLine(t, (id) => (id ? names.get(id) ?? id : ''), l, now),
         reportId: t.reportId,

@@ -43,13 +43,66 @@ function interceptionRate(prevented: number, reported: number): string | null {
   return `${perMille / 10n}.${perMille % 10n}%`;
 }
 
+/**
+ * Where each dashboard figure's rows are: the task list (or the report list) with the figure's
+ * own filters. Figures of "now" (open, overdue, unrouted) carry no period; figures of the period
+ * carry its first and last day.
+ */
+export function figureLinks(period: { from: string; to: string }) {
+  const tasks = (view: string, extra: Record<string, string> = {}, withPeriod = true) =>
+    `/tasks?${new URLSearchParams({ view, ...(withPeriod ? period : {}), ...extra }).toString()}`;
+  const reports = (extra: Record<string, string> = {}) => `/reports?${new URLSearchParams({ ...period, ...extra }).toString()}`;
+  return {
+    tasks,
+    reports,
+    period: {
+      prevented: tasks('prevented'), reported: reports(), reports: reports(), rate: tasks('prevented'), median: tasks('prevented'),
+      open: tasks('open', {}, false), overdue: tasks('overdue', {}, false), unrouted: tasks('unrouted', {}, false),
+      done: tasks('done'), failed: tasks('failed'),
+    } as Record<string, string>,
+  };
+}
+
+/** The league table's columns that sort, and how; links carry ?sort=<column>&dir=asc|desc. */
+export const LEAGUE_SORTS = ['name', 'prevented', 'done', 'open', 'overdue', 'median', 'p90', 'onTime'] as const;
+export type LeagueSort = (typeof LEAGUE_SORTS)[number];
+export type LeagueOrder = { sort: LeagueSort; dir: 'asc' | 'desc' };
+
+type LeagueRow = StatsSummary['byInstitution'][number] & { name: string };
+
+/** A column's value for sorting; a missing figure (no results yet) always sorts last. */
+const leagueKey: Record<LeagueSort, (r: LeagueRow) => number | string | null> = {
+  name: (r) => r.name.toLocaleLowerCase(),
+  prevented: (r) => r.lossPreventedMinor,
+  done: (r) => r.tasksDone,
+  open: (r) => r.tasksOpen,
+  overdue: (r) => r.tasksOverdue,
+  median: (r) => r.medianMinutesToResult,
+  p90: (r) => r.p90MinutesToResult,
+  onTime: (r) => r.onTimePercent,
+};
+
+export function sortLeague(rows: LeagueRow[], order: LeagueOrder): LeagueRow[] {
+  const key = leagueKey[order.sort];
+  const sign = order.dir === 'asc' ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+    const c = x < y ? -1 : x > y ? 1 : 0;
+    return c * sign || (a.institutionId < b.institutionId ? -1 : 1);
+  });
+}
+
 export function presentDashboard(
   s: StatsSummary,
   /** Loss prevented in minor units up to today, from today, the last 7 and 30 days and 1 January. */
   prevented: { today: number; last7: number; last30: number; year: number },
   names: Map<string, string>,
   l: PageLocals,
+  order: LeagueOrder = { sort: 'prevented', dir: 'desc' },
 ) {
+  const links = figureLinks({ from: s.from, to: s.to });
   const money = (m: number) => formatMinor(m, s.currency, l.lang);
   const minutes = (m: number | null) => (m === null ? l.t('dashboard.noValue') : l.t('dashboard.minutesValue', { m: Math.round(m) }));
   return {
@@ -75,25 +128,52 @@ export function presentDashboard(
       { label: l.t('dashboard.tasksUnrouted'), value: String(s.tasks.unrouted), id: 'unrouted', alert: s.tasks.unrouted > 0 },
       { label: l.t('dashboard.tasksDone'), value: String(s.tasks.done), id: 'done' },
       { label: l.t('dashboard.tasksFailed'), value: String(s.tasks.failed), id: 'failed' },
-    ],
+    ].map((f) => ({ ...f, href: links.period[f.id] })),
     // Early warning: dissuaded payments are money kept from fraudsters, a figure apart from loss prevented.
     warnings: [
       { label: l.t('warnings.issued'), value: String(s.warnings.issued), id: 'warnings-issued' },
       { label: l.t('warnings.dissuaded'), value: String(s.warnings.dissuaded), id: 'warnings-dissuaded' },
       { label: l.t('warnings.keptMinor'), value: money(s.warnings.dissuadedMinor), id: 'warnings-kept' },
     ],
-    league: s.byInstitution.map((i) => ({
+    league: sortLeague(s.byInstitution.map((i) => ({ ...i, name: names.get(i.institutionId) ?? i.institutionId })), order).map((i) => ({
       id: i.institutionId,
-      name: names.get(i.institutionId) ?? i.institutionId,
+      name: i.name,
       prevented: money(i.lossPreventedMinor),
       done: i.tasksDone,
       open: i.tasksOpen,
       overdue: i.tasksOverdue,
       median: i.medianMinutesToResult === null ? l.t('dashboard.noValue') : String(Math.round(i.medianMinutesToResult)),
+      p90: i.p90MinutesToResult === null ? l.t('dashboard.noValue') : String(Math.round(i.p90MinutesToResult)),
+      onTime: i.onTimePercent === null ? l.t('dashboard.noValue') : `${i.onTimePercent}%`,
+      onTimeTitle: l.t('league.onTimeOf', { onTime: i.resultsOnTime, results: i.results }),
+      links: {
+        prevented: links.tasks('prevented', { institutionId: i.institutionId }),
+        done: links.tasks('done', { institutionId: i.institutionId }),
+        open: links.tasks('open', { institutionId: i.institutionId }, false),
+        overdue: links.tasks('overdue', { institutionId: i.institutionId }, false),
+        results: links.tasks('done', { institutionId: i.institutionId }),
+      },
     })),
+    leagueColumns: LEAGUE_SORTS.map((c) => {
+      const current = order.sort === c;
+      // The first click on a column shows its best first: names A–Z, times shortest, the rest largest.
+      const firstDir = c === 'name' || c === 'median' || c === 'p90' ? 'asc' : 'desc';
+      const dir = current ? (order.dir === 'asc' ? 'desc' : 'asc') : firstDir;
+      return {
+        id: c,
+        label: l.t(`league.column.${c}`),
+        num: c !== 'name',
+        href: `/dashboard?${new URLSearchParams({ from: s.from, to: s.to, sort: c, dir }).toString()}#league`,
+        ariaSort: current ? (order.dir === 'asc' ? 'ascending' : 'descending') : undefined,
+        arrow: current ? (order.dir === 'asc' ? '▲' : '▼') : '',
+      };
+    }),
     fraudTypes: s.byFraudType
       .filter((f) => f.reports > 0 || f.lossPreventedMinor > 0)
-      .map((f) => ({ fraudType: f.fraudType, reports: f.reports, reported: money(f.reportedLossMinor), prevented: money(f.lossPreventedMinor) })),
+      .map((f) => ({
+        fraudType: f.fraudType, reports: f.reports, reported: money(f.reportedLossMinor), prevented: money(f.lossPreventedMinor),
+        reportsHref: links.reports({ fraudType: f.fraudType }),
+      })),
     chart: trendChart(s.daily, s.currency, l),
     exportQuery: new URLSearchParams({ from: s.from, to: s.to }).toString(),
   };

@@ -189,15 +189,35 @@ export async function medianMinutesReportToFirstFreeze(db: DbOrTrx, p: Period): 
   return roundMinutes(row?.median ?? null);
 }
 
-/** Per institution, median minutes from a task's creation to its result, over results recorded in the period. */
-export async function medianMinutesToResult(db: DbOrTrx, p: Period): Promise<Map<string, number | null>> {
+export type ResultTimings = {
+  medianMinutes: number | null;
+  p90Minutes: number | null;
+  /** Results recorded in the period, and how many of them came before their task's due time. */
+  results: number;
+  onTime: number;
+};
+
+/**
+ * Per institution, over results recorded in the period: median and 90th-percentile minutes from a
+ * task's creation to its result, and how many results came before the task's due time.
+ */
+export async function resultTimings(db: DbOrTrx, p: Period): Promise<Map<string, ResultTimings>> {
   const { start, end } = bounds(db, p);
-  const rows: { institution_id: string; median: Num }[] = await db('task_results as r')
+  const minutes = 'EXTRACT(EPOCH FROM r.created_at - r.task_created_at) / 60';
+  const rows: { institution_id: string; median: Num; p90: Num; results: Num; on_time: Num }[] = await db('task_results as r')
     .select('r.institution_id')
-    .select(db.raw('percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.created_at - r.task_created_at) / 60) AS median'))
+    .select(db.raw(`percentile_cont(0.5) WITHIN GROUP (ORDER BY ${minutes}) AS median`))
+    .select(db.raw(`percentile_cont(0.9) WITHIN GROUP (ORDER BY ${minutes}) AS p90`))
+    .select(db.raw('count(*) AS results'))
+    .select(db.raw('count(*) FILTER (WHERE r.created_at < r.task_due_at) AS on_time'))
     .where('r.created_at', '>=', start)
     .where('r.created_at', '<', end)
     .whereNotNull('r.institution_id')
     .groupBy('r.institution_id');
-  return new Map(rows.map((r) => [r.institution_id, roundMinutes(r.median)]));
+  return new Map(rows.map((r) => [r.institution_id, {
+    medianMinutes: roundMinutes(r.median),
+    p90Minutes: roundMinutes(r.p90),
+    results: toMinorNumber(r.results),
+    onTime: toMinorNumber(r.on_time),
+  }]));
 }

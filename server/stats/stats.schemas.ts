@@ -32,6 +32,11 @@ export const InstitutionStats = z.object({
   tasksOpen: count.describe('queued or dispatched now'),
   tasksOverdue: count.describe('open now and past due'),
   medianMinutesToResult: minutes.describe('over results recorded in the period'),
+  p90MinutesToResult: minutes.describe('90th percentile, over results recorded in the period'),
+  results: count.describe('results recorded in the period'),
+  resultsOnTime: count.describe('of those, results recorded before their task was due'),
+  onTimePercent: z.number().int().min(0).max(100).nullable()
+    .describe('resultsOnTime / results as a whole percent, rounded half up by integer arithmetic; null without results'),
 });
 export type InstitutionStats = z.infer<typeof InstitutionStats>;
 

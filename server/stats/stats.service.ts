@@ -6,7 +6,7 @@ import { heldNow } from '../holds/holds.repo';
 import { ValidationError } from '../errors';
 import { listInstitutions } from '../admin/institutions.repo';
 import {
-  dailyRollups, foldStatsDeltas, institutionRollups, medianMinutesReportToFirstFreeze, medianMinutesToResult, openTaskCounts,
+  dailyRollups, foldStatsDeltas, institutionRollups, medianMinutesReportToFirstFreeze, openTaskCounts, resultTimings,
   warningRollup, type OpenCounts, type Period,
 } from './stats.repo';
 import type { InstitutionStats, StatsQuery, StatsSummary } from './stats.schemas';
@@ -37,7 +37,15 @@ const STATS_CSV_COLUMNS: CsvColumn[] = [
   minorColumn('releasedMinor'), majorColumn('releasedMinor'),
   minorColumn('heldMinor'), majorColumn('heldMinor'),
   minorColumn('returnRateBasisPoints'),
+  // The league table's timing figures, after the funnel.
+  ...(['p90MinutesToResult', 'results', 'resultsOnTime', 'onTimePercent'] as const).map(minorColumn),
 ];
+
+/** part / whole as a whole percent, rounded half up, in integers only; null when there is no whole. */
+export function wholePercent(part: number, whole: number): number | null {
+  if (whole <= 0) return null;
+  return Math.floor((part * 200 + whole) / (whole * 2));
+}
 
 /** The supervisor's figures, read from the rollup tables and the small set of open tasks. */
 export class StatsService {
@@ -152,8 +160,8 @@ export class StatsService {
     heldCounts: Promise<Map<string, number>> = heldNow(this.ctx.db, p.currency),
   ): Promise<InstitutionStats[]> {
     const db = this.ctx.db;
-    const [institutions, rollups, open, medians, held] = await Promise.all([
-      listInstitutions(db), institutionRollups(db, p), openCounts, medianMinutesToResult(db, p), heldCounts,
+    const [institutions, rollups, open, timings, held] = await Promise.all([
+      listInstitutions(db), institutionRollups(db, p), openCounts, resultTimings(db, p), heldCounts,
     ]);
     const ids = institutions.filter((i) => i.kind !== 'police').map((i) => i.id);
     const rollupOf = new Map(rollups.map((r) => [r.institutionId, r]));
@@ -165,6 +173,7 @@ export class StatsService {
         const o = openOf.get(institutionId);
         const lossPreventedMinor = r?.lossPreventedMinor ?? 0;
         const returnedMinor = r?.returnedMinor ?? 0;
+        const timing = timings.get(institutionId);
         return {
           institutionId,
           lossPreventedMinor,
@@ -176,7 +185,11 @@ export class StatsService {
           tasksFailed: r?.tasksFailed ?? 0,
           tasksOpen: o ? o.queued + o.dispatched : 0,
           tasksOverdue: o?.overdue ?? 0,
-          medianMinutesToResult: medians.get(institutionId) ?? null,
+          medianMinutesToResult: timing?.medianMinutes ?? null,
+          p90MinutesToResult: timing?.p90Minutes ?? null,
+          results: timing?.results ?? 0,
+          resultsOnTime: timing?.onTime ?? 0,
+          onTimePercent: timing ? wholePercent(timing.onTime, timing.results) : null,
         };
       })
       .sort((a, b) => b.lossPreventedMinor - a.lossPreventedMinor || (a.institutionId < b.institutionId ? -1 : 1));

@@ -129,7 +129,7 @@ export class TaskEngine {
     const result = await insertResult(trx, {
       taskId: row.id, outcome: answer.outcome, frozenMinor: answer.frozenMinor, returnedMinor: answer.returnedMinor, note: answer.note,
       onwardTransfers: answer.onward, actorType: actor.type, actorId: actor.id, source,
-      institutionId: row.institution_id, taskCreatedAt: row.created_at,
+      institutionId: row.institution_id, taskCreatedAt: row.created_at, taskDueAt: row.due_at,
     });
 
     const currency = row.currency ?? config.defaultCurrency;

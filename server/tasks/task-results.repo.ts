@@ -14,6 +14,8 @@ export type NewTaskResult = {
   /** Who answered, and when the task was made: the period's "minutes to result" read them alone. */
   institutionId: string | null;
   taskCreatedAt: Date;
+  /** The task's due time when it was answered: the league table's on-time share reads it alone. */
+  taskDueAt: Date;
 };
 
 /** task_results.task_id is unique: a second result for a task cannot be written, whatever the code above does. */
@@ -31,6 +33,7 @@ export async function insertResult(trx: DbOrTrx, r: NewTaskResult): Promise<{ id
       source: r.source,
       institution_id: r.institutionId,
       task_created_at: r.taskCreatedAt,
+      task_due_at: r.taskDueAt,
     })
     .returning(['id']);
   return row as { id: string };

@@ -2,8 +2,11 @@ import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
-import { field, fieldList, formBody, localsOf, render } from '../pages/shell';
+import { field, fieldList, formBody, localsOf, render, type PageLocals } from '../pages/shell';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
+import { isPartnerSide, type Actor } from '../auth/actor';
+import { presentTimeline } from '../audit/timeline.presenter';
+import type { Task } from './tasks.repo';
 import { TaskIdParams, TaskResultBody } from './tasks.schemas';
 import {
   byUrgency, canBulkBlock, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withAddedOnward, withSpareOnward,
@@ -19,6 +22,8 @@ export function tasksPages(deps: Deps): Router {
   const r = Router();
   const { tasks, taskResults, admin } = deps.services;
   const guard = requireRole('liaison');
+  // Center staff read any task with its timeline; only the institution's liaison answers it.
+  const readers = requireRole('liaison', 'admin', 'supervisor', 'desk_officer');
 
   const taskId = (raw: unknown): string => {
     const p = TaskIdParams.safeParse({ id: raw });
@@ -90,13 +95,23 @@ export function tasksPages(deps: Deps): Router {
     res.redirect(303, `/tasks?${qs.toString()}`);
   });
 
-  r.get('/tasks/:id', guard, async (req, res) => {
+  /** What every view of the task page shows: the task, its timeline, and who may answer it. */
+  const taskPage = async (actor: Actor, task: Task, l: PageLocals) => ({
+    task: presentTask(task, l),
+    events: presentTimeline(await tasks.timeline(actor, task), l),
+    answers: actor.role === 'liaison',
+    staff: !isPartnerSide(actor),
+    reportId: isPartnerSide(actor) ? null : task.reportId,
+  });
+
+  r.get('/tasks/:id', readers, async (req, res) => {
     const l = localsOf(res);
-    const task = await tasks.get(actorOf(req), taskId(req.params.id));
+    const actor = actorOf(req);
+    const task = await tasks.get(actor, taskId(req.params.id));
     const recorded = req.query.recorded === '1';
     const children = typeof req.query.children === 'string' && /^\d{1,3}$/.test(req.query.children) ? Number(req.query.children) : 0;
     render(res, 'pages/tasks/show', 'task.detailTitle', {
-      task: presentTask(task, l),
+      ...(await taskPage(actor, task, l)),
       result: presentResultForm(task, emptyResultForm(task), await banks(), [], l),
       recorded,
       childrenNotice: children ? l.t('task.childTasks', { count: children }) : '',
@@ -113,14 +128,14 @@ export function tasksPages(deps: Deps): Router {
       // "Add a row" without JavaScript: the same form back with one more onward row; nothing is recorded.
       const grown = withAddedOnward(form);
       return render(res, 'pages/tasks/show', 'task.detailTitle', {
-        task: presentTask(task, l),
+        ...(await taskPage(actor, task, l)),
         result: presentResultForm(task, grown, await banks(), [], l, grown.onward.length - 1),
       });
     }
     const { body, problems, toFormPath } = toResultBody(form, task.currency ?? deps.config.defaultCurrency, deps.config.timeZone, l.t);
     const again = async (details: { path: string; message: string }[], status = 400, current = task, notice?: { text: string; error: boolean }) =>
       render(res, 'pages/tasks/show', 'task.detailTitle', {
-        task: presentTask(current, l),
+        ...(await taskPage(actor, current, l)),
         result: presentResultForm(current, withSpareOnward(form), await banks(), details, l),
         notice,
       }, status);

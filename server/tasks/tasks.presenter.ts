@@ -7,7 +7,8 @@ import { field, formRows, type PageLocals } from '../pages/shell';
 import type { Translate } from '../i18n/i18n';
 import { amountOrProblem, notDateTime } from '../pages/messages';
 import { countdownText, formatDateTime, localToIso } from '../pages/format';
-import type { Task } from './tasks.repo';
+import { TASK_VIEWS, type Task } from './tasks.repo';
+import { TASK_KINDS } from '../domain/kinds';
 
 /** The inbox order the room works in: soonest due first, then the most money at stake. */
 export function byUrgency(tasks: Task[]): Task[] {
@@ -60,6 +61,20 @@ export function presentTask(task: Task, l: PageLocals, now = new Date()) {
       payeeStatus: task.payment.payee.status,
       reportCount: task.payment.payee.reportCount,
     },
+  };
+}
+
+// ---- the staff task list's filters --------------------------------------------------------
+
+export type TaskListForm = { view: string; institutionId: string; kind: string; from: string; to: string };
+
+/** The filter form of the staff task list, with what was asked selected. */
+export function taskListFilters(form: TaskListForm, institutions: { id: string; name: string }[], l: PageLocals) {
+  return {
+    filters: form,
+    views: TASK_VIEWS.map((v) => ({ value: v, label: l.t(`taskList.view.${v}`), selected: v === form.view })),
+    institutions: institutions.map((i) => ({ value: i.id, label: `${i.name} (${i.id})`, selected: i.id === form.institutionId })),
+    kinds: TASK_KINDS.map((k) => ({ value: k, label: l.t(`taskKind.${k}`), selected: k === form.kind })),
   };
 }
 

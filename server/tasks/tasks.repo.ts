@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { DbOrTrx } from '../db';
 import type { Actor } from '../auth/actor';
 import { scopeOf } from '../auth/actor';
@@ -148,15 +149,72 @@ export async function tasksByIds(db: DbOrTrx, ids: string[]): Promise<Task[]> {
   return withResults(db, rows);
 }
 
+/**
+ * The supervisor's lists behind the dashboard's figures. `open`, `overdue` and `unrouted` are the
+ * room as it is now; `done`, `failed` and `prevented` are tasks closed in a period (`closedFrom` ≤
+ * closed_at < `closedTo`, when given), the way the dashboard counts them. `failed` also takes every
+ * task whose delivery is failing now (status `delivery_failed`, or still queued after its last
+ * delivery attempt failed), whenever that began.
+ */
+export const TASK_VIEWS = ['open', 'overdue', 'unrouted', 'failed', 'done', 'prevented'] as const;
+export type TaskView = (typeof TASK_VIEWS)[number];
+
 export type TaskFilters = {
   status?: TaskStatus;
   kind?: TaskKind;
   institutionId?: string;
   overdue?: boolean;
   reportId?: string;
+  view?: TaskView;
+  closedFrom?: string;
+  closedTo?: string;
   cursor?: string;
   limit: number;
 };
+
+/** Statuses of work still waiting for a partner, the unrouted ones apart. */
+const routedOpen = () => OPEN_TASK_STATUSES.filter((s) => s !== 'unrouted') as TaskStatus[];
+
+function applyView(db: DbOrTrx, q: Knex.QueryBuilder, f: TaskFilters): void {
+  const closedIn = (qb: Knex.QueryBuilder) => {
+    if (f.closedFrom) qb.where('closed_at', '>=', new Date(f.closedFrom));
+    if (f.closedTo) qb.where('closed_at', '<', new Date(f.closedTo));
+  };
+  switch (f.view) {
+    case undefined:
+      return;
+    case 'open':
+      q.whereIn('status', routedOpen());
+      return;
+    case 'overdue':
+      q.whereIn('status', OPEN_TASK_STATUSES as TaskStatus[]).where('due_at', '<', db.fn.now());
+      return;
+    case 'unrouted':
+      q.where('status', 'unrouted');
+      return;
+    case 'done':
+      q.where('status', 'done');
+      closedIn(q);
+      return;
+    case 'prevented':
+      // Loss prevented is booked by money tasks only (task-engine.ts recordResult).
+      q.where('status', 'done').where('family', 'money');
+      closedIn(q);
+      q.whereExists(db('task_results as r').whereRaw('r.task_id = tasks.id').where('r.frozen_minor', '>', 0));
+      return;
+    case 'failed':
+      q.where((w) => {
+        w.where((c) => { c.where('status', 'failed'); closedIn(c); })
+          .orWhere('status', 'delivery_failed')
+          .orWhere((c) => c.whereIn('status', routedOpen()).whereNotNull('delivery_failed_at'));
+      });
+      return;
+    default: {
+      const never: never = f.view;
+      throw new Error(`unknown task view ${String(never)}`);
+    }
+  }
+}
 
 /** Most urgent first (due time, then id for a stable cursor). */
 export async function listVisibleTasks(db: DbOrTrx, actor: Pick<Actor, 'role' | 'institutionId'>, f: TaskFilters): Promise<Page<Task>> {
@@ -165,6 +223,7 @@ export async function listVisibleTasks(db: DbOrTrx, actor: Pick<Actor, 'role' | 
   if (f.kind) q.where('kind', f.kind);
   if (f.institutionId) q.where('institution_id', f.institutionId);
   if (f.reportId) q.where('report_id', f.reportId);
+  applyView(db, q, f);
   if (f.overdue !== undefined) {
     const overdue = (qb: typeof q) => qb.whereIn('status', OPEN_TASK_STATUSES as TaskStatus[]).where('due_at', '<', db.fn.now());
     if (f.overdue) overdue(q);

@@ -3,6 +3,7 @@ import { IndicatorKind, IndicatorStatus, Outcome, TaskKind, TaskStatus } from '.
 import { ListQuery } from '../http/pagination';
 import { TASK_FAMILIES } from '../domain/task-kinds';
 import { HoldStage } from '../domain/holds';
+import { TASK_VIEWS } from './tasks.repo';
 
 const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -46,6 +47,16 @@ export const TaskListQuery = ListQuery.extend({
   reportId: z.uuid().optional(),
 });
 export type TaskListQuery = z.infer<typeof TaskListQuery>;
+
+/** The staff task list page's filters (task-list.pages.ts), checked like any other input. */
+export const StaffTaskListQuery = ListQuery.extend({
+  view: z.enum(TASK_VIEWS).optional(),
+  institutionId: z.string().regex(/^[a-z0-9-]{2,40}$/).optional(),
+  kind: TaskKind.optional(),
+  closedFrom: z.iso.datetime({ offset: true }).optional(),
+  closedTo: z.iso.datetime({ offset: true }).optional(),
+});
+export type StaffTaskListQuery = z.infer<typeof StaffTaskListQuery>;
 
 export const TaskIdParams = z.object({ id: z.uuid() });
 

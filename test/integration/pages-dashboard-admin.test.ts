@@ -47,7 +47,7 @@ describe('/dashboard', () => {
     const daySummary = await t.deps.services.stats.summary({ from: today, to: today });
     const month = await t.deps.services.stats.summary({});
     expect(daySummary.lossPreventedMinor).toBe(3_000_000);
-    const figure = (id: string) => new RegExp(`data-figure="${id}"><span class="label">[^<]*</span><span class="value">(?:<span aria-hidden="true">⚠ </span>)?([^<]*)<`).exec(res.text)?.[1];
+    const figure = (id: string) => new RegExp(`data-figure="${id}"><span class="label">[^<]*</span><span class="value"><a href="[^"]*">(?:<span aria-hidden="true">⚠ </span>)?([^<]*)<`).exec(res.text)?.[1];
     expect(figure('today')).toBe(formatMinor(daySummary.lossPreventedMinor, 'CNY', 'en'));
     expect(figure('today')).toBe('¥30,000.00');
     expect(figure('prevented')).toBe(formatMinor(month.lossPreventedMinor, 'CNY', 'en'));

@@ -328,14 +328,22 @@ describe('liaison inbox', () => {
     expect(await t.db('task_results').where({ task_id: task.id }).first()).toBeUndefined();
   });
 
-  it('answers 404 for another institution\'s task and 403 to a desk officer', async () => {
+  it('answers 404 for another institution\'s task, and shows a desk officer the task list, not an inbox', async () => {
     const { block: other } = await fileReport();
     expect(other.institution_id).toBe(carrier.id);
     const s = pageSession(t.app);
     await s.login(liaison.username, FACTORY_PASSWORD);
     expect((await s.get(`/tasks/${other.id}`)).status).toBe(404);
     const o = await officerSession();
-    expect((await o.get('/tasks')).status).toBe(403);
+    const list = await o.get('/tasks');
+    expect(list.status).toBe(200);
+    expect(list.text).toContain('id="task-list"');
+    expect(list.text).not.toContain('action="/tasks/bulk-blocked"');
+    // Center staff read a task, but only the institution's liaison answers it.
+    const page = await o.get(`/tasks/${other.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain(`action="/tasks/${other.id}/result"`);
+    expect((await o.post(`/tasks/${other.id}/result`, { outcome: 'blocked' })).status).toBe(403);
   });
 
   it('shows the money trail as a tree with the frozen amount on the report page', async () => {

@@ -177,7 +177,8 @@ it('exports the per-institution rows as CSV', async () => {
   expect(res.headers['content-disposition']).toMatch(/attachment; filename="?afrc-institutions-/);
   const lines = res.text.trim().split('\r\n');
   expect(lines[0]).toBe('institutionId,lossPreventedMinor,tasksDone,tasksFailed,tasksOpen,tasksOverdue,medianMinutesToResult,'
-    + 'lossPrevented,returnedMinor,returned,releasedMinor,released,heldMinor,held,returnRateBasisPoints');
+    + 'lossPrevented,returnedMinor,returned,releasedMinor,released,heldMinor,held,returnRateBasisPoints,'
+    + 'p90MinutesToResult,results,resultsOnTime,onTimePercent');
   const mine = lines.filter((l) => l.startsWith(`${bank.id},`));
   expect(mine).toHaveLength(1);
   const row = mine[0]!.split(',');
