@@ -162,8 +162,12 @@ describe('the dashboard links every figure to its rows', () => {
       expect(f.href).toContain(`view=${id}`);
       const list = await s.get(f.href);
       const rows = listed(list.text);
+      // The "failed" list also shows the tasks whose delivery is failing now, which the figure does not count.
+      const failing = id === 'failed'
+        ? Number((await t.db('tasks').whereIn('status', ['queued', 'dispatched']).whereNotNull('delivery_failed_at').count('* as n').first())!.n)
+        : 0;
       // A list shows 50 rows a page; a larger figure has a next page.
-      expect(rows.length).toBe(Math.min(Number(f.value), 50));
+      expect(rows.length).toBe(Math.min(Number(f.value) + failing, 50));
       if (Number(f.value) > 50) expect(list.text).toContain('rel="next"');
     }
     expect(figure('done').href).toContain(`from=${today}&to=${today}`);
