@@ -187,7 +187,9 @@ it('exports the per-institution rows as CSV', async () => {
   expect(row[6]).not.toBe('');
   // Loss prevented in major units, and the funnel after the freeze: nothing returned or released
   // yet, the frozen 12,000.00 held (the hold's balance now), a return rate of 0 basis points.
-  expect(row.slice(7)).toEqual(['12000.00', '0', '0.00', '0', '0.00', '1200000', '12000.00', '0']);
+  expect(row.slice(7, 15)).toEqual(['12000.00', '0', '0.00', '0', '0.00', '1200000', '12000.00', '0']);
+  // Then the league's timing: two results in the period, both before their due time (100 %).
+  expect(row.slice(16)).toEqual(['2', '2', '100']);
 
   // The CSV carries the same rows as the summary of the same period.
   const s = await summary(period);
