@@ -1,7 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { ZodError } from 'zod';
 import { normalizeIndicator } from '../domain/normalize';
-import { FeedItem } from './feeds.schemas';
+import { FeedItem, UnusableObjectItem } from './feeds.schemas';
 import type { StagedItem } from './feeds.repo';
 
 const KNOWN_TYPES = new Set(['fraud_indicator', 'task_result']);
@@ -29,6 +29,12 @@ export function stageItem(idx: number, input: unknown, region: CountryCode, pars
   }
   const obj = input as Record<string, unknown>;
   const externalId = typeof obj.externalId === 'string' ? obj.externalId.replace(/\u0000/g, '').trim().slice(0, 200) || null : null;
+  if (obj.type === 'unusable_object') {
+    // Written on intake for what a STIX, MISP or X-ARF document carried that AFRC cannot use.
+    const unusable = UnusableObjectItem.safeParse(input);
+    if (!unusable.success) return reject(idx, externalId, 'validation_failed', describe(unusable.error));
+    return reject(idx, unusable.data.externalId, unusable.data.code, unusable.data.message);
+  }
   if (typeof obj.type !== 'string' || !KNOWN_TYPES.has(obj.type)) {
     return reject(idx, externalId, 'unknown_type', `Unknown item type ${JSON.stringify(obj.type ?? null)}; expected fraud_indicator or task_result.`);
   }

@@ -82,9 +82,13 @@ export class FeedsService {
     return { type: actor.type, id: actor.id, name: actor.name, role: actor.role, institutionId: actor.institutionId };
   }
 
-  /** A JSON feed: the body is already parsed (within the feed limit); its items are stored one per line. */
-  async submitItems(actor: Actor, items: unknown[]): Promise<FeedBatch> {
-    const store = await FeedStore.open(this.ctx.db, this.submitter(actor), 'application/json');
+  /**
+   * A JSON feed: the body is already parsed (within the feed limit); its items are stored one per
+   * line. `contentType` records what was submitted (a STIX bundle, MISP event or X-ARF report
+   * arrives here as the items it was turned into).
+   */
+  async submitItems(actor: Actor, items: unknown[], contentType = 'application/json'): Promise<FeedBatch> {
+    const store = await FeedStore.open(this.ctx.db, this.submitter(actor), contentType);
     const blocks = this.lineBlocks();
     try {
       for (let i = 0; i < items.length; i += JSON_ITEMS_PER_PUSH) {

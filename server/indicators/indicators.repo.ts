@@ -173,3 +173,26 @@ export async function tasksAgainst(db: DbOrTrx, indicator: { id: string; kind: I
   const now = new Date();
   return rows.map((r) => toTask(r, byTask.get(r.id), now));
 }
+
+export type ExportFilters = { status?: IndicatorStatus; since?: string };
+
+/**
+ * One page of the indicators an export carries, by id after `afterId`: the flagged ones (every
+ * indicator with a status), or those of one status; `since` keeps those seen since then.
+ */
+export async function indicatorsForExport(
+  db: DbOrTrx, f: ExportFilters, afterId: string | null, limit: number,
+): Promise<(ExportedIndicatorRow & { id: string })[]> {
+  const q = db('indicators').select('id', 'kind', 'value', 'status', 'first_seen_at', 'last_seen_at');
+  if (f.status) q.where('status', f.status);
+  else q.whereNotNull('status');
+  if (f.since) q.where('last_seen_at', '>=', new Date(f.since));
+  if (afterId) q.where('id', '>', afterId);
+  const rows = (await q.orderBy('id').limit(limit)) as IndicatorRow[];
+  return rows.map((r) => ({
+    id: r.id, kind: r.kind, value: r.value, status: r.status,
+    firstSeenAt: r.first_seen_at.toISOString(), lastSeenAt: r.last_seen_at.toISOString(),
+  }));
+}
+
+export type ExportedIndicatorRow = { kind: IndicatorKind; value: string; status: IndicatorStatus | null; firstSeenAt: string; lastSeenAt: string };

@@ -82,3 +82,24 @@ export const IndicatorDetail = IndicatorOut.extend({
   tasks: z.array(TaskOut),
 });
 export type IndicatorDetail = z.infer<typeof IndicatorDetail>;
+
+/** GET /indicators/export.stix and export.misp: every flagged indicator, or those of one status, seen since a time. */
+export const IndicatorExportQuery = z.object({
+  status: IndicatorStatus.optional(),
+  since: z.iso.datetime({ offset: true }).optional().describe('only indicators last seen at or after this time'),
+});
+export type IndicatorExportQuery = z.infer<typeof IndicatorExportQuery>;
+
+export const StixBundleOut = z.object({
+  type: z.literal('bundle'),
+  id: z.string(),
+  objects: z.array(z.object({ type: z.enum(['identity', 'indicator']), spec_version: z.literal('2.1'), id: z.string() }).catchall(z.unknown())),
+}).describe('STIX 2.1 bundle: the center\'s identity, then one indicator per AFRC indicator (id stable per kind and value)');
+
+export const MispEventOut = z.object({
+  Event: z.object({
+    uuid: z.string(),
+    info: z.string(),
+    Attribute: z.array(z.object({ uuid: z.string(), type: z.string(), category: z.string(), value: z.string() }).catchall(z.unknown())),
+  }).catchall(z.unknown()),
+}).describe('one MISP event, one attribute per indicator (uuid stable per kind and value)');

@@ -6,9 +6,13 @@ import type { IndicatorKind } from '../domain/kinds';
 import { NotFoundError } from '../errors';
 import type { Page } from '../http/pagination';
 import {
-  findIndicator, listIndicators, lookupIndicators, reportsCiting, sightingsOf, tasksAgainst, type IndicatorFilters,
+  findIndicator, indicatorsForExport, listIndicators, lookupIndicators, reportsCiting, sightingsOf, tasksAgainst,
+  type ExportedIndicatorRow, type ExportFilters, type IndicatorFilters,
 } from './indicators.repo';
 import type { IndicatorDetail, IndicatorOut, LookupResult } from './indicators.schemas';
+
+/** Indicators an export reads per query: the answer streams page by page, never the whole table in memory. */
+const EXPORT_PAGE = 2000;
 
 export class IndicatorsService {
   private readonly spellings = new LRUCache<string, Normalized>({ max: 100_000 });
@@ -54,6 +58,17 @@ export class IndicatorsService {
       this.spellings.set(key, n);
     }
     return n;
+  }
+
+  /** The indicators of a STIX or MISP export, a page at a time (see indicatorsForExport). */
+  async *exportPages(filters: ExportFilters): AsyncGenerator<ExportedIndicatorRow[]> {
+    let after: string | null = null;
+    for (;;) {
+      const page = await indicatorsForExport(this.ctx.db, filters, after, EXPORT_PAGE);
+      if (page.length > 0) yield page;
+      if (page.length < EXPORT_PAGE) return;
+      after = page[page.length - 1]!.id;
+    }
   }
 
   /** `q` matches any part of a value, as typed or as the value it normalizes to ("139 0000 1234" finds +8613900001234). */

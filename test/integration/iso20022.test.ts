@@ -43,11 +43,12 @@ beforeAll(async () => {
   t = await testApp({ ...FAST_WORKERS, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
   workers = startWorkers(t.config);
 });
+// Dropping a test database waits on the other files' clones of the template: give it time.
 afterAll(async () => {
   await workers?.close();
   await t?.close();
   await new Promise((resolve) => server.close(resolve));
-});
+}, 90_000);
 
 /** Every element path of a parsed document (attributes and text left out), arrays flattened. */
 function elementPaths(node: unknown, prefix = ''): Set<string> {
