@@ -11,6 +11,7 @@ import { buildPassport } from './auth/passport';
 import { AuthService } from './auth/auth.service';
 import { AdminService } from './admin/admin.service';
 import { ReportsService } from './reports/reports.service';
+import { CaseClosingService } from './reports/case-closing.service';
 import { TasksService } from './tasks/tasks.service';
 import { TaskEngine } from './tasks/task-engine';
 import { TaskResultsService } from './tasks/task-results.service';
@@ -27,6 +28,7 @@ export type Services = {
   auth: AuthService;
   admin: AdminService;
   reports: ReportsService;
+  caseClosing: CaseClosingService;
   tasks: TasksService;
   engine: TaskEngine;
   taskResults: TaskResultsService;
@@ -70,6 +72,8 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     auth: new AuthService(ctx),
     admin: new AdminService(ctx, engine),
     reports: new ReportsService(ctx, engine, caseStatus),
+    // Until frozen money opens holds, no report holds a balance that would keep it open.
+    caseClosing: new CaseClosingService(ctx, async () => 0),
     tasks: new TasksService(ctx),
     engine,
     taskResults,

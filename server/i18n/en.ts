@@ -56,10 +56,11 @@ export const en = {
     returned: 'Returned',
   },
   event: {
-    report: { created: 'Report filed', access_code_issued: 'Victim’s access code issued' },
+    report: { created: 'Report filed', access_code_issued: 'Victim’s access code issued', closed: 'Case closed', reopened: 'Case reopened' },
     task: {
       queued: 'Task queued', unrouted: 'Task has no institution', assigned: 'Task assigned', dispatched: 'Task delivered',
       delivery_failed: 'Delivery failed', overdue: 'Task overdue', result_recorded: 'Result recorded', trail_depth_reached: 'Trail depth limit reached',
+      cancelled: 'Task cancelled',
     },
     timeline: 'Audit timeline',
   },

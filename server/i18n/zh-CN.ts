@@ -58,10 +58,11 @@ export const zhCN: typeof en = {
     returned: '已返还',
   },
   event: {
-    report: { created: '报案已登记', access_code_issued: '已签发报案人查询码' },
+    report: { created: '报案已登记', access_code_issued: '已签发报案人查询码', closed: '案件已结案', reopened: '案件已重新开启' },
     task: {
       queued: '任务已排队', unrouted: '任务无对应机构', assigned: '任务已分派', dispatched: '任务已下发',
       delivery_failed: '下发失败', overdue: '任务超时', result_recorded: '结果已登记', trail_depth_reached: '已达资金链路层级上限',
+      cancelled: '任务已撤销',
     },
     timeline: '操作记录',
   },

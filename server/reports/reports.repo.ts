@@ -15,6 +15,8 @@ export type Report = {
   currency: string;
   reportedLossMinor: number;
   createdAt: string;
+  closedAt: string | null;
+  closedReason: string | null;
 };
 
 export type Transfer = {
@@ -44,7 +46,7 @@ export type LinkedReport = {
 type ReportRow = {
   id: string; case_number: string; status: ReportStatus; channel: Channel; fraud_type: FraudType; occurred_at: Date;
   victim_name: string; victim_phone: string | null; victim_id_number: string | null; narrative: string;
-  currency: string; reported_loss_minor: number; created_at: Date;
+  currency: string; reported_loss_minor: number; created_at: Date; closed_at: Date | null; closed_reason: string | null;
 };
 
 type TransferRow = {
@@ -64,6 +66,8 @@ const toReport = (r: ReportRow): Report => ({
   currency: r.currency,
   reportedLossMinor: r.reported_loss_minor,
   createdAt: r.created_at.toISOString(),
+  closedAt: r.closed_at ? r.closed_at.toISOString() : null,
+  closedReason: r.closed_reason,
 });
 
 const toTransfer = (r: TransferRow): Transfer => ({
@@ -190,4 +194,20 @@ export async function claimIdempotencyKey(
 
 export async function storeIdempotentResponse(trx: DbOrTrx, actorId: string, key: string, status: number, body: unknown): Promise<void> {
   await trx('idempotency_keys').where({ actor_id: actorId, key }).update({ response_status: status, response_body: JSON.stringify(body) });
+}
+
+/** The report row, locked for the rest of the transaction: closing and reopening one report take turns. */
+export async function lockReport(trx: DbOrTrx, id: string): Promise<Report | undefined> {
+  const row: ReportRow | undefined = await trx('reports').where({ id }).forUpdate().first();
+  return row && toReport(row);
+}
+
+/** Closes (with its reason) or reopens a report. */
+export async function setReportStatus(trx: DbOrTrx, id: string, status: ReportStatus, reason: string | null): Promise<Report> {
+  const closing = status === 'closed';
+  const [row] = await trx('reports')
+    .where({ id })
+    .update({ status, closed_at: closing ? trx.fn.now() : null, closed_reason: closing ? reason : null })
+    .returning('*');
+  return toReport(row as ReportRow);
 }

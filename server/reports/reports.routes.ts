@@ -4,10 +4,20 @@ import { actorOf, requireRole } from '../http/auth';
 import { describeRoute, jsonBody } from '../http/openapi';
 import { parse } from '../http/validate';
 import { NotFoundError } from '../errors';
-import { CreateReportBody, IdempotencyKeyHeader, ReportDetailView, ReportFiled, ReportIdParams, ReportListQuery, ReportSummaryView } from './reports.schemas';
+import {
+  CreateReportBody, IdempotencyKeyHeader, ReasonBody, ReportDetailView, ReportFiled, ReportIdParams, ReportListQuery, ReportSummaryView,
+} from './reports.schemas';
+import type { Report } from './reports.repo';
+import { CASE_DECIDERS } from './case-closing.service';
 import { z } from 'zod';
 
 const REPORT_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
+
+const summary = (rep: Report): z.infer<typeof ReportSummaryView> => ({
+  id: rep.id, caseNumber: rep.caseNumber, status: rep.status, closedAt: rep.closedAt, closedReason: rep.closedReason,
+  channel: rep.channel, fraudType: rep.fraudType, victimName: rep.victim.name, currency: rep.currency,
+  reportedLossMinor: rep.reportedLossMinor, occurredAt: rep.occurredAt, createdAt: rep.createdAt,
+});
 
 describeRoute({
   method: 'post', path: '/reports', summary: 'File a fraud report', tags: ['reports'],
@@ -23,10 +33,27 @@ describeRoute({
   method: 'get', path: '/reports/:id', summary: 'A report with its transfers, indicators, tasks, linked reports and timeline', tags: ['reports'],
   request: { params: ReportIdParams }, ok: ReportDetailView,
 });
+describeRoute({
+  method: 'post', path: '/reports/:id/close', tags: ['reports'],
+  summary: 'Close a case with a reason (desk officer, supervisor); 409 holds_active while a hold of it still has a balance',
+  request: { params: ReportIdParams, body: jsonBody(ReasonBody) }, ok: ReportSummaryView,
+});
+describeRoute({
+  method: 'post', path: '/reports/:id/reopen', tags: ['reports'],
+  summary: 'Reopen a closed case with a reason (desk officer, supervisor)',
+  request: { params: ReportIdParams, body: jsonBody(ReasonBody) }, ok: ReportSummaryView,
+});
+
+/** Ids are opaque: a malformed one names no report, so it is a 404 like any unknown id. */
+function reportId(params: unknown): string {
+  const parsed = ReportIdParams.safeParse(params);
+  if (!parsed.success) throw new NotFoundError('No such report.');
+  return parsed.data.id;
+}
 
 export function reportsRoutes(deps: Deps): Router {
   const r = Router();
-  const reports = deps.services.reports;
+  const { reports, caseClosing } = deps.services;
 
   r.post('/', requireRole(...REPORT_ROLES), async (req, res) => {
     const input = parse(CreateReportBody, req.body);
@@ -38,21 +65,23 @@ export function reportsRoutes(deps: Deps): Router {
   r.get('/', requireRole(...REPORT_ROLES), async (req, res) => {
     const query = parse(ReportListQuery, req.query);
     const page = await reports.list(actorOf(req), query);
-    res.json({
-      items: page.items.map((rep) => ({
-        id: rep.id, caseNumber: rep.caseNumber, status: rep.status, channel: rep.channel, fraudType: rep.fraudType,
-        victimName: rep.victim.name, currency: rep.currency, reportedLossMinor: rep.reportedLossMinor,
-        occurredAt: rep.occurredAt, createdAt: rep.createdAt,
-      })),
-      nextCursor: page.nextCursor,
-    });
+    res.json({ items: page.items.map(summary), nextCursor: page.nextCursor });
   });
 
   r.get('/:id', requireRole(...REPORT_ROLES), async (req, res) => {
-    // Ids are opaque: a malformed one names no report, so it is a 404 like any unknown id.
-    const params = ReportIdParams.safeParse(req.params);
-    if (!params.success) throw new NotFoundError('No such report.');
-    res.json(await reports.get(actorOf(req), params.data.id));
+    res.json(await reports.get(actorOf(req), reportId(req.params)));
+  });
+
+  r.post('/:id/close', requireRole(...CASE_DECIDERS), async (req, res) => {
+    const id = reportId(req.params);
+    const body = parse(ReasonBody, req.body);
+    res.json(summary(await caseClosing.close(actorOf(req), id, body.reason)));
+  });
+
+  r.post('/:id/reopen', requireRole(...CASE_DECIDERS), async (req, res) => {
+    const id = reportId(req.params);
+    const body = parse(ReasonBody, req.body);
+    res.json(summary(await caseClosing.reopen(actorOf(req), id, body.reason)));
   });
 
   return r;

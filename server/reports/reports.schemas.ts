@@ -81,10 +81,16 @@ export const ReportFiled = ReportCreated.extend({
     + 'A retry with the same Idempotency-Key answers a new code, and the earlier one stops working'),
 });
 
+/** Why a case is closed or reopened, or a task cancelled: kept in the audit timeline. */
+export const ReasonBody = z.object({ reason: z.string().trim().min(1, 'give a reason').max(2000) });
+export type ReasonBody = z.infer<typeof ReasonBody>;
+
 export const ReportSummaryView = z.object({
   id: z.string(),
   caseNumber: z.string(),
   status: ReportStatus,
+  closedAt: z.string().nullable(),
+  closedReason: z.string().nullable(),
   channel: Channel,
   fraudType: FraudType,
   victimName: z.string(),
@@ -95,6 +101,8 @@ export const ReportSummaryView = z.object({
 });
 
 export const ReportDetailView = ReportCreated.extend({
+  closedAt: z.string().nullable(),
+  closedReason: z.string().nullable(),
   channel: Channel,
   fraudType: FraudType,
   occurredAt: z.string(),

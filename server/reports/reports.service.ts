@@ -65,7 +65,7 @@ function createdAnswer(
   return {
     id: report.id, caseNumber: report.caseNumber, status: 'open', currency: report.currency,
     reportedLossMinor: report.reportedLossMinor, createdAt: report.createdAt.toISOString(),
-    tasks,
+    tasks: tasks.map((t) => ({ ...t, caseNumber: report.caseNumber })),
     transfers: transfers.map(({ id, toAccount, toAccountName, toInstitutionId, amountMinor, transferredAt }) => ({
       id, toAccount, toAccountName, toInstitutionId, amountMinor, currency: report.currency,
       transferredAt: transferredAt ? new Date(transferredAt).toISOString() : null,

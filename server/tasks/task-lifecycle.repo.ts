@@ -21,8 +21,9 @@ export async function lockTask(trx: DbOrTrx, id: string, institutionId?: string)
  */
 export async function tasksForDispatch(db: DbOrTrx, ids: readonly string[]): Promise<Map<string, { task: TaskRow; institution: InstitutionRow | null }>> {
   const { rows } = await db.raw(
-    `SELECT ${TASK_COLUMNS.map((c) => `t.${c}`).join(', ')}, to_jsonb(i) AS institution
-       FROM tasks t LEFT JOIN institutions i ON i.id = t.institution_id WHERE t.id = ANY(?::uuid[])`,
+    `SELECT ${TASK_COLUMNS.map((c) => `t.${c}`).join(', ')}, r.case_number, to_jsonb(i) AS institution
+       FROM tasks t LEFT JOIN institutions i ON i.id = t.institution_id LEFT JOIN reports r ON r.id = t.report_id
+      WHERE t.id = ANY(?::uuid[])`,
     [[...ids]],
   ).options(prepared('tasks-for-dispatch'));
   return new Map((rows as (TaskRow & { institution: InstitutionRow | null })[]).map(({ institution, ...task }) => [task.id, { task, institution }]));
@@ -76,6 +77,19 @@ export async function closeTask(trx: DbOrTrx, id: string, version: number, statu
     .where({ id, version })
     .whereIn('status', OPEN_TASK_STATUSES)
     .update({ ...bump(trx), status, closed_at: trx.fn.now() })
+    .returning('*');
+  return row as TaskRow | undefined;
+}
+
+/**
+ * An open task → cancelled. Its blocking key stops counting once it is not open (the unique index
+ * covers open tasks only), so a later report on the same target opens a task again.
+ */
+export async function cancelTask(trx: DbOrTrx, id: string, version: number): Promise<TaskRow | undefined> {
+  const [row] = await trx('tasks')
+    .where({ id, version })
+    .whereIn('status', OPEN_TASK_STATUSES)
+    .update({ ...bump(trx), status: 'cancelled', closed_at: trx.fn.now() })
     .returning('*');
   return row as TaskRow | undefined;
 }

@@ -7,10 +7,12 @@ import { openBlockingKey } from '../domain/task-planning';
 import { findInstitution, toInstitutionWithSecret, type InstitutionWithSecret } from '../admin/institutions.repo';
 import { recordEvent, recordEvents } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import { assignTask, escalateOverdue, lockTask, markDeliveryFailed, markManyDispatched, tasksForDispatch } from './task-lifecycle.repo';
+import { OPEN_TASK_STATUSES } from '../domain/kinds';
+import { mayDecideCases } from '../reports/case-closing.service';
+import { assignTask, cancelTask, escalateOverdue, lockTask, markDeliveryFailed, markManyDispatched, tasksForDispatch } from './task-lifecycle.repo';
 import { findTask, toTask, type Task } from './tasks.repo';
 
-/** The moves of a task between creation and its result: assignment, dispatch, delivery failure, escalation. */
+/** The moves of a task between creation and its end: assignment, dispatch, delivery failure, escalation, cancellation. */
 export class TaskLifecycleService {
   // Every partner worker's jobs run in this process: their reads and writes of task rows are
   // coalesced, a round trip per batch instead of several per task.
@@ -56,6 +58,35 @@ export class TaskLifecycleService {
     });
     await this.ctx.dispatcher.enqueue([task]);
     return (await findTask(this.ctx.db, task.id)) ?? task;
+  }
+
+  /**
+   * An officer calls off an open task (the money was recovered another way, the report was a
+   * mistake). Nothing delivers it again: the partner worker, the reconciler and the simulated
+   * partner act only on open tasks, and a job already on the queue finds it cancelled. A result that
+   * comes later, by API or feed, is 409 task_closed, like any result for a closed task.
+   */
+  async cancel(actor: Actor, taskId: string, reason: string): Promise<Task> {
+    if (!mayDecideCases(actor)) throw new ForbiddenError();
+    await this.ctx.db.transaction(async (trx) => {
+      // The same row lock a result takes: a cancel and a result racing for one task take turns, and
+      // the second finds the task closed.
+      const row = await lockTask(trx, taskId);
+      if (!row) throw new NotFoundError('No such task.');
+      if (!OPEN_TASK_STATUSES.includes(row.status)) throw new ConflictError('task_closed', `This task is already ${row.status}.`);
+      const cancelled = await cancelTask(trx, row.id, row.version);
+      if (!cancelled) throw new ConflictError('version_mismatch', 'The task changed while it was being cancelled.');
+      await recordEvent(trx, actor, {
+        type: 'task.cancelled',
+        reportId: row.report_id,
+        taskId: row.id,
+        data: { reason, previousStatus: row.status, institutionId: row.institution_id, version: cancelled.version },
+      });
+    });
+    this.ctx.metrics.tasksClosed.inc({ outcome: 'cancelled' });
+    const task = await findTask(this.ctx.db, taskId);
+    if (!task) throw new NotFoundError('No such task.');
+    return task;
   }
 
   /**

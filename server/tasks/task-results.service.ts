@@ -84,6 +84,7 @@ export class TaskResultsService {
     metrics.tasksClosed.inc({ outcome: body.outcome });
     await this.engine.afterCommit(outcome.childTasks);
     const task = (await findTask(db, taskId)) ?? outcome.task;
-    return { task, childTasks: outcome.childTasks };
+    // Onward tasks chase the same report's money: they carry its case number too.
+    return { task, childTasks: outcome.childTasks.map((c) => ({ ...c, caseNumber: task.caseNumber })) };
   }
 }

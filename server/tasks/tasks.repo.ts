@@ -20,6 +20,8 @@ export type TaskResult = {
 export type Task = {
   id: string;
   reportId: string | null;
+  /** The report's police case reference, which a partner needs for its paperwork. */
+  caseNumber: string | null;
   kind: TaskKind;
   family: TaskFamily;
   institutionId: string | null;
@@ -52,6 +54,8 @@ export type TaskRow = {
   parent_task_id: string | null; depth: number; due_at: Date; version: number; dispatched_at: Date | null;
   closed_at: Date | null; escalated_at: Date | null; delivery_failed_at: Date | null; delivery_error: string | null;
   created_at: Date; updated_at: Date; payment: ScreenedPayment | null;
+  /** Joined from the report where a read asks for it. */
+  case_number?: string | null;
 };
 
 /** TaskRow's columns, for statements that must name them (a prepared `SELECT *` breaks when a migration adds one). */
@@ -74,6 +78,7 @@ export function toTask(row: TaskRow, result?: ResultRow, now = new Date()): Task
   return {
     id: row.id,
     reportId: row.report_id,
+    caseNumber: row.case_number ?? null,
     kind: row.kind,
     family: row.family,
     institutionId: row.institution_id,
@@ -111,10 +116,15 @@ export function toTask(row: TaskRow, result?: ResultRow, now = new Date()): Task
 
 async function withResults(db: DbOrTrx, rows: TaskRow[]): Promise<Task[]> {
   if (rows.length === 0) return [];
-  const results: ResultRow[] = await db('task_results').whereIn('task_id', rows.map((r) => r.id));
+  const reportIds = [...new Set(rows.flatMap((r) => (r.report_id ? [r.report_id] : [])))];
+  const [results, cases] = await Promise.all([
+    db('task_results').whereIn('task_id', rows.map((r) => r.id)) as Promise<ResultRow[]>,
+    (reportIds.length ? db('reports').select('id', 'case_number').whereIn('id', reportIds) : Promise.resolve([])) as Promise<{ id: string; case_number: string }[]>,
+  ]);
   const byTask = new Map(results.map((r) => [r.task_id, r]));
+  const caseOf = new Map(cases.map((c) => [c.id, c.case_number]));
   const now = new Date();
-  return rows.map((r) => toTask(r, byTask.get(r.id), now));
+  return rows.map((r) => toTask({ ...r, case_number: r.report_id ? caseOf.get(r.report_id) ?? null : null }, byTask.get(r.id), now));
 }
 
 /** Scoped in the query: a partner-side actor never fetches another institution's row. */

@@ -12,6 +12,8 @@ import {
 
 /** ISO 20022 institutions answer interceptions with a camt.029 in this media type. */
 export const XML = 'application/xml';
+import { ReasonBody } from '../reports/reports.schemas';
+import { CASE_DECIDERS } from '../reports/case-closing.service';
 
 const EVERY_ROLE = ['admin', 'supervisor', 'desk_officer', 'liaison', 'partner_system'] as const;
 
@@ -39,6 +41,11 @@ describeRoute({
   ok: TaskResultAnswer,
   alsoOk: { status: 202, description: 'a camt.029 PDCR (cancellation pending): nothing recorded yet', schema: ResolutionPending },
 });
+describeRoute({
+  method: 'post', path: '/tasks/:id/cancel', tags: ['tasks'],
+  summary: 'Call off an open task with a reason (desk officer, supervisor): it is not delivered again, and a later result is 409 task_closed.',
+  request: { params: TaskIdParams, body: jsonBody(ReasonBody) }, ok: TaskOut,
+});
 
 /** A malformed id names no task: 404, like any other task the caller cannot see. */
 function taskId(req: Request): string {
@@ -64,6 +71,12 @@ export function tasksRoutes(deps: Deps): Router {
     const id = taskId(req);
     const body = parse(AssignBody, req.body);
     res.json(await taskLifecycle.assign(actorOf(req), id, body.institutionId));
+  });
+
+  r.post('/:id/cancel', requireRole(...CASE_DECIDERS), async (req, res) => {
+    const id = taskId(req);
+    const body = parse(ReasonBody, req.body);
+    res.json(await taskLifecycle.cancel(actorOf(req), id, body.reason));
   });
 
   const xmlBody = express.text({ type: XML, limit: deps.config.jsonBodyLimit });

@@ -75,6 +75,7 @@ export const TaskResultOut = z.object({
 export const TaskOut = z.object({
   id: z.string(),
   reportId: z.string().nullable(),
+  caseNumber: z.string().nullable().describe('the report\'s police case reference (e.g. FR-20261128-000042), for the partner\'s paperwork'),
   kind: TaskKind,
   family: z.enum(TASK_FAMILIES).describe('money tasks chase and freeze transferred money; blocking tasks block a number, URL or account; '
     + 'warning tasks ask the payer\'s bank to call its customer before a flagged payment leaves; return tasks pay held money back to a victim'),
