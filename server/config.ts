@@ -8,6 +8,17 @@ import { parseBlockingRule } from './domain/indicator-rules';
 const DEV_JWT_SECRET = 'afrc-development-secret-do-not-use-in-production';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
+// The legal basis printed on a money task's request to the bank. The defaults cite the PRC laws a
+// center acts under; a center elsewhere sets its own (LEGAL_BASIS_TEXT for every language, or
+// LEGAL_BASIS_TEXT_EN / LEGAL_BASIS_TEXT_ZH_CN per language).
+const LEGAL_BASIS_DEFAULTS = {
+  en: 'Under the Anti-Telecom and Online Fraud Law of the People\'s Republic of China and the Criminal Procedure Law of the '
+    + 'People\'s Republic of China, the institution named below is requested to stop payment on, or freeze, the funds in the '
+    + 'account below up to the amount stated, and to report the measures taken to this center without delay.',
+  'zh-CN': '根据《中华人民共和国反电信网络诈骗法》《中华人民共和国刑事诉讼法》的有关规定，请贵单位对下列账户内的涉案资金'
+    + '在所列金额内采取紧急止付或冻结措施，并将处理结果及时反馈本中心。',
+} as const;
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const dueShape = Object.fromEntries(
@@ -89,6 +100,12 @@ const EnvSchema = z
     // An account holder's dispute is decided within 3 days.
     DISPUTE_DUE_SECONDS: positiveInt(259200),
     MAX_TRAIL_DEPTH: positiveInt(6),
+    // The language of the center's own documents (a money task's printable request), whatever the
+    // language of the page that shows it.
+    CENTER_LANGUAGE: z.enum(['en', 'zh-CN']).default('zh-CN'),
+    LEGAL_BASIS_TEXT: z.string().trim().min(1).max(4000).optional(),
+    LEGAL_BASIS_TEXT_EN: z.string().trim().min(1).max(4000).optional(),
+    LEGAL_BASIS_TEXT_ZH_CN: z.string().trim().min(1).max(4000).optional(),
     SHUTDOWN_TIMEOUT_MS: positiveInt(10000),
     ...dueShape,
   })
@@ -159,6 +176,11 @@ export function parseConfig(env: Record<string, string | undefined>) {
       freezeSeconds: e.HOLD_FREEZE_SECONDS,
       warningSeconds: e.HOLD_WARNING_SECONDS,
       disputeDueSeconds: e.DISPUTE_DUE_SECONDS,
+    }),
+    centerLanguage: e.CENTER_LANGUAGE,
+    legalBasis: Object.freeze({
+      en: e.LEGAL_BASIS_TEXT_EN ?? e.LEGAL_BASIS_TEXT ?? LEGAL_BASIS_DEFAULTS.en,
+      'zh-CN': e.LEGAL_BASIS_TEXT_ZH_CN ?? e.LEGAL_BASIS_TEXT ?? LEGAL_BASIS_DEFAULTS['zh-CN'],
     }),
     dueMinutes: Object.freeze(dueMinutes),
     usingDevJwtSecret: !e.JWT_SECRET,

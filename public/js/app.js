@@ -72,7 +72,10 @@
         .then(function (html) {
           if (!html) return;
           var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-live]');
-          if (fresh) { live.innerHTML = fresh.innerHTML; tick(); }
+          // Never under someone's hands: a form being filled in (a cancel reason) stays as typed.
+          var busy = live.contains(document.activeElement) && document.activeElement !== live
+            || Array.prototype.some.call(live.querySelectorAll('input:not([type=hidden]),textarea'), function (el) { return el.value !== ''; });
+          if (fresh && !busy) { live.innerHTML = fresh.innerHTML; tick(); }
         })
         .catch(function () { /* the next round tries again */ });
     }, 20000);

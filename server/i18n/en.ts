@@ -100,6 +100,21 @@ export const en = {
     bulkReasonSeparator: '; ',
     closedMeanwhile: 'This task was closed while you were answering; nothing was recorded from your form.',
   },
+  // A money task's printable request to the bank (in the center's language), and closing and cancelling a case.
+  request: {
+    title: 'Request to {{kind}}', caseNumber: 'Case number', noCase: 'no case', institution: 'To', account: 'Account',
+    accountName: 'Account name', amount: 'Amount', transferredAt: 'Transferred at', due: 'Answer by', taskId: 'Task reference',
+    legalBasis: 'Legal basis', issued: 'Issued {{at}}', signature: 'Seal of the center: ____________________',
+    printHint: 'To print this request, use your browser\'s Print command: only the request is printed.',
+  },
+  cases: {
+    closedSince: 'Closed {{at}}: {{reason}}', closeTitle: 'Close the case', reopenTitle: 'Reopen the case', reason: 'Reason',
+    close: 'Close the case', reopen: 'Reopen the case', closed: 'The case is closed.', reopened: 'The case is open again.',
+    holdsActive: 'The case cannot be closed while money is still held on it: release it or return it to the victims first.',
+    alreadyClosed: 'The case was already closed.', alreadyOpen: 'The case was already open.',
+    cancelTask: 'Cancel task', cancelReason: 'Reason for cancelling', taskCancelled: 'The task was cancelled; it will not be delivered again.',
+    taskClosedMeanwhile: 'That task was already closed; nothing was cancelled.', reasonRequired: 'Give a reason.',
+  },
   dashboard: {
     title: 'Dashboard', lossPrevented: 'Loss prevented', today: 'Today', last7: 'Last 7 days', last30: 'Last 30 days', thisYear: 'This year',
     range: 'Period', apply: 'Show', reportedLoss: 'Reported loss', reports: 'Reports', interception: 'Interception rate',

@@ -102,6 +102,21 @@ export const zhCN: typeof en = {
     bulkReasonSeparator: '；',
     closedMeanwhile: '您填写期间该任务已被关闭，本次填写未登记。',
   },
+  // 资金类任务的可打印协查函（中心语言），以及结案、撤销任务。
+  request: {
+    title: '{{kind}}协查函', caseNumber: '案件编号', noCase: '无案件', institution: '致', account: '账户',
+    accountName: '户名', amount: '金额', transferredAt: '转账时间', due: '请于此时间前反馈', taskId: '任务编号',
+    legalBasis: '法律依据', issued: '签发时间：{{at}}', signature: '中心（盖章）：____________________',
+    printHint: '如需打印本协查函，请使用浏览器的“打印”命令：只打印协查函本身。',
+  },
+  cases: {
+    closedSince: '{{at}} 已结案：{{reason}}', closeTitle: '结案', reopenTitle: '重新开启案件', reason: '理由',
+    close: '结案', reopen: '重新开启', closed: '案件已结案。', reopened: '案件已重新开启。',
+    holdsActive: '案件仍有资金处于止付或冻结中，不能结案：请先解除或返还给受害人。',
+    alreadyClosed: '案件此前已结案。', alreadyOpen: '案件此前已是开启状态。',
+    cancelTask: '撤销任务', cancelReason: '撤销理由', taskCancelled: '任务已撤销，不会再下发。',
+    taskClosedMeanwhile: '该任务已关闭，未作撤销。', reasonRequired: '请填写理由。',
+  },
   dashboard: {
     title: '指挥看板', lossPrevented: '挽回损失', today: '今日', last7: '近 7 天', last30: '近 30 天', thisYear: '本年',
     range: '统计区间', apply: '查看', reportedLoss: '报案损失', reports: '报案数', interception: '拦截率',

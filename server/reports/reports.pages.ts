@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
-import { NotFoundError, ValidationError } from '../errors';
+import { AppError, NotFoundError, ValidationError } from '../errors';
+import type { Request, Response } from 'express';
+import { mayDecideCases } from './case-closing.service';
+import { TaskIdParams } from '../tasks/tasks.schemas';
 import { parse } from '../http/validate';
 import { field, formBody, localsOf, render } from '../pages/shell';
 import { localToIso } from '../pages/format';
 import { addDays } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
-import { CreateReportBody, ReportIdParams, ReportListQuery } from './reports.schemas';
+import { CreateReportBody, ReasonBody, ReportIdParams, ReportListQuery } from './reports.schemas';
 import { carryAccessCode } from '../victims/case-status.pages';
 import {
   emptyReportForm, isRowGroup, presentReportDetail, presentReportForm, presentReportRow, readReportForm, reportFilterOptions,
@@ -20,7 +23,7 @@ const REPORT_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
 /** Desk officer pages: file a report, follow it, find it again. */
 export function reportsPages(deps: Deps): Router {
   const r = Router();
-  const { reports, admin } = deps.services;
+  const { reports, admin, caseClosing, taskLifecycle } = deps.services;
   const guard = requireRole(...REPORT_ROLES);
 
   const banks = async () => (await admin.listInstitutions()).items.filter((i) => i.active && i.kind === 'bank');
@@ -122,14 +125,79 @@ export function reportsPages(deps: Deps): Router {
     }, hasErrors(errors) ? 400 : 200);
   });
 
-  r.get('/reports/:id', guard, async (req, res) => {
-    const l = localsOf(res);
-    const params = ReportIdParams.safeParse(req.params);
+  const reportIdOf = (raw: unknown): string => {
+    const params = ReportIdParams.safeParse({ id: raw });
     if (!params.success) throw new NotFoundError('No such report.');
-    const [report, institutions] = await Promise.all([reports.get(actorOf(req), params.data.id), admin.listInstitutions()]);
+    return params.data.id;
+  };
+
+  /** Notices after a redirect: codes in the link, sentences from the translations (never text from the link). */
+  const CASE_NOTICES: Record<string, string> = { closed: 'cases.closed', reopened: 'cases.reopened', cancelled: 'cases.taskCancelled' };
+
+  /**
+   * The report page; after a refused form, the same page with what was typed and why it was refused.
+   * `extras` carries the refused form (caseForm, cancelForm) and its notice.
+   */
+  async function showReport(req: Request, res: Response, id: string, extras: Record<string, unknown> = {}, status = 200) {
+    const l = localsOf(res);
+    const actor = actorOf(req);
+    const [report, institutions] = await Promise.all([reports.get(actor, id), admin.listInstitutions()]);
     const names = new Map(institutions.items.map((i) => [i.id, i.name]));
     const model = presentReportDetail(report, names, l);
-    render(res, 'pages/reports/show', 'report.detailTitle', { report: model, title: l.t('report.detailTitle', { caseNumber: report.caseNumber }) });
+    const done = typeof req.query.done === 'string' ? CASE_NOTICES[req.query.done] : undefined;
+    render(res, 'pages/reports/show', 'report.detailTitle', {
+      report: model,
+      title: l.t('report.detailTitle', { caseNumber: report.caseNumber }),
+      canDecide: mayDecideCases(actor),
+      notice: done ? { text: l.t(done) } : undefined,
+      ...extras,
+    }, status);
+  }
+
+  r.get('/reports/:id', guard, async (req, res) => {
+    await showReport(req, res, reportIdOf(req.params.id));
+  });
+
+  /** A reason typed into a form: the same schema as the API's, its problem beside the field. */
+  const readReason = (req: Request, l: ReturnType<typeof localsOf>) => {
+    const reason = field(formBody(req), 'reason');
+    const parsed = ReasonBody.safeParse({ reason });
+    return { reason, value: parsed.success ? parsed.data.reason : undefined, error: parsed.success ? '' : l.t('cases.reasonRequired') };
+  };
+
+  const decide = requireRole('desk_officer', 'supervisor');
+  for (const action of ['close', 'reopen'] as const) {
+    r.post(`/reports/:id/${action}`, decide, async (req, res) => {
+      const l = localsOf(res);
+      const id = reportIdOf(req.params.id);
+      const { reason, value, error } = readReason(req, l);
+      if (value === undefined) return showReport(req, res, id, { caseForm: { reason, error } }, 400);
+      try {
+        if (action === 'close') await caseClosing.close(actorOf(req), id, value);
+        else await caseClosing.reopen(actorOf(req), id, value);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status !== 409) throw err;
+        const text = err.code === 'holds_active' ? 'cases.holdsActive' : action === 'close' ? 'cases.alreadyClosed' : 'cases.alreadyOpen';
+        return showReport(req, res, id, { caseForm: { reason }, notice: { text: l.t(text), error: true } }, 409);
+      }
+      res.redirect(303, `/reports/${id}?done=${action === 'close' ? 'closed' : 'reopened'}`);
+    });
+  }
+
+  r.post('/reports/:id/tasks/:taskId/cancel', decide, async (req, res) => {
+    const l = localsOf(res);
+    const id = reportIdOf(req.params.id);
+    const task = TaskIdParams.safeParse({ id: req.params.taskId });
+    if (!task.success) throw new NotFoundError('No such task.');
+    const { reason, value, error } = readReason(req, l);
+    if (value === undefined) return showReport(req, res, id, { cancelForm: { taskId: task.data.id, reason, error } }, 400);
+    try {
+      await taskLifecycle.cancel(actorOf(req), task.data.id, value);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status !== 409) throw err;
+      return showReport(req, res, id, { cancelForm: { taskId: task.data.id, reason }, notice: { text: l.t('cases.taskClosedMeanwhile'), error: true } }, 409);
+    }
+    res.redirect(303, `/reports/${id}?done=cancelled`);
   });
 
   return r;

@@ -8,6 +8,7 @@ import { isPartnerSide, type Actor } from '../auth/actor';
 import { presentTimeline } from '../audit/timeline.presenter';
 import type { Task } from './tasks.repo';
 import { TaskIdParams, TaskResultBody } from './tasks.schemas';
+import { presentPrintRequest } from './print-request.presenter';
 import {
   byUrgency, canBulkBlock, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withAddedOnward, withSpareOnward,
 } from './tasks.presenter';
@@ -31,6 +32,11 @@ export function tasksPages(deps: Deps): Router {
     return p.data.id;
   };
   const banks = async () => (await admin.listInstitutions()).items.filter((i) => i.active && i.kind === 'bank');
+  /** A money task's written request to its bank, shown on its page and printed alone (print.css). */
+  const printRequest = async (task: Task) => {
+    const institution = (await admin.listInstitutions()).items.find((i) => i.id === task.institutionId);
+    return presentPrintRequest(task, institution?.name ?? task.institutionId ?? '', deps.config);
+  };
 
   r.get('/tasks', guard, async (req, res) => {
     const l = localsOf(res);
@@ -112,6 +118,7 @@ export function tasksPages(deps: Deps): Router {
     const children = typeof req.query.children === 'string' && /^\d{1,3}$/.test(req.query.children) ? Number(req.query.children) : 0;
     render(res, 'pages/tasks/show', 'task.detailTitle', {
       ...(await taskPage(actor, task, l)),
+      request: await printRequest(task),
       result: presentResultForm(task, emptyResultForm(task), await banks(), [], l),
       recorded,
       childrenNotice: children ? l.t('task.childTasks', { count: children }) : '',
@@ -129,6 +136,7 @@ export function tasksPages(deps: Deps): Router {
       const grown = withAddedOnward(form);
       return render(res, 'pages/tasks/show', 'task.detailTitle', {
         ...(await taskPage(actor, task, l)),
+        request: await printRequest(task),
         result: presentResultForm(task, grown, await banks(), [], l, grown.onward.length - 1),
       });
     }
@@ -136,6 +144,7 @@ export function tasksPages(deps: Deps): Router {
     const again = async (details: { path: string; message: string }[], status = 400, current = task, notice?: { text: string; error: boolean }) =>
       render(res, 'pages/tasks/show', 'task.detailTitle', {
         ...(await taskPage(actor, current, l)),
+        request: await printRequest(current),
         result: presentResultForm(current, withSpareOnward(form), await banks(), details, l),
         notice,
       }, status);

@@ -25,13 +25,14 @@ export const canBulkBlock = (task: Task) =>
   isBlockingTask(task.kind) && kindSpec(task.kind).outcomes.includes('blocked') && OPEN_TASK_STATUSES.includes(task.status);
 
 /**
- * A task as a partner sees it: what to act on and by when. It carries no report, so no victim
- * identity ever reaches a liaison's page.
+ * A task as a partner sees it: what to act on and by when. Of its report it carries only the case
+ * number (the reference for the partner's paperwork), so no victim identity reaches a liaison's page.
  */
 export function presentTask(task: Task, l: PageLocals, now = new Date()) {
   const currency = task.currency ?? l.currency;
   return {
     id: task.id,
+    caseNumber: task.caseNumber ?? '',
     kind: task.kind,
     status: task.status,
     statusClass: task.overdue ? 'overdue' : task.status,
