@@ -105,7 +105,7 @@ export const en = {
     title: 'Request to {{kind}}', caseNumber: 'Case number', noCase: 'no case', institution: 'To', account: 'Account',
     accountName: 'Account name', amount: 'Amount', transferredAt: 'Transferred at', due: 'Answer by', taskId: 'Task reference',
     legalBasis: 'Legal basis', issued: 'Issued {{at}}', signature: 'Seal of the center: ____________________',
-    printHint: 'To print this request, use your browser\'s Print command: only the request is printed.',
+    print: 'Print the request', printHint: 'To print this request, use your browser\'s Print command: only the request is printed.',
   },
   cases: {
     closedSince: 'Closed {{at}}: {{reason}}', closeTitle: 'Close the case', reopenTitle: 'Reopen the case', reason: 'Reason',

@@ -107,7 +107,7 @@ export const zhCN: typeof en = {
     title: '{{kind}}协查函', caseNumber: '案件编号', noCase: '无案件', institution: '致', account: '账户',
     accountName: '户名', amount: '金额', transferredAt: '转账时间', due: '请于此时间前反馈', taskId: '任务编号',
     legalBasis: '法律依据', issued: '签发时间：{{at}}', signature: '中心（盖章）：____________________',
-    printHint: '如需打印本协查函，请使用浏览器的“打印”命令：只打印协查函本身。',
+    print: '打印协查函', printHint: '如需打印本协查函，请使用浏览器的“打印”命令：只打印协查函本身。',
   },
   cases: {
     closedSince: '{{at}} 已结案：{{reason}}', closeTitle: '结案', reopenTitle: '重新开启案件', reason: '理由',
