@@ -24,6 +24,7 @@ const REPORT_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
 export function reportsPages(deps: Deps): Router {
   const r = Router();
   const { reports, admin, caseClosing, taskLifecycle } = deps.services;
+  const showReport = reportPageRenderer(deps);
   const guard = requireRole(...REPORT_ROLES);
 
   const banks = async () => (await admin.listInstitutions()).items.filter((i) => i.active && i.kind === 'bank');
@@ -131,29 +132,6 @@ export function reportsPages(deps: Deps): Router {
     return params.data.id;
   };
 
-  /** Notices after a redirect: codes in the link, sentences from the translations (never text from the link). */
-  const CASE_NOTICES: Record<string, string> = { closed: 'cases.closed', reopened: 'cases.reopened', cancelled: 'cases.taskCancelled' };
-
-  /**
-   * The report page; after a refused form, the same page with what was typed and why it was refused.
-   * `extras` carries the refused form (caseForm, cancelForm) and its notice.
-   */
-  async function showReport(req: Request, res: Response, id: string, extras: Record<string, unknown> = {}, status = 200) {
-    const l = localsOf(res);
-    const actor = actorOf(req);
-    const [report, institutions] = await Promise.all([reports.get(actor, id), admin.listInstitutions()]);
-    const names = new Map(institutions.items.map((i) => [i.id, i.name]));
-    const model = presentReportDetail(report, names, l);
-    const done = typeof req.query.done === 'string' ? CASE_NOTICES[req.query.done] : undefined;
-    render(res, 'pages/reports/show', 'report.detailTitle', {
-      report: model,
-      title: l.t('report.detailTitle', { caseNumber: report.caseNumber }),
-      canDecide: mayDecideCases(actor),
-      notice: done ? { text: l.t(done) } : undefined,
-      ...extras,
-    }, status);
-  }
-
   r.get('/reports/:id', guard, async (req, res) => {
     await showReport(req, res, reportIdOf(req.params.id));
   });
@@ -201,4 +179,33 @@ export function reportsPages(deps: Deps): Router {
   });
 
   return r;
+}
+
+/** Notices after a redirect: codes in the link, sentences from the translations (never text from the link). */
+const REPORT_NOTICES: Record<string, string> = {
+  closed: 'cases.closed', reopened: 'cases.reopened', cancelled: 'cases.taskCancelled',
+  renewed: 'holds.done.renewed', released: 'holds.done.released', returned: 'holds.done.returned', decided: 'holds.done.decided',
+};
+
+/**
+ * The report page; after a refused form (closing the case, cancelling a task, a hold's forms), the
+ * same page with what was typed and why it was refused: `extras` carries the refused form and its notice.
+ */
+export function reportPageRenderer(deps: Deps) {
+  const { reports, admin } = deps.services;
+  return async function showReport(req: Request, res: Response, id: string, extras: Record<string, unknown> = {}, status = 200): Promise<void> {
+    const l = localsOf(res);
+    const actor = actorOf(req);
+    const [report, institutions] = await Promise.all([reports.get(actor, id), admin.listInstitutions()]);
+    const names = new Map(institutions.items.map((i) => [i.id, i.name]));
+    const model = presentReportDetail(report, names, l);
+    const done = typeof req.query.done === 'string' ? REPORT_NOTICES[req.query.done] : undefined;
+    render(res, 'pages/reports/show', 'report.detailTitle', {
+      report: model,
+      title: l.t('report.detailTitle', { caseNumber: report.caseNumber }),
+      canDecide: mayDecideCases(actor),
+      notice: done ? { text: l.t(done) } : undefined,
+      ...extras,
+    }, status);
+  };
 }
