@@ -2,13 +2,13 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
-import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { engine } from 'express-handlebars';
 import type { Deps } from './wiring';
 import { AppError, NotFoundError } from './errors';
 import { authenticate } from './http/auth';
 import { errorHandler } from './http/error-handler';
+import { securityHeaders } from './http/https';
 import { opsRoutes } from './http/ops.routes';
 import { apiDocsRoutes } from './http/api-docs.routes';
 import { authRoutes } from './auth/auth.routes';
@@ -41,6 +41,9 @@ const ROUTE_BODY_TYPES: { path: RegExp; types: string[] }[] = [
 export function createApp(deps: Deps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a reverse proxy: its X-Forwarded-For names the client (rate limits, logs) and its
+  // X-Forwarded-Proto says whether the browser used https.
+  if (deps.config.trustProxy !== false) app.set('trust proxy', deps.config.trustProxy);
   app.set('query parser', 'simple');
 
   app.engine('hbs', engine({
@@ -72,12 +75,7 @@ export function createApp(deps: Deps): Express {
     });
     next();
   });
-  app.use(helmet({
-    contentSecurityPolicy: {
-      directives: { 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'form-action': ["'self'"] },
-    },
-    strictTransportSecurity: deps.config.env === 'production',
-  }));
+  app.use(securityHeaders(deps.config));
   app.use('/static', express.static(fromProjectRoot('public'), { maxAge: '1h' }));
   // Probes and scrapers are answered before any cookie, session or body handling.
   app.use(opsRoutes(deps));
@@ -114,6 +112,6 @@ export function createApp(deps: Deps): Express {
   app.use('/api', (_req, _res, next) => next(new NotFoundError('No such route.')));
   app.use(pageRoutes(deps));
   app.use((_req, _res, next) => next(new NotFoundError('No such page.')));
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.health));
   return app;
 }

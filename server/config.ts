@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { TASK_KINDS, type TaskKind } from './domain/kinds';
 import { TASK_KIND_TABLE } from './domain/task-kinds';
@@ -42,7 +43,26 @@ const EnvSchema = z
     // Connections each worker's queue may open on the PostgreSQL backend (beside its one
     // LISTEN connection); the producers of a process share a pool of this size too.
     QUEUE_POSTGRES_POOL_MAX: positiveInt(4),
-    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'letters, digits, : _ - { } only').default('afrc'),
+    // Without one, the prefix is derived from the database (databaseQueuePrefix): two deployments
+    // sharing a Redis but not a database must never take each other's jobs.
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'letters, digits, : _ - { } only').optional(),
+    // Where browsers reach the center. An https: address (or a trusted proxy saying
+    // X-Forwarded-Proto: https) turns on HSTS, upgrade-insecure-requests and Secure cookies;
+    // without either the pages work over plain http (a demo opened by address from another PC).
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    // Express's "trust proxy": true, a hop count, or addresses/subnets (loopback, 10.0.0.0/8, …).
+    TRUST_PROXY: z.string().min(1).optional().transform((v, ctx) => {
+      if (v === undefined || v === 'false') return false;
+      if (v === 'true') return true;
+      if (/^\d+$/.test(v)) return Number(v);
+      if (/^[\w.:/, -]+$/.test(v)) return v;
+      ctx.addIssue({ code: 'custom', message: 'true, false, a number of hops, or a comma-separated list of addresses or subnets' });
+      return z.NEVER;
+    }),
+    // Stop when the process that started this one goes away (npm killed with SIGKILL by a timeout or
+    // an IDE), instead of running on orphaned. On by default under an npm script.
+    STOP_WITH_PARENT: z.enum(['true', 'false']).optional(),
+    npm_lifecycle_event: z.string().optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_ISSUER: z.string().min(1).default('afrc'),
     JWT_AUDIENCE: z.string().min(1).default('afrc'),
@@ -81,6 +101,11 @@ const EnvSchema = z
     WORKER_RATE_DURATION_MS: positiveInt(1000),
     JOB_ATTEMPTS: positiveInt(8),
     JOB_BACKOFF_MS: positiveInt(1000),
+    // A task whose deliveries ran out is offered again on its own: first one task as a probe of its
+    // institution, after DELIVERY_RETRY_MS, doubling each failed round up to DELIVERY_RETRY_MAX_MS;
+    // once a delivery to that institution succeeds, all its failed tasks go again.
+    DELIVERY_RETRY_MS: positiveInt(60_000),
+    DELIVERY_RETRY_MAX_MS: positiveInt(30 * 60_000),
     WEBHOOK_TIMEOUT_MS: positiveInt(10000),
     RECONCILE_INTERVAL_MS: positiveInt(5000),
     RECONCILE_MIN_AGE_MS: positiveInt(3000),
@@ -133,7 +158,12 @@ export function parseConfig(env: Record<string, string | undefined>) {
     queueBackend: e.QUEUE_BACKEND ?? (e.REDIS_URL ? 'redis' : 'postgres'),
     redisUrl: e.REDIS_URL ?? DEFAULT_REDIS_URL,
     queuePostgresPoolMax: e.QUEUE_POSTGRES_POOL_MAX,
-    queuePrefix: e.QUEUE_PREFIX,
+    queuePrefix: e.QUEUE_PREFIX ?? databaseQueuePrefix(e.DATABASE_URL),
+    publicUrl: e.PUBLIC_URL,
+    /** Served over https by the deployment's own word (PUBLIC_URL); a trusted proxy may also say so per request. */
+    httpsByDeployment: e.PUBLIC_URL?.startsWith('https:') ?? false,
+    trustProxy: e.TRUST_PROXY,
+    stopWithParent: e.STOP_WITH_PARENT ? e.STOP_WITH_PARENT === 'true' : Boolean(e.npm_lifecycle_event),
     jwt: Object.freeze({
       secret: e.JWT_SECRET ?? DEV_JWT_SECRET,
       issuer: e.JWT_ISSUER,
@@ -159,6 +189,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
       rateDurationMs: e.WORKER_RATE_DURATION_MS,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
+      deliveryRetryMs: e.DELIVERY_RETRY_MS,
+      deliveryRetryMaxMs: e.DELIVERY_RETRY_MAX_MS,
       webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
       reconcileMinAgeMs: e.RECONCILE_MIN_AGE_MS,
@@ -188,6 +220,17 @@ export function parseConfig(env: Record<string, string | undefined>) {
 }
 
 export type Config = ReturnType<typeof parseConfig>;
+
+/**
+ * The default queue prefix: "afrc-" and a short hash of the database's host, port and name, so
+ * deployments on different databases never share queues on one Redis. Credentials and options do
+ * not count: the same database reached with another password is the same deployment.
+ */
+export function databaseQueuePrefix(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const identity = `${url.hostname.toLowerCase()}:${url.port || '5432'}/${decodeURIComponent(url.pathname.replace(/^\//, '')) || url.username || 'postgres'}`;
+  return `afrc-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { MIGRATIONS_DIR, migrationsConfig } from './paths';
+import type { Logger } from './logger';
 
 export type Db = Knex;
 export type Trx = Knex.Transaction;
@@ -17,9 +18,14 @@ pg.types.setTypeParser(INT8_OID, (value: string) => {
 
 export { MIGRATIONS_DIR };
 
-export function knexConfig(databaseUrl: string, poolMax = 10): Knex.Config {
+export function knexConfig(databaseUrl: string, poolMax = 10, logger?: Logger): Knex.Config {
+  // knex prints its own warnings (each failed connection attempt, with a stack) to the console;
+  // here they go to the JSON log at debug level: the failures themselves reach the callers, and
+  // the DependencyWatch says once that PostgreSQL is gone.
+  const toLog = (level: 'debug' | 'warn') => (message: unknown) => logger?.[level]({ knex: String(message) }, 'knex');
   return {
     client: 'pg',
+    log: { warn: toLog('debug'), error: toLog('debug'), debug: toLog('debug'), deprecate: toLog('warn') },
     connection: { connectionString: databaseUrl, application_name: 'afrc' },
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 10000,
@@ -27,8 +33,8 @@ export function knexConfig(databaseUrl: string, poolMax = 10): Knex.Config {
   };
 }
 
-export function createDb(databaseUrl: string, poolMax?: number): Db {
-  return knex(knexConfig(databaseUrl, poolMax));
+export function createDb(databaseUrl: string, poolMax?: number, logger?: Logger): Db {
+  return knex(knexConfig(databaseUrl, poolMax, logger));
 }
 
 /**

@@ -69,7 +69,9 @@ const PG_CONNECTION_CLASS = '08';
  * this is the net under them, so odd input is a 400 and never a 500.
  */
 const PG_BAD_INPUT = new Set(['22021', '22P05', '22P02', '22007', '22008', '22003']);
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '3D000']);
+/** A table or column the code expects is missing: the database is behind this build's migrations. */
+const PG_NOT_MIGRATED = new Set(['42P01', '42703']);
 const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 
 export function translatePgError(err: unknown): AppError | undefined {
@@ -92,8 +94,33 @@ export function translatePgError(err: unknown): AppError | undefined {
   if (PG_BAD_INPUT.has(code)) {
     return new ValidationError([{ path: '', message: 'a value is not in a form or range the center can store (for example a NUL character or an impossible date)' }]);
   }
+  if (PG_NOT_MIGRATED.has(code)) return new UnavailableError(NOT_MIGRATED_MESSAGE);
   if (code.startsWith(PG_CONNECTION_CLASS) || PG_UNAVAILABLE.has(code) || NODE_CONNECTION_ERRORS.has(code)) {
     return new UnavailableError();
   }
   return undefined;
+}
+
+export const NOT_MIGRATED_MESSAGE = 'The database is not migrated yet; nothing was written. An operator must run npm run db:migrate.';
+
+/** The part of the system an error says is missing: PostgreSQL, its schema, or Redis. */
+export type Dependency = 'postgres' | 'redis' | 'migrations';
+
+/** ioredis and BullMQ connection failures, by the words they use (they carry no codes of their own). */
+const REDIS_CONNECTION_MESSAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|connection ended|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|Reached the max retries|LOADING/i;
+
+/**
+ * Which dependency an error says is unavailable, if any. `source: 'redis'` marks an error raised by a
+ * Redis connection (an ioredis or BullMQ error event), whose socket errors name no service.
+ */
+export function dependencyOf(err: unknown, source?: 'redis'): Dependency | undefined {
+  if (source === 'redis') {
+    const message = err instanceof Error ? `${err.name} ${err.message}` : String(err);
+    const code = (err as { code?: unknown } | null)?.code;
+    return (typeof code === 'string' && NODE_CONNECTION_ERRORS.has(code)) || REDIS_CONNECTION_MESSAGE.test(message) ? 'redis' : undefined;
+  }
+  if (err instanceof AppError) return undefined;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && PG_NOT_MIGRATED.has(code)) return 'migrations';
+  return translatePgError(err) instanceof UnavailableError ? 'postgres' : undefined;
 }

@@ -1,9 +1,11 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { createDeps, type Deps } from './wiring';
 import { createApp } from './app';
-import { onShutdown } from './lifecycle';
+import { runProcess, StartupError } from './lifecycle';
 
 /** Web entry: config → wiring → app → listen → shutdown hooks. */
 export async function startWeb(
@@ -12,11 +14,16 @@ export async function startWeb(
 ): Promise<{ server: Server; deps: Deps; close(): Promise<void> }> {
   if (config.usingDevJwtSecret) logger.warn('JWT_SECRET is not set: using the development secret');
   const deps = createDeps(config, logger);
+  await deps.health.start();
   const app = createApp(deps);
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(config.port, () => resolve(s));
-  });
-  logger.info({ port: config.port }, 'web listening');
+  let server: Server;
+  try {
+    server = await listen(app, config.port);
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
+  logger.info({ port: (server.address() as AddressInfo).port }, 'web listening');
   return {
     server,
     deps,
@@ -27,14 +34,23 @@ export async function startWeb(
   };
 }
 
+/** Binds the port, or refuses: a port another process holds is a StartupError, never a silent no-op. */
+export function listen(app: Express, port: number): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const server = http.createServer(app);
+    const refused = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new StartupError(`port ${port} is already in use: another AFRC or another program listens there; stop it or set PORT`, { port }));
+      else if (err.code === 'EACCES') reject(new StartupError(`port ${port} may not be bound by this user; set PORT above 1023`, { port }));
+      else reject(err);
+    };
+    server.once('error', refused);
+    server.listen(port, () => {
+      server.off('error', refused);
+      resolve(server);
+    });
+  });
+}
+
 if (require.main === module) {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel, { process: 'web' });
-  startWeb(config, logger).then(
-    (web) => onShutdown(logger, config.workers.shutdownTimeoutMs, [web.close]),
-    (err) => {
-      process.stderr.write(`web failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  runProcess('web', async (config, logger) => [(await startWeb(config, logger)).close]);
 }

@@ -7,6 +7,7 @@ import { createMetrics } from './metrics';
 import { createQueueConnection, type QueueConnection } from './queues/connection';
 import { createRateLimitStores, type RateLimitStores } from './http/rate-limit-store';
 import { TaskDispatcher } from './queues/dispatcher';
+import { DependencyWatch } from './dependencies';
 import { buildPassport } from './auth/passport';
 import { AuthService } from './auth/auth.service';
 import { AdminService } from './admin/admin.service';
@@ -49,6 +50,7 @@ export type Deps = ServiceContext & {
    * counts against one budget: Redis on the Redis queue backend, PostgreSQL on the PostgreSQL one.
    */
   rateLimitStores: RateLimitStores;
+  health: DependencyWatch;
   passport: passport.PassportStatic;
   services: Services;
   close(): Promise<void>;
@@ -56,9 +58,11 @@ export type Deps = ServiceContext & {
 
 /** Builds everything a web or worker process needs from the config; nothing here listens or starts work. */
 export function createDeps(config: Config, logger: Logger = createLogger(config.logLevel)): Deps {
-  const db = createDb(config.databaseUrl, config.databasePoolMax);
-  const readDb = createDb(config.databaseUrl, config.databaseReadPoolMax);
+  const db = createDb(config.databaseUrl, config.databasePoolMax, logger);
+  const readDb = createDb(config.databaseUrl, config.databaseReadPoolMax, logger);
   const queues = createQueueConnection(config, logger);
+  // Says once when PostgreSQL, its schema or the queue store goes and when it is back; readiness asks it.
+  const health = new DependencyWatch(db, queues, logger);
   const metrics = createMetrics();
   const dispatcher = new TaskDispatcher(queues, config, logger);
   const ctx: ServiceContext = { config, logger, db, readDb, dispatcher, metrics };
@@ -92,9 +96,11 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     ...ctx,
     queues,
     rateLimitStores: createRateLimitStores(queues, db, config),
+    health,
     services,
     passport: buildPassport(config, (actor) => services.auth.isActive(actor)),
     async close() {
+      health.close();
       await dispatcher.close();
       await feedQueue.close();
       await Promise.all([queues.close(), db.destroy(), readDb.destroy()]);

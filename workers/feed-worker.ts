@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { JobWorker } from '../server/queues/connection';
 import { FeedJob } from '../server/queues/feed-queue';
 import { FEEDS_QUEUE } from '../server/queues/names';
+import { onQueueError } from '../server/queues/connection';
 import type { Deps } from '../server/wiring';
 
 /**
@@ -25,7 +26,9 @@ export function createFeedWorker(deps: Deps, options: { concurrency?: number } =
     // holding up everyone else's.
     concurrency: options.concurrency ?? 2,
   });
-  worker.on('error', (err) => logger.error({ err }, 'feed worker error'));
-  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message }, 'feed job failed'));
+  worker.on('error', onQueueError(logger, 'feed worker error'));
+  worker.on('failed', (job, err) => {
+    if (!deps.health.failed(err)) logger.warn({ jobId: job?.id, err: err.message }, 'feed job failed');
+  });
   return worker;
 }

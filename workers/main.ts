@@ -2,6 +2,7 @@ import type { Config } from '../server/config';
 import { loadConfig } from '../server/config';
 import { onShutdown } from '../server/lifecycle';
 import { createLogger, type Logger } from '../server/logger';
+import { onQueueError } from '../server/queues/connection';
 import { MaintenanceQueue } from '../server/queues/maintenance';
 import { MAINTENANCE_QUEUE } from '../server/queues/names';
 import { Reconciler, type ReconcileReport } from '../server/queues/reconciler';
@@ -39,12 +40,15 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     webhook: webhookAdapter(config.workers.webhookTimeoutMs, config.centerName),
     simulated: simulatedAdapter(maintenance, config.workers.simulatedReturnDelayMs),
   };
-  const pool = new PartnerWorkerPool(deps.db, deps.queues, config, logger, (id) => partnerProcessor(deps, adapters, id), options.tuning);
+  void deps.health.start();
+  const pool = new PartnerWorkerPool(deps.db, deps.queues, config, logger, deps.health, (id) => partnerProcessor(deps, adapters, id), options.tuning);
   pool.start();
 
   const maintenanceWorker = deps.queues.worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps), { concurrency: config.workers.concurrency });
-  maintenanceWorker.on('error', (err) => logger.error({ err }, 'maintenance worker error'));
-  maintenanceWorker.on('failed', (job, err) => logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed'));
+  maintenanceWorker.on('error', onQueueError(logger, 'maintenance worker error'));
+  maintenanceWorker.on('failed', (job, err) => {
+    if (!deps.health.failed(err)) logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed');
+  });
 
   const feeds = createFeedWorker(deps);
 
@@ -62,9 +66,14 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   };
   let ticking: Promise<void> | undefined;
   const tick = () => {
+    // Nothing to reconcile against while a dependency is missing: the watch probes it with a backoff
+    // and says when it is back; the next tick after that does the work.
+    if (!deps.health.isUp()) return Promise.resolve();
     ticking ??= reconcileOnce()
       .then(() => undefined)
-      .catch((err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed; trying again on the next tick'))
+      .catch((err) => {
+        if (!deps.health.failed(err)) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed; trying again on the next tick');
+      })
       .finally(() => {
         ticking = undefined;
       });

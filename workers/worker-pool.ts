@@ -5,6 +5,8 @@ import type { Config } from '../server/config';
 import type { Db } from '../server/db';
 import type { Logger } from '../server/logger';
 import { partnerQueueName } from '../server/queues/names';
+import { onQueueError } from '../server/queues/connection';
+import type { DependencyWatch } from '../server/dependencies';
 
 export type WorkerTuning = Partial<Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>>;
 
@@ -50,6 +52,7 @@ export class PartnerWorkerPool {
     private readonly connection: QueueConnection,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly health: DependencyWatch,
     private readonly processorFor: (institutionId: string) => Processor,
     private readonly tuning: WorkerTuning = {},
   ) {}
@@ -74,12 +77,13 @@ export class PartnerWorkerPool {
   }
 
   private async doSync(): Promise<void> {
-    if (this.stopped) return;
+    // While PostgreSQL or its schema is missing the watch probes it; the workers stay as they are.
+    if (this.stopped || !this.health.isUp('postgres') || !this.health.isUp('migrations')) return;
     let wanted: Set<string>;
     try {
       wanted = await activePartnerIds(this.db);
     } catch (err) {
-      this.logger.error({ err }, 'cannot read institutions; keeping the current workers');
+      if (!this.health.failed(err)) this.logger.error({ err }, 'cannot read institutions; keeping the current workers');
       return;
     }
     if (this.stopped) return;
@@ -94,10 +98,11 @@ export class PartnerWorkerPool {
       limiter: { max: w.rateMax, duration: w.rateDurationMs },
       ...this.tuning,
     });
-    worker.on('error', (err) => this.logger.error({ err, institutionId }, 'partner worker error'));
-    worker.on('failed', (job, err) =>
-      this.logger.warn({ institutionId, taskId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'partner job failed'),
-    );
+    worker.on('error', onQueueError(this.logger, 'partner worker error', { institutionId }));
+    worker.on('failed', (job, err) => {
+      if (this.health.failed(err)) return;
+      this.logger.warn({ institutionId, taskId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'partner job failed');
+    });
     this.workers.set(institutionId, worker);
     this.logger.info({ institutionId }, 'partner worker started');
   }

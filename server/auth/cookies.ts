@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import type { Config } from '../config';
 import { AUTH_COOKIE } from './passport';
+import { servedOverHttps } from '../http/https';
 
 /**
  * The page login form keeps the JWT in an httpOnly cookie, so page scripts never see it;
@@ -10,7 +11,7 @@ export function setAuthCookie(res: Response, config: Config, token: string, expi
   res.cookie(AUTH_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
-    secure: config.env === 'production',
+    secure: servedOverHttps(config, res.req),
     path: '/',
     expires: expiresAt,
   });

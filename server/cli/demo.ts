@@ -1,7 +1,8 @@
-import { loadConfig } from '../config';
+import type { Config } from '../config';
 import { createDb } from '../db';
-import { createLogger } from '../logger';
-import { closeAllOnShutdown, startAll } from './start-all';
+import type { Logger } from '../logger';
+import { runProcess } from '../lifecycle';
+import { ALL_SHUTDOWN_EXTRA_MS, closersOf, startAll } from './start-all';
 import { migrate } from './migrate';
 import { DEMO_PASSWORD, seedDemo } from './seed';
 import { startDemoTraffic } from './demo-traffic';
@@ -29,13 +30,7 @@ async function embeddedDatabase(): Promise<EmbeddedPostgres | undefined> {
 }
 
 /** `npm run demo`: migrate, seed the demo center, run web + workers, and keep reports coming in. */
-async function demo() {
-  // The demo needs an admin to show the admin pages; an explicit setting wins.
-  process.env.ADMIN_USERNAME ??= DEMO_ADMIN.username;
-  process.env.ADMIN_PASSWORD ??= DEMO_ADMIN.password;
-  const embedded = await embeddedDatabase();
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+async function demo(config: Config, logger: Logger, embedded: EmbeddedPostgres | undefined) {
   // Whatever fails from here on, the embedded database does not outlive the demo.
   process.once('exit', () => void embedded?.stop());
 
@@ -75,12 +70,19 @@ async function demo() {
     ].join('\n') + '\n',
   );
 
-  closeAllOnShutdown(config, logger, started, { first: [async () => stopTraffic()], last: embedded ? [embedded.stop] : [] });
+  return closersOf(started, { first: [async () => stopTraffic()], last: embedded ? [embedded.stop] : [] });
 }
 
 if (require.main === module) {
-  demo().catch((err) => {
-    process.stderr.write(`demo failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
-  });
+  // The demo needs an admin to show the admin pages; an explicit setting wins.
+  process.env.ADMIN_USERNAME ??= DEMO_ADMIN.username;
+  process.env.ADMIN_PASSWORD ??= DEMO_ADMIN.password;
+  // The embedded database comes first: it sets DATABASE_URL, which the config then reads.
+  embeddedDatabase().then(
+    (embedded) => runProcess('demo', (config, logger) => demo(config, logger, embedded), { extraShutdownMs: ALL_SHUTDOWN_EXTRA_MS, base: {} }),
+    (err) => {
+      process.stderr.write(`demo failed to start its embedded PostgreSQL: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

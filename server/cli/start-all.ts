@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../config';
-import { onShutdown } from '../lifecycle';
+import { runProcess } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { startWeb } from '../main';
 import { startWorkers } from '../../workers/main';
@@ -14,26 +14,17 @@ export async function startAll(config: Config = loadConfig(), logger: Logger = c
 type Closer = () => Promise<void>;
 
 /**
- * Stops everything on SIGTERM / SIGINT, in this order: `first` (anything started on top), then the
+ * What stops everything on a signal, in this order: `first` (anything started on top), then the
  * web stops taking requests, then the workers drain, then `last` (what they all ran on).
  */
-export function closeAllOnShutdown(
-  config: Config, logger: Logger, started: Awaited<ReturnType<typeof startAll>>, more: { first?: Closer[]; last?: Closer[] } = {},
-): void {
+export function closersOf(started: Awaited<ReturnType<typeof startAll>>, more: { first?: Closer[]; last?: Closer[] } = {}): Closer[] {
   // onShutdown runs its closers last-first.
-  onShutdown(logger, config.workers.shutdownTimeoutMs + 5000, [
-    ...(more.last ?? []).toReversed(), () => started.workers.close(), started.web.close, ...(more.first ?? []).toReversed(),
-  ]);
+  return [...(more.last ?? []).toReversed(), () => started.workers.close(), started.web.close, ...(more.first ?? []).toReversed()];
 }
 
+/** The web server and the workers drain one after the other. */
+export const ALL_SHUTDOWN_EXTRA_MS = 5000;
+
 if (require.main === module) {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  startAll(config, logger).then(
-    (started) => closeAllOnShutdown(config, logger, started),
-    (err) => {
-      process.stderr.write(`failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  runProcess('all', async (config, logger) => closersOf(await startAll(config, logger)), { extraShutdownMs: ALL_SHUTDOWN_EXTRA_MS, base: {} });
 }

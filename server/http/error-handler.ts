@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import { AppError, translatePgError } from '../errors';
 import type { Logger } from '../logger';
+import type { DependencyWatch } from '../dependencies';
 
 /** body-parser / raw-body error types, mapped to the contract's codes. */
 function fromBodyParser(err: { type?: string; status?: number }): AppError | undefined {
@@ -32,12 +33,14 @@ export function wantsHtml(req: Request): boolean {
   return !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html';
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, health: DependencyWatch): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appError = toAppError(err);
     const log = (req as { log?: Logger }).log ?? logger;
-    if (!appError) log.error({ err }, 'unhandled error');
-    else if (appError.status >= 500) log.warn({ err }, appError.message);
+    // A missing PostgreSQL or schema is said once per outage by the DependencyWatch, not per request.
+    const dependencyDown = health.failed(err);
+    if (!appError && !dependencyDown) log.error({ err }, 'unhandled error');
+    else if (appError && appError.status >= 500 && !dependencyDown) log.warn({ err }, appError.message);
     const status = appError?.status ?? 500;
     const body = {
       error: {

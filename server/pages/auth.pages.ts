@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import { isLanguage, LANG_COOKIE } from '../i18n/i18n';
 import { rotateSid } from './csrf';
 import { field, formBody, homeOf, render, safeNext } from './shell';
+import { servedOverHttps } from '../http/https';
 
 /** Sign-in, sign-out and the language switch. */
 export function authPages(deps: Deps): Router {
@@ -50,7 +51,7 @@ export function authPages(deps: Deps): Router {
     const body = formBody(req);
     const lang = field(body, 'lang');
     if (isLanguage(lang)) {
-      res.cookie(LANG_COOKIE, lang, { httpOnly: true, sameSite: 'lax', secure: deps.config.env === 'production', path: '/', maxAge: 365 * 24 * 3600 * 1000 });
+      res.cookie(LANG_COOKIE, lang, { httpOnly: true, sameSite: 'lax', secure: servedOverHttps(deps.config, req), path: '/', maxAge: 365 * 24 * 3600 * 1000 });
     }
     res.redirect(303, safeNext(field(body, 'next')) ?? '/');
   });

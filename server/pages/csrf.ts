@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import { AUTH_COOKIE } from '../auth/passport';
 import { QUEUE_BOARD_PATH } from '../queues/board';
+import { servedOverHttps } from '../http/https';
 
 /** Random per-browser id the CSRF token is bound to; it exists before login, so the login form is covered too. */
 export const SID_COOKIE = 'afrc_sid';
@@ -26,18 +27,21 @@ export class CsrfError extends AppError {
  * from this origin by Sec-Fetch-Site or Origin.
  */
 export function csrfProtection(config: Config): RequestHandler {
-  const production = config.env === 'production';
   const secret = createHmac('sha256', config.jwt.secret).update('afrc-csrf').digest('hex');
-  const { generateCsrfToken, validateRequest } = doubleCsrf({
+  // Over https the cookie is Secure and __Host- bound to this origin; over plain http (a demo opened
+  // by address) a browser would drop such a cookie, so it is a plain one there.
+  const csrfFor = (https: boolean) => doubleCsrf({
     getSecret: () => secret,
     getSessionIdentifier: (req) => String(req.cookies?.[SID_COOKIE] ?? ''),
-    cookieName: production ? '__Host-afrc.csrf' : 'afrc_csrf',
-    cookieOptions: { sameSite: 'lax', path: '/', secure: production, httpOnly: true },
+    cookieName: https ? '__Host-afrc.csrf' : 'afrc_csrf',
+    cookieOptions: { sameSite: 'lax', path: '/', secure: https, httpOnly: true },
     getCsrfTokenFromRequest: (req) => {
       const fromBody = (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD];
       return typeof fromBody === 'string' ? fromBody : req.get('x-csrf-token');
     },
   });
+  const overHttps = csrfFor(true);
+  const overHttp = csrfFor(false);
 
   const exempt = (req: Request): boolean => {
     // The public API (a victim's case status) acts for no signed-in person: nothing to forge.
@@ -49,10 +53,12 @@ export function csrfProtection(config: Config): RequestHandler {
   };
 
   return (req, res, next) => {
+    const https = servedOverHttps(config, req);
+    const { generateCsrfToken, validateRequest } = https ? overHttps : overHttp;
     if (!req.cookies) req.cookies = {};
     if (!req.path.startsWith('/api/') && !req.cookies[SID_COOKIE]) {
       const sid = randomBytes(18).toString('base64url');
-      res.cookie(SID_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: production, path: '/' });
+      res.cookie(SID_COOKIE, sid, { httpOnly: true, sameSite: 'lax', secure: https, path: '/' });
       req.cookies[SID_COOKIE] = sid;
     }
     req.csrfToken = () => generateCsrfToken(req, res);
@@ -79,6 +85,6 @@ function sameOrigin(req: Request): boolean {
 /** A fresh sid at login and logout, so a token planted before sign-in is worthless after it. */
 export function rotateSid(config: Config, res: import('express').Response): void {
   res.cookie(SID_COOKIE, randomBytes(18).toString('base64url'), {
-    httpOnly: true, sameSite: 'lax', secure: config.env === 'production', path: '/',
+    httpOnly: true, sameSite: 'lax', secure: servedOverHttps(config, res.req), path: '/',
   });
 }

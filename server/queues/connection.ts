@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { dependencyOf } from '../errors';
 
 /** A queue or a worker of ours, whichever backend carries it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,7 +54,8 @@ export function createRedis(url: string, role: 'producer' | 'worker', extra: Red
     role === 'producer'
       ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }
       : { maxRetriesPerRequest: null, enableReadyCheck: true };
-  return new Redis(url, { ...base, retryStrategy: (times) => Math.min(times * 200, 2000), lazyConnect: false, ...extra });
+  // Reconnects with a growing delay (up to 5 s, with jitter so many processes do not knock at once).
+  return new Redis(url, { ...base, retryStrategy: (times) => Math.min(times * 250, 5000) * (0.75 + Math.random() / 2), lazyConnect: false, ...extra });
 }
 
 /** Builds the queue connection the config names. Nothing connects until first used, but for the Redis producer. */
@@ -75,19 +77,19 @@ class RedisQueues implements QueueConnection {
 
   constructor(private readonly config: Config, private readonly logger: Logger) {
     this.redis = createRedis(config.redisUrl, 'producer');
-    this.redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+    this.redis.on('error', onQueueError(logger, 'redis connection error'));
   }
 
   queue(name: string): JobQueue {
     const queue = new Queue(name, { connection: this.redis, prefix: this.config.queuePrefix, skipWaitingForReady: true, skipVersionCheck: true });
-    queue.on('error', (err) => this.logger.warn({ err, queue: name }, 'queue error'));
+    queue.on('error', onQueueError(this.logger, 'queue error', { queue: name }));
     return queue;
   }
 
   worker(name: string, processor: Processor, options: JobWorkerOptions): JobWorker {
     if (!this.workerRedis) {
       this.workerRedis = createRedis(this.config.redisUrl, 'worker');
-      this.workerRedis.on('error', (err) => this.logger.warn({ err: err.message }, 'worker redis connection error'));
+      this.workerRedis.on('error', onQueueError(this.logger, 'worker redis connection error'));
       void checkEvictionPolicy(this.workerRedis, this.logger);
     }
     return new Worker(name, processor, { ...options, connection: this.workerRedis, prefix: this.config.queuePrefix });
@@ -164,12 +166,12 @@ class PostgresQueues implements QueueConnection {
       // A producer fails fast, as on Redis: the row is committed and the reconciler enqueues it later.
       connectionTimeoutMillis: 2000,
     });
-    this.pool.on('error', (err) => logger.warn({ err: err.message }, 'queue database connection error'));
+    this.pool.on('error', onQueueError(logger, 'queue database connection error'));
   }
 
   queue(name: string): JobQueue {
     const queue = new Queue(name, { connection: this.pool, skipWaitingForReady: true }, createPostgresBackend);
-    queue.on('error', (err) => this.logger.warn({ err, queue: name }, 'queue error'));
+    queue.on('error', onQueueError(this.logger, 'queue error', { queue: name }));
     return queue;
   }
 
@@ -216,4 +218,16 @@ export async function migrateQueueSchema(databaseUrl: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The error listener of every connection, queue and worker of ours. A lost connection is the
+ * DependencyWatch's to report, once per outage (each queue and worker would otherwise log each of
+ * its reconnect attempts); any other error is logged here.
+ */
+export function onQueueError(logger: Logger, message: string, fields: Record<string, unknown> = {}): (err: Error) => void {
+  return (err) => {
+    if (dependencyOf(err, 'redis') || dependencyOf(err)) return;
+    logger.warn({ err, ...fields }, message);
+  };
 }

@@ -4,6 +4,7 @@ import { coalesced } from '../coalesce';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { partnerQueueName } from './names';
+import { dependencyOf } from '../errors';
 import type { TaskJob } from './jobs';
 import type { JobQueue, QueueConnection } from './connection';
 import { ENQUEUE_TIMEOUT_MS, retryingJobOptions, withTimeout } from './job-options';
@@ -44,7 +45,8 @@ export class TaskDispatcher {
     if (routed.length === 0) return 0;
     // With the queue store known to be down, do not make the caller wait for timeouts: the rows are committed.
     if (!this.connection.available()) {
-      this.logger.warn({ tasks: routed.length, backend: this.connection.backend }, 'queue store not ready; tasks left for the reconciler');
+      // Debug only: the DependencyWatch has said once that the store is gone; a line per report would flood.
+      this.logger.debug({ tasks: routed.length, backend: this.connection.backend }, 'queue store not ready; tasks left for the reconciler');
       return 0;
     }
     const byInstitution = new Map<string, string[]>();
@@ -67,7 +69,8 @@ export class TaskDispatcher {
           await withTimeout(this.queueFor(institutionId).addBulk(jobs), ENQUEUE_TIMEOUT_MS);
           return ids.map(() => true);
         } catch (err) {
-          this.logger.warn({ err, institutionId, tasks: ids.length }, 'enqueue failed; the reconciler will retry');
+          const lost = dependencyOf(err, 'redis') !== undefined || /timed out/.test(err instanceof Error ? err.message : '');
+          this.logger[lost ? 'debug' : 'warn']({ err, institutionId, tasks: ids.length }, 'enqueue failed; the reconciler will retry');
           return ids.map(() => false);
         }
       }, { maxBatchSize: 1000 });

@@ -23,4 +23,6 @@ export const READY_BODY = {
   postgres: true,
   ...(TEST_QUEUE_BACKEND === 'redis' ? { redis: true } : {}),
   queueBackend: TEST_QUEUE_BACKEND,
+  migrations: true,
+  reasons: [],
 };
