@@ -13,6 +13,7 @@ import { AuthService } from './auth/auth.service';
 import { AdminService } from './admin/admin.service';
 import { ReportsService } from './reports/reports.service';
 import { CaseClosingService } from './reports/case-closing.service';
+import { activeHeldBalances } from './reports/reports.repo';
 import { TasksService } from './tasks/tasks.service';
 import { TaskEngine } from './tasks/task-engine';
 import { TaskResultsService } from './tasks/task-results.service';
@@ -76,8 +77,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     auth: new AuthService(ctx),
     admin: new AdminService(ctx, engine),
     reports: new ReportsService(ctx, engine, caseStatus),
-    // Until frozen money opens holds, no report holds a balance that would keep it open.
-    caseClosing: new CaseClosingService(ctx, async () => 0),
+    caseClosing: new CaseClosingService(ctx, activeHeldBalances),
     tasks: new TasksService(ctx),
     engine,
     taskResults,

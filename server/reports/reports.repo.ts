@@ -211,3 +211,9 @@ export async function setReportStatus(trx: DbOrTrx, id: string, status: ReportSt
     .returning('*');
   return toReport(row as ReportRow);
 }
+
+/** Active holds of the report that still hold money: while there is one, the case cannot be closed. */
+export async function activeHeldBalances(trx: DbOrTrx, reportId: string): Promise<number> {
+  const row = await trx('holds').where({ report_id: reportId, status: 'active' }).where('balance_minor', '>', 0).count<{ n: string }[]>({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}

@@ -105,6 +105,19 @@ describe('POST /reports/:id/close and /reopen', () => {
     expect(await reportEvents(report.id, 'report.closed')).toHaveLength(0);
   });
 
+  it('when a bank froze money for the report, then closing is 409 holds_active until the hold is released in full', async () => {
+    const report = await fileReport();
+    const task = report.tasks.find((x) => x.kind === 'intercept_funds')!;
+    await t.api.as(liaison).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 5000 }).expect(200);
+    const refused = await t.api.as(officer).post(`/api/v1/reports/${report.id}/close`).send({ reason: 'done' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('holds_active');
+    const hold = await t.db('holds').where({ report_id: report.id }).first();
+    await t.api.as(officer).post(`/api/v1/holds/${hold.id}/release`).send({ amountMinor: 5000, reason: 'paid back by the payer' }).expect(200);
+    const closed = await t.api.as(officer).post(`/api/v1/reports/${report.id}/close`).send({ reason: 'done' });
+    expect(closed.status).toBe(200);
+  });
+
   it('when a close and a reopen race on one report many times, then the row and the timeline always agree', async () => {
     const report = await fileReport();
     for (let i = 0; i < 5; i++) {
