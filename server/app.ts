@@ -24,6 +24,7 @@ import { holdsRoutes } from './holds/holds.routes';
 import { pageRoutes } from './pages/pages.routes';
 import { viewHelpers } from './pages/view-helpers';
 import { csrfProtection } from './pages/csrf';
+import { refuseDeepJson } from './http/validate';
 import { fromProjectRoot } from './paths';
 import { FEED_DOCUMENT_TYPES } from './standards/media-types';
 
@@ -92,7 +93,7 @@ export function createApp(deps: Deps): Express {
     }
     next();
   });
-  const apiJson = express.json({ limit: deps.config.jsonBodyLimit, strict: true });
+  const apiJson = express.json({ limit: deps.config.jsonBodyLimit, strict: true, verify: refuseDeepJson });
   // Feed submissions have their own limit and stream NDJSON: the feeds router reads its own body.
   app.use('/api', (req, res, next) => (req.method === 'POST' && /^\/v1\/feeds\/?$/.test(req.path) ? next() : apiJson(req, res, next)));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { TASK_KINDS, type TaskKind } from './domain/kinds';
+import { CURRENCIES, TASK_KINDS, type TaskKind } from './domain/kinds';
 import { TASK_KIND_TABLE } from './domain/task-kinds';
 import { parseBlockingRule } from './domain/indicator-rules';
 
@@ -67,7 +67,7 @@ const EnvSchema = z
     JWT_ISSUER: z.string().min(1).default('afrc'),
     JWT_AUDIENCE: z.string().min(1).default('afrc'),
     JWT_TTL_SECONDS: positiveInt(8 * 3600),
-    DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as CNY').default('CNY'),
+    DEFAULT_CURRENCY: z.string().refine((c) => CURRENCIES.has(c), 'an active ISO 4217 code such as CNY').default('CNY'),
     DEFAULT_REGION: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as CN').default('CN'),
     TIME_ZONE: z.string().default('Asia/Shanghai'),
     // How the center names itself to other systems: the STIX identity of its exports, the
@@ -131,6 +131,11 @@ const EnvSchema = z
     LEGAL_BASIS_TEXT: z.string().trim().min(1).max(4000).optional(),
     LEGAL_BASIS_TEXT_EN: z.string().trim().min(1).max(4000).optional(),
     LEGAL_BASIS_TEXT_ZH_CN: z.string().trim().min(1).max(4000).optional(),
+    // Per transfer (and onward transfer): 10^12 fen is ten billion yuan, far above any transfer a
+    // victim makes, and keeps the day's totals well inside what a JSON number holds exactly.
+    MAX_AMOUNT_MINOR: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1_000_000_000_000),
+    // How far ahead of this server's clock a reported time (occurredAt, transferredAt, observedAt) may be.
+    MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),
     SHUTDOWN_TIMEOUT_MS: positiveInt(10000),
     ...dueShape,
   })
@@ -214,6 +219,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
       en: e.LEGAL_BASIS_TEXT_EN ?? e.LEGAL_BASIS_TEXT ?? LEGAL_BASIS_DEFAULTS.en,
       'zh-CN': e.LEGAL_BASIS_TEXT_ZH_CN ?? e.LEGAL_BASIS_TEXT ?? LEGAL_BASIS_DEFAULTS['zh-CN'],
     }),
+    inputLimits: Object.freeze({ maxAmountMinor: e.MAX_AMOUNT_MINOR, maxClockSkewMs: e.MAX_CLOCK_SKEW_SECONDS * 1000 }),
     dueMinutes: Object.freeze(dueMinutes),
     usingDevJwtSecret: !e.JWT_SECRET,
   });

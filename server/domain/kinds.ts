@@ -63,3 +63,14 @@ export type ReportStatus = z.infer<typeof ReportStatus>;
 export const INDICATOR_STATUSES = ['suspected', 'confirmed', 'blocked'] as const;
 export const IndicatorStatus = z.enum(INDICATOR_STATUSES);
 export type IndicatorStatus = z.infer<typeof IndicatorStatus>;
+
+/**
+ * ISO 4217 codes that are not money anyone transfers: precious metals, bond-market units, drawing
+ * rights, the test code and "no currency". ICU's list (below) still carries a few of them.
+ */
+const NOT_MONEY = new Set(['XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX']);
+
+/** The active ISO 4217 currencies, as the ICU data in Node keeps them (updated with Node, not by hand). */
+export const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency').filter((c) => !NOT_MONEY.has(c)));
+
+export const Currency = z.string().refine((c) => CURRENCIES.has(c), 'must be an active ISO 4217 currency code such as CNY');

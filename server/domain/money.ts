@@ -158,20 +158,54 @@ export function sumMinor(values: number[]): number {
   return checkedNumber(total, 'Sum');
 }
 
+/**
+ * A total of minor amounts as the API answers it: a JSON number when it is exact, and null when it
+ * is beyond 2^53 - 1, where a JSON number would round it (API.md, Statistics). Never rounded, never
+ * a float, never a 500.
+ */
+export type Total = number | null;
+
+/** The sum of totals; null when any is null or the sum is beyond the exact range. */
+export function sumTotals(values: readonly Total[]): Total {
+  let total = 0n;
+  for (const v of values) {
+    if (v === null) return null;
+    if (!Number.isSafeInteger(v)) throw new RangeError(`Minor units must be a safe integer, got ${v}`);
+    total += BigInt(v);
+  }
+  return total > MAX_SAFE || total < MIN_SAFE ? null : Number(total);
+}
+
 const INTEGER_TEXT = /^(-?\d+)(?:\.0*)?$/;
+
+/** An integer from pg (int8 and numeric, every SUM, arrive as strings), exactly; null reads as 0. */
+function toBigInteger(v: string | number | bigint | null): bigint {
+  if (v === null) return 0n;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`Amount ${v} is not a safe integer`);
+    return BigInt(v);
+  }
+  const m = INTEGER_TEXT.exec(v.trim());
+  if (!m) throw new RangeError(`Amount ${JSON.stringify(v)} is not an integer`);
+  return BigInt(m[1]!);
+}
 
 /**
  * pg returns int8 and numeric (every SUM) as strings. An empty SUM is NULL, which for an amount
  * means nothing was booked, so null reads as 0.
  */
 export function toMinorNumber(v: string | number | bigint | null): number {
-  if (v === null) return 0;
-  if (typeof v === 'bigint') return checkedNumber(v, 'Amount');
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`Amount ${v} is not a safe integer`);
-    return v;
-  }
-  const m = INTEGER_TEXT.exec(v.trim());
-  if (!m) throw new RangeError(`Amount ${JSON.stringify(v)} is not an integer`);
-  return checkedNumber(BigInt(m[1]!), 'Amount');
+  return checkedNumber(toBigInteger(v), 'Amount');
+}
+
+/** A SUM from PostgreSQL as a Total: null past the exact range, 0 for an empty SUM. */
+export function toTotal(v: string | number | bigint | null): Total {
+  const n = toBigInteger(v);
+  return n > MAX_SAFE || n < MIN_SAFE ? null : Number(n);
+}
+
+/** The problem of an amount above the largest one transfer may carry (MAX_AMOUNT_MINOR), if it is. */
+export function amountAboveLimit(path: string, amountMinor: number, maxAmountMinor: number): { path: string; message: string }[] {
+  return amountMinor > maxAmountMinor ? [{ path, message: `must be at most ${maxAmountMinor} minor units (MAX_AMOUNT_MINOR)` }] : [];
 }

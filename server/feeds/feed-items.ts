@@ -1,6 +1,9 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { ZodError } from 'zod';
 import { normalizeIndicator } from '../domain/normalize';
+import { aheadOfClock } from '../domain/dates';
+import { nestsDeeperThan, TOO_DEEP_MESSAGE } from '../domain/json-depth';
+import type { Config } from '../config';
 import { FeedItem, UnusableObjectItem } from './feeds.schemas';
 import type { StagedItem } from './feeds.repo';
 
@@ -17,12 +20,15 @@ function describe(err: ZodError): string {
     .join('; ');
 }
 
+/** What an item is checked against: the default phone region and the input limits of the config. */
+export type ItemRules = { region: CountryCode; limits: Config['inputLimits'] };
+
 /**
  * Checks and normalizes one submitted item (already JSON-parsed, or `undefined` with a parse
  * error). An unusable value is a rejected item the partner reads in the batch's errors, and the
  * rest of processing only ever sees clean rows.
  */
-export function stageItem(idx: number, input: unknown, region: CountryCode, parseError?: string): StagedItem {
+export function stageItem(idx: number, input: unknown, rules: ItemRules, parseError?: string): StagedItem {
   if (parseError !== undefined) return reject(idx, null, 'malformed_json', parseError);
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return reject(idx, null, 'validation_failed', 'An item is a JSON object.');
@@ -45,7 +51,9 @@ export function stageItem(idx: number, input: unknown, region: CountryCode, pars
     if (hasNul(item.externalId) || hasNul(item.indicator.value) || (item.note !== undefined && hasNul(item.note))) {
       return reject(idx, externalId, 'validation_failed', 'Text may not contain NUL characters.');
     }
-    const normalized = normalizeIndicator(item.indicator.kind, item.indicator.value, region);
+    const [future] = aheadOfClock('observedAt', item.observedAt, rules.limits.maxClockSkewMs);
+    if (future) return reject(idx, item.externalId, 'validation_failed', `${future.path}: ${future.message}`);
+    const normalized = normalizeIndicator(item.indicator.kind, item.indicator.value, rules.region);
     if (!normalized.ok) return reject(idx, item.externalId, 'validation_failed', `indicator.value: ${normalized.message}`);
     return {
       idx,
@@ -153,14 +161,15 @@ export function itemLines(body: Buffer): string[] {
 }
 
 /** One line of a feed, parsed and checked (see stageItem). */
-export function stageLine(idx: number, line: string, region: CountryCode): StagedItem {
+export function stageLine(idx: number, line: string, rules: ItemRules): StagedItem {
+  if (nestsDeeperThan(line)) return stageItem(idx, undefined, rules, TOO_DEEP_MESSAGE);
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return stageItem(idx, undefined, region, 'The line is not valid JSON.');
+    return stageItem(idx, undefined, rules, 'The line is not valid JSON.');
   }
-  return stageItem(idx, value, region);
+  return stageItem(idx, value, rules);
 }
 
 /** PostgreSQL text cannot hold NUL; such an item is refused rather than failing the whole COPY. */

@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireAuth, requireRole } from '../http/auth';
 import { describeRoute } from '../http/openapi';
-import { parse } from '../http/validate';
+import { parse, refuseDeepJson } from '../http/validate';
 import { feedDocumentItems, type FeedDocumentType } from '../standards/feed-documents';
 import { FEED_DOCUMENT_TYPES, MISP, STIX, XARF } from '../standards/media-types';
 import { BatchIdParams, FeedAccepted, FeedBatchOut, FeedBodyDoc, FeedItem, FeedJsonBody, MispEventDoc, StixBundleDoc, XarfReportDoc } from './feeds.schemas';
@@ -50,7 +50,7 @@ describeRoute({
 export function feedsRoutes(deps: Deps): Router {
   const r = Router();
   // Feeds have their own, larger limit; app.ts leaves this path to us.
-  const jsonFeed = express.json({ limit: deps.config.feedBodyLimit, strict: true });
+  const jsonFeed = express.json({ limit: deps.config.feedBodyLimit, strict: true, verify: refuseDeepJson });
   const readJson = (req: Request, res: Response) =>
     new Promise<void>((resolve, reject) => jsonFeed(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
   const documentFeed = express.json({ limit: deps.config.feedBodyLimit, strict: true, type: [...FEED_DOCUMENT_TYPES] });

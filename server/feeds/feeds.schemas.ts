@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IndicatorKind } from '../domain/kinds';
 import { TaskResultBody } from '../tasks/tasks.schemas';
+import { EventTime } from '../domain/dates';
 
 // A feed item is validated alone: one bad line is rejected with its index, the rest go on.
 
@@ -11,7 +12,7 @@ export const FraudIndicatorItem = z.object({
   externalId: ExternalId,
   indicator: z.object({ kind: IndicatorKind, value: z.string().min(1).max(2048) }),
   confidence: z.enum(['suspected', 'confirmed']),
-  observedAt: z.iso.datetime({ offset: true }),
+  observedAt: EventTime,
   note: z.string().max(4000).optional(),
 });
 export type FraudIndicatorItem = z.infer<typeof FraudIndicatorItem>;

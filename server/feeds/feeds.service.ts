@@ -237,13 +237,13 @@ export class FeedsService {
   private async checkSegment(batchId: string, after: number): Promise<CheckedSegment | undefined> {
     const blocks = await readBlocks(this.ctx.db, batchId, after, this.ctx.config.feedSegmentSize);
     if (blocks.length === 0) return undefined;
-    const region = this.ctx.config.defaultRegion as CountryCode;
+    const rules = { region: this.ctx.config.defaultRegion as CountryCode, limits: this.ctx.config.inputLimits };
     const rows = new CheckedRows();
     for (const block of blocks) {
       const lines = itemLines(block.body);
       if (lines.length !== block.itemCount) throw new Error(`feed block ${batchId}/${block.firstIdx} holds ${lines.length} items, not ${block.itemCount}`);
       for (let i = 0; i < lines.length; i++) {
-        rows.add(stageLine(block.firstIdx + i, lines[i]!, region));
+        rows.add(stageLine(block.firstIdx + i, lines[i]!, rules));
         // The checks are pure computing; a turn of the event loop now and then lets the rest of
         // the process (the lanes applying this very batch) get their answers.
         if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));

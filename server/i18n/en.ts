@@ -118,7 +118,7 @@ export const en = {
   dashboard: {
     title: 'Dashboard', lossPrevented: 'Loss prevented', today: 'Today', last7: 'Last 7 days', last30: 'Last 30 days', thisYear: 'This year',
     range: 'Period', apply: 'Show', reportedLoss: 'Reported loss', reports: 'Reports', interception: 'Interception rate',
-    medianFreeze: 'Median time to first freeze', minutesValue: '{{m}} min', noValue: 'n/a', tasksOpen: 'Open tasks',
+    medianFreeze: 'Median time to first freeze', minutesValue: '{{m}} min', noValue: 'n/a', beyondRange: 'beyond range', tasksOpen: 'Open tasks',
     tasksOverdue: 'Overdue tasks', tasksUnrouted: 'Unrouted tasks', tasksDone: 'Done', tasksFailed: 'Failed',
     league: 'Institutions', institution: 'Institution', done: 'Done', open: 'Open', overdue: 'Overdue', medianResult: 'Median minutes to result',
     fraudTypes: 'Fraud types', trend: 'Daily trend', trendCaption: 'Loss prevented per day, {{from}} to {{to}}; highest day {{max}}.',

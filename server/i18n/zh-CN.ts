@@ -120,7 +120,7 @@ export const zhCN: typeof en = {
   dashboard: {
     title: '指挥看板', lossPrevented: '挽回损失', today: '今日', last7: '近 7 天', last30: '近 30 天', thisYear: '本年',
     range: '统计区间', apply: '查看', reportedLoss: '报案损失', reports: '报案数', interception: '拦截率',
-    medianFreeze: '首次冻结用时中位数', minutesValue: '{{m}} 分钟', noValue: '暂无', tasksOpen: '待办任务',
+    medianFreeze: '首次冻结用时中位数', minutesValue: '{{m}} 分钟', noValue: '暂无', beyondRange: '超出范围', tasksOpen: '待办任务',
     tasksOverdue: '超时任务', tasksUnrouted: '待分派任务', tasksDone: '已完成', tasksFailed: '未成功',
     league: '机构排名', institution: '机构', done: '已完成', open: '待办', overdue: '超时', medianResult: '处置用时中位数（分钟）',
     fraudTypes: '诈骗类型', trend: '每日趋势', trendCaption: '每日挽回损失，{{from}} 至 {{to}}；最高一天 {{max}}。',

@@ -1,18 +1,22 @@
 import { z } from 'zod';
-import { Channel, FraudType, IndicatorKind, ReportStatus } from '../domain/kinds';
+import { Channel, Currency as ActiveCurrency, FraudType, IndicatorKind, ReportStatus } from '../domain/kinds';
+import { EventTime } from '../domain/dates';
 import { ListQuery } from '../http/pagination';
 
-/** Money on the wire: an integer count of minor units, never a float or a string. */
+/**
+ * Money on the wire: an integer count of minor units, never a float or a string. A use case also
+ * holds each amount to MAX_AMOUNT_MINOR.
+ */
 export const AmountMinor = z.number().int('must be a whole number of minor units').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER);
 export const Timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp with a zone' });
-export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY');
+export const Currency = ActiveCurrency;
 
 export const TransferInput = z.object({
   toAccount: z.string().trim().min(1).max(64),
   toAccountName: z.string().trim().max(200).optional(),
   toInstitutionId: z.string().trim().min(1).max(40).optional(),
   amountMinor: AmountMinor,
-  transferredAt: Timestamp.optional(),
+  transferredAt: EventTime.optional(),
 });
 
 export const IndicatorInput = z.object({
@@ -23,7 +27,7 @@ export const IndicatorInput = z.object({
 export const CreateReportBody = z.object({
   channel: Channel,
   fraudType: FraudType,
-  occurredAt: Timestamp,
+  occurredAt: EventTime,
   victim: z.object({
     name: z.string().trim().min(1).max(200),
     phone: z.string().trim().max(40).optional(),

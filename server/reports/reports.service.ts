@@ -8,6 +8,8 @@ import { normalizeAccount, normalizeIndicator, searchSpellings } from '../domain
 import { caseNumber } from '../domain/tasks';
 import { hashAccessCode, newAccessCode } from '../domain/access-code';
 import type { CaseStatusService } from '../victims/case-status.service';
+import { aheadOfClock } from '../domain/dates';
+import { amountAboveLimit } from '../domain/money';
 import { eventsForReport } from '../audit/events.repo';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { tasksByIds, tasksOfReport, type Task } from '../tasks/tasks.repo';
@@ -117,9 +119,16 @@ export class ReportsService {
       if (phone.ok) victimPhone = phone.value;
       else problems.push({ path: 'victim.phone', message: phone.message });
     }
+    const { maxAmountMinor, maxClockSkewMs } = this.ctx.config.inputLimits;
+    const now = Date.now();
+    problems.push(...aheadOfClock('occurredAt', input.occurredAt, maxClockSkewMs, now));
     const transfers = input.transfers.map((t, i) => {
       const account = normalizeAccount(t.toAccount);
       if (!account.ok) problems.push({ path: `transfers.${i}.toAccount`, message: account.message });
+      problems.push(
+        ...amountAboveLimit(`transfers.${i}.amountMinor`, t.amountMinor, maxAmountMinor),
+        ...aheadOfClock(`transfers.${i}.transferredAt`, t.transferredAt, maxClockSkewMs, now),
+      );
       return {
         toAccount: account.ok ? account.value : '',
         toAccountName: t.toAccountName || null,

@@ -3,7 +3,7 @@ import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, ValidationError } from '../errors';
 import { field, formBody, localsOf, render } from '../pages/shell';
-import { sumMinor } from '../domain/money';
+import { sumTotals } from '../domain/money';
 import { addDays, localDate } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { presentTaskLine } from '../reports/reports.presenter';
@@ -56,7 +56,7 @@ export function dashboardPages(deps: Deps): Router {
       tasks.list(actorOf(req), { status: 'unrouted', limit: 50 }),
       admin.listInstitutions(),
     ]);
-    const preventedSince = (from: string) => sumMinor(recent.filter((d) => d.date >= from).map((d) => d.lossPreventedMinor));
+    const preventedSince = (from: string) => sumTotals(recent.filter((d) => d.date >= from).map((d) => d.lossPreventedMinor));
     const headline = {
       today: preventedSince(since.today), last7: preventedSince(since.last7),
       last30: preventedSince(since.last30), year: preventedSince(since.year),

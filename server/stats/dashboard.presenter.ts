@@ -1,4 +1,4 @@
-import { formatMinor } from '../domain/money';
+import { formatMinor, type Total } from '../domain/money';
 import type { PageLocals } from '../pages/shell';
 import type { StatsSummary } from './stats.schemas';
 
@@ -12,18 +12,21 @@ const PAD_BOTTOM = 22;
  * style. Pixel geometry may be fractional; the amounts themselves stay integers.
  */
 function trendChart(daily: StatsSummary['daily'], currency: string, l: PageLocals) {
-  const max = daily.reduce((m, d) => Math.max(m, d.lossPreventedMinor), 0);
+  const money = (m: Total) => formatTotal(m, currency, l);
+  // A day beyond the exact range (null) is drawn as the tallest bar.
+  const max = daily.reduce((m, d) => Math.max(m, d.lossPreventedMinor ?? 0), 0);
   const n = Math.max(daily.length, 1);
   const slot = (W - PAD_LEFT) / n;
   const barW = Math.max(1, slot * 0.7);
   const plotH = H - PAD_BOTTOM;
   const labelEvery = Math.max(1, Math.ceil(n / 10));
   const bars = daily.map((d, i) => {
-    const h = max === 0 ? 0 : Math.max(d.lossPreventedMinor > 0 ? 1 : 0, (d.lossPreventedMinor / max) * (plotH - 4));
+    const value = d.lossPreventedMinor ?? max;
+    const h = d.lossPreventedMinor === null ? plotH - 4 : max === 0 ? 0 : Math.max(value > 0 ? 1 : 0, (value / max) * (plotH - 4));
     const x = PAD_LEFT + i * slot + (slot - barW) / 2;
     return {
       x: x.toFixed(1), y: (plotH - h).toFixed(1), w: barW.toFixed(1), h: h.toFixed(1),
-      title: `${d.date}: ${formatMinor(d.lossPreventedMinor, currency, l.lang)} · ${d.reports}`,
+      title: `${d.date}: ${money(d.lossPreventedMinor)} · ${d.reports}`,
       label: i % labelEvery === 0 ? d.date.slice(5) : '',
       labelX: (x + barW / 2).toFixed(1),
     };
@@ -36,9 +39,14 @@ function trendChart(daily: StatsSummary['daily'], currency: string, l: PageLocal
   };
 }
 
+/** An amount, or a plain word when the total is beyond what the API can answer exactly. */
+function formatTotal(m: Total, currency: string, l: PageLocals): string {
+  return m === null ? l.t('dashboard.beyondRange') : formatMinor(m, currency, l.lang);
+}
+
 /** Loss prevented as a share of reported loss, to one decimal, by integer arithmetic. */
-function interceptionRate(prevented: number, reported: number): string | null {
-  if (reported <= 0) return null;
+function interceptionRate(prevented: Total, reported: Total): string | null {
+  if (prevented === null || reported === null || reported <= 0) return null;
   const perMille = (BigInt(prevented) * 1000n + BigInt(reported) / 2n) / BigInt(reported);
   return `${perMille / 10n}.${perMille % 10n}%`;
 }
@@ -97,13 +105,13 @@ export function sortLeague(rows: LeagueRow[], order: LeagueOrder): LeagueRow[] {
 export function presentDashboard(
   s: StatsSummary,
   /** Loss prevented in minor units up to today, from today, the last 7 and 30 days and 1 January. */
-  prevented: { today: number; last7: number; last30: number; year: number },
+  prevented: { today: Total; last7: Total; last30: Total; year: Total },
   names: Map<string, string>,
   l: PageLocals,
   order: LeagueOrder = { sort: 'prevented', dir: 'desc' },
 ) {
   const links = figureLinks({ from: s.from, to: s.to });
-  const money = (m: number) => formatMinor(m, s.currency, l.lang);
+  const money = (m: Total) => formatTotal(m, s.currency, l);
   const minutes = (m: number | null) => (m === null ? l.t('dashboard.noValue') : l.t('dashboard.minutesValue', { m: Math.round(m) }));
   return {
     from: s.from,

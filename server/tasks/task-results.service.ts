@@ -5,6 +5,9 @@ import type { DbOrTrx } from '../db';
 import { normalizeAccount } from '../domain/normalize';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { checkResult } from '../domain/tasks';
+import { aheadOfClock } from '../domain/dates';
+import { amountAboveLimit } from '../domain/money';
+import type { Config } from '../config';
 import type { EventActor } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { lockTask } from './task-lifecycle.repo';
@@ -22,7 +25,7 @@ export type RecordedResult = { task: Task; childTasks: Task[] };
 const isStaff = (actor: ResultActor): actor is Actor => actor.type !== 'system';
 
 /** The answer, checked against the rules of its task, with its onward accounts normalized. */
-function checkedAnswer(row: TaskRow, body: TaskResultBody): CheckedAnswer {
+function checkedAnswer(row: TaskRow, body: TaskResultBody, limits: Config['inputLimits']): CheckedAnswer {
   const problems: ErrorDetail[] = checkResult(
     { kind: row.kind, amountMinor: row.amount_minor, status: row.status },
     { outcome: body.outcome, frozenMinor: body.frozenMinor, onwardTransfers: body.onwardTransfers, returnedMinor: body.returnedMinor, holdStage: body.holdStage },
@@ -30,6 +33,10 @@ function checkedAnswer(row: TaskRow, body: TaskResultBody): CheckedAnswer {
   const onward = (body.onwardTransfers ?? []).map((t, i) => {
     const account = normalizeAccount(t.toAccount);
     if (!account.ok) problems.push({ path: `onwardTransfers.${i}.toAccount`, message: account.message });
+    problems.push(
+      ...amountAboveLimit(`onwardTransfers.${i}.amountMinor`, t.amountMinor, limits.maxAmountMinor),
+      ...aheadOfClock(`onwardTransfers.${i}.transferredAt`, t.transferredAt, limits.maxClockSkewMs),
+    );
     return { ...t, toAccount: account.ok ? account.value : t.toAccount };
   });
   if (problems.length > 0) throw new ValidationError(problems, 'The result breaks the rules of this task.');
@@ -78,7 +85,7 @@ export class TaskResultsService {
 
     const outcome = await db.transaction(async (trx) => {
       const row = await this.lockOpen(trx, taskId, scope, body.version);
-      return this.engine.recordResult(trx, actor as EventActor, row, checkedAnswer(row, body), source);
+      return this.engine.recordResult(trx, actor as EventActor, row, checkedAnswer(row, body, this.ctx.config.inputLimits), source);
     });
 
     metrics.tasksClosed.inc({ outcome: body.outcome });

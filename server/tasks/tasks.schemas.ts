@@ -4,6 +4,7 @@ import { ListQuery } from '../http/pagination';
 import { TASK_FAMILIES } from '../domain/task-kinds';
 import { HoldStage } from '../domain/holds';
 import { TASK_VIEWS } from './tasks.repo';
+import { EventTime } from '../domain/dates';
 
 const minor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -12,7 +13,7 @@ export const OnwardTransfer = z.object({
   toAccountName: z.string().trim().max(200).optional(),
   toInstitutionId: z.string().max(40).nullish(),
   amountMinor: minor.positive(),
-  transferredAt: z.iso.datetime({ offset: true }).optional(),
+  transferredAt: EventTime.optional(),
 });
 export type OnwardTransfer = z.infer<typeof OnwardTransfer>;
 
