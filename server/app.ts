@@ -25,6 +25,7 @@ import { pageRoutes } from './pages/pages.routes';
 import { viewHelpers } from './pages/view-helpers';
 import { csrfProtection } from './pages/csrf';
 import { refuseDeepJson } from './http/validate';
+import { serializeRequest } from './logger';
 import { fromProjectRoot } from './paths';
 import { FEED_DOCUMENT_TYPES } from './standards/media-types';
 
@@ -66,6 +67,7 @@ export function createApp(deps: Deps): Express {
       return id;
     },
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+    serializers: { req: serializeRequest },
   }));
   app.use((req, res, next) => {
     const end = deps.metrics.httpDuration.startTimer({ method: req.method });
@@ -81,6 +83,11 @@ export function createApp(deps: Deps): Express {
   // Probes and scrapers are answered before any cookie, session or body handling.
   app.use(opsRoutes(deps));
   app.use(apiDocsRoutes());
+  // Everything past here may carry a token, victim data or a secret: no browser or proxy keeps a copy.
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use(cookieParser());
 
   app.use('/api', (req, _res, next) => {

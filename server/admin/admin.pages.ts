@@ -53,7 +53,7 @@ export function adminPages(deps: Deps): Router {
       const created = await admin.createInstitution(actorOf(req), parsed.data);
       if (created.webhookSecret) {
         // Generated here and stored for signing; the admin sees it this once.
-        return render(res, 'pages/admin/secret', 'admin.institutionsTitle', { label: 'admin.webhookSecret', id: created.id, secret: created.webhookSecret, back: '/admin/institutions' }, 201);
+        return render(res, 'pages/admin/secret', 'admin.institutionsTitle', { label: 'admin.webhookSecret', notice: 'admin.webhookSecretOnce', id: created.id, secret: created.webhookSecret, back: '/admin/institutions' }, 201);
       }
       res.redirect(303, '/admin/institutions?done=created');
     } catch (err) {
@@ -125,7 +125,7 @@ export function adminPages(deps: Deps): Router {
       const created = await admin.createApiClient(actorOf(req), parsed.data);
       // Answered directly, never by redirect: the secret must not sit in a URL or be shown twice.
       res.setHeader('Cache-Control', 'no-store');
-      render(res, 'pages/admin/secret', 'admin.clientsTitle', { label: 'admin.clientSecret', id: created.clientId, secret: created.clientSecret, back: '/admin/api-clients' }, 201);
+      render(res, 'pages/admin/secret', 'admin.clientsTitle', { label: 'admin.clientSecret', notice: 'admin.secretOnce', id: created.clientId, secret: created.clientSecret, back: '/admin/api-clients' }, 201);
     } catch (err) {
       if (fixable(err)) return clientsPage(res, form, (err as AppError).details, (err as AppError).status);
       throw err;

@@ -80,7 +80,7 @@ export const CreateUserBody = z.object({
   username: Username,
   password: Password,
   displayName: z.string().trim().min(1).max(200),
-  role: Role,
+  role: Role.refine((r) => r !== 'partner_system', 'partner_system is the role of a machine client, never a person: create an API client instead'),
   institutionId: InstitutionId.nullable().optional(),
 });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;

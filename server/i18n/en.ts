@@ -137,7 +137,7 @@ export const en = {
     active: 'Active', inactive: 'Inactive', deactivate: 'Deactivate', create: 'Create', created: 'Created.', deactivated: 'Deactivated.',
     username: 'Username', displayName: 'Display name', role: 'Role', password: 'Password (at least 12 characters)', institution: 'Institution',
     clientName: 'Client name', clientId: 'Client ID', clientSecret: 'Client secret',
-    secretOnce: 'Copy the secret now: it is shown only this once and stored only as a hash.', createdAt: 'Created', revoked: 'Revoked',
+    webhookSecretOnce: 'Copy the secret now: it is shown only this once. The server keeps it, readable, to sign each delivery; give it only to the partner system.', secretOnce: 'Copy the secret now: it is shown only this once and stored only as a hash.', createdAt: 'Created', revoked: 'Revoked',
     newInstitution: 'New institution', newUser: 'New user', newClient: 'New API client', none: 'None yet.',
   },
   warnings: {

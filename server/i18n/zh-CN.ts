@@ -139,7 +139,7 @@ export const zhCN: typeof en = {
     active: '启用', inactive: '停用', deactivate: '停用', create: '创建', created: '已创建。', deactivated: '已停用。',
     username: '用户名', displayName: '显示名称', role: '角色', password: '密码（至少 12 位）', institution: '所属机构',
     clientName: '客户端名称', clientId: '客户端 ID', clientSecret: '客户端密钥',
-    secretOnce: '请立即复制密钥：它只显示这一次，系统只保存其哈希。', createdAt: '创建时间', revoked: '已吊销',
+    webhookSecretOnce: '请立即复制密钥：它只显示这一次。服务器以可读形式保存它，用于签名每次推送；只交给合作方系统。', secretOnce: '请立即复制密钥：它只显示这一次，系统只保存其哈希。', createdAt: '创建时间', revoked: '已吊销',
     newInstitution: '新建机构', newUser: '新建用户', newClient: '新建 API 客户端', none: '暂无。',
   },
   warnings: {

@@ -5,6 +5,7 @@ import { parseConfig, type Config } from '../../server/config';
 import { createApp } from '../../server/app';
 import { createDeps, type Deps } from '../../server/wiring';
 import { issueToken } from '../../server/auth/tokens';
+import type { Logger } from '../../server/logger';
 import { cloneTemplate, databaseUrl, dropDatabase } from './databases';
 import { createFactories, type TestUser } from './factories';
 import { TEST_QUEUE_BACKEND } from './queue-backend';
@@ -30,14 +31,14 @@ export function testEnv(database: string, queuePrefix: string, env: Record<strin
  * A fresh database cloned from the migrated template and a queue prefix of its own,
  * so test files never see each other's rows or jobs.
  */
-export async function testApp(env: Record<string, string> = {}) {
+export async function testApp(env: Record<string, string> = {}, opts: { logger?: Logger } = {}) {
   const suffix = randomBytes(5).toString('hex');
   const database = `afrc_test_${suffix}`;
   const queuePrefix = `afrc-test-${suffix}`;
   // The run's global setup built the template.
   await cloneTemplate(database);
   const config: Config = parseConfig(testEnv(database, queuePrefix, env));
-  const deps: Deps = createDeps(config);
+  const deps: Deps = createDeps(config, opts.logger);
   // Producers do not queue commands while connecting; start each test with Redis ready, as a running server is.
   if (!env.REDIS_URL) await deps.queues.readyWithin(10_000);
   const app: Express = createApp(deps);

@@ -99,3 +99,48 @@ describe('dates and currencies (row 11)', () => {
     expect(batch.body.errors[0].message).toMatch(/observedAt/);
   });
 });
+
+describe('accounts and pages (row 11)', () => {
+  it('refuses to give a person the partner_system role, by API and by the admin page', async () => {
+    const admin = await t.factories.user({ role: 'admin' });
+    const bank = await t.factories.institution({ kind: 'bank' });
+    const res = await t.api.as(admin).post('/api/v1/users').send({
+      username: 'machine-person', password: 'long-enough-password', displayName: 'Machine', role: 'partner_system', institutionId: bank.id,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'role' })]);
+
+    const s = pageSession(t.app);
+    await s.login(admin.username, admin.password);
+    const page = await s.submit('/admin/users', '/admin/users', {
+      username: 'machine-page', displayName: 'Machine', role: 'partner_system', institutionId: bank.id, password: 'long-enough-password',
+    });
+    expect(page.status).toBe(400);
+    expect(await t.db('users').whereIn('username', ['machine-person', 'machine-page'])).toHaveLength(0);
+  });
+
+  it('sends Cache-Control: no-store on authenticated pages and API answers, and on the login answer', async () => {
+    const api = await t.api.as(officer).get('/api/v1/reports');
+    expect(api.headers['cache-control']).toBe('no-store');
+    const login = await t.api.raw().post('/api/v1/auth/login').send({ username: officer.username, password: officer.password });
+    expect(login.headers['cache-control']).toBe('no-store');
+    const s = pageSession(t.app);
+    await s.login(officer.username, officer.password);
+    const page = await s.get('/reports?q=330106199001011234');
+    expect(page.status).toBe(200);
+    expect(page.headers['cache-control']).toBe('no-store');
+  });
+
+  it('does not claim a webhook secret is stored only as a hash', async () => {
+    const admin = await t.factories.user({ role: 'admin' });
+    const s = pageSession(t.app);
+    await s.login(admin.username, admin.password);
+    const res = await s.submit('/admin/institutions', '/admin/institutions', {
+      id: 'hook-bank', name: 'Hook Bank', kind: 'bank', integration: 'webhook', webhookUrl: 'https://93.184.216.34/afrc', routes: '',
+    });
+    expect(res.status).toBe(201);
+    expect(res.text).toContain('id="secret"');
+    expect(res.text).not.toMatch(/hash/i);
+    expect(res.text).toMatch(/keeps it, readable, to sign/i);
+  });
+});
