@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CURRENCIES, TASK_KINDS, type TaskKind } from './domain/kinds';
 import { TASK_KIND_TABLE } from './domain/task-kinds';
 import { parseBlockingRule } from './domain/indicator-rules';
+import { parseAllowedHosts } from './domain/webhook-target';
 
 // The only reader of process.env. Everything else receives a frozen, typed Config.
 
@@ -107,6 +108,9 @@ const EnvSchema = z
     DELIVERY_RETRY_MS: positiveInt(60_000),
     DELIVERY_RETRY_MAX_MS: positiveInt(30 * 60_000),
     WEBHOOK_TIMEOUT_MS: positiveInt(10000),
+    // Hosts or addresses a webhook may point to although they are not public (loopback, private):
+    // comma-separated, for demos and tests. Production leaves it empty.
+    WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
     RECONCILE_INTERVAL_MS: positiveInt(5000),
     RECONCILE_MIN_AGE_MS: positiveInt(3000),
     INSTITUTION_POLL_MS: positiveInt(5000),
@@ -197,6 +201,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
       deliveryRetryMs: e.DELIVERY_RETRY_MS,
       deliveryRetryMaxMs: e.DELIVERY_RETRY_MAX_MS,
       webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      webhookAllowedHosts: parseAllowedHosts(e.WEBHOOK_ALLOWED_HOSTS),
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
       reconcileMinAgeMs: e.RECONCILE_MIN_AGE_MS,
       institutionPollMs: e.INSTITUTION_POLL_MS,

@@ -37,7 +37,9 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   const maintenance = new MaintenanceQueue(deps.queues, config);
   const adapters: Adapters = {
     manual: manualAdapter,
-    webhook: webhookAdapter(config.workers.webhookTimeoutMs, config.centerName),
+    webhook: webhookAdapter({
+      timeoutMs: config.workers.webhookTimeoutMs, allowedHosts: config.workers.webhookAllowedHosts, centerName: config.centerName,
+    }),
     simulated: simulatedAdapter(maintenance, config.workers.simulatedReturnDelayMs),
   };
   void deps.health.start();

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { urlProblem } from '../domain/webhook-target';
+import { resolveWebhookHost, WebhookTargetError } from './webhook-dns';
 import type { ServiceContext } from '../context';
 import type { DbOrTrx } from '../db';
 import type { Actor } from '../auth/actor';
@@ -112,8 +115,27 @@ export class AdminService {
     return { ...rest, hasWebhookSecret: webhookSecret !== null, routes: await routesOf(this.ctx.db, id) };
   }
 
+  /**
+   * A webhook URL must reach a public address (API.md): refused on its face, or when its host
+   * resolves to a non-public address now. A name that does not resolve yet is kept; every delivery
+   * checks again where it connects.
+   */
+  private async checkWebhookUrl(url: string): Promise<void> {
+    const allowed = this.ctx.config.workers.webhookAllowedHosts;
+    const problem = urlProblem(url, allowed);
+    if (problem) throw new ValidationError([{ path: 'webhookUrl', message: problem }]);
+    const { hostname } = new URL(url);
+    if (ipaddr.isValid(hostname.replace(/^\[(.*)\]$/, '$1'))) return;
+    try {
+      await resolveWebhookHost(hostname, allowed);
+    } catch (err) {
+      if (err instanceof WebhookTargetError) throw new ValidationError([{ path: 'webhookUrl', message: `must point to a public address: ${err.message}` }]);
+    }
+  }
+
   async createInstitution(actor: Actor, body: CreateInstitutionBody): Promise<InstitutionDetail & { webhookSecret?: string }> {
     const routes = normalizeRoutes(body.routes);
+    if (body.webhookUrl) await this.checkWebhookUrl(body.webhookUrl);
     // A webhook delivery is always signed; when the admin gives no secret one is made and shown once.
     const generatedSecret = body.integration === 'webhook' && !body.webhookSecret ? randomBytes(32).toString('base64url') : undefined;
     await this.ctx.db.transaction(async (trx) => {
@@ -142,6 +164,7 @@ export class AdminService {
 
   async updateInstitution(actor: Actor, id: string, patch: UpdateInstitutionBody): Promise<InstitutionDetail> {
     const routes = patch.routes && normalizeRoutes(patch.routes);
+    if (patch.webhookUrl) await this.checkWebhookUrl(patch.webhookUrl);
     await this.ctx.db.transaction(async (trx) => {
       const current = await lockInstitution(trx, id);
       if (!current) throw new NotFoundError('No such institution.');

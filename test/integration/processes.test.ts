@@ -11,7 +11,7 @@ import { partnerQueueName } from '../../server/queues/names';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await testApp(FAST_WORKERS);
+  t = await testApp({ ...FAST_WORKERS, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
 });
 afterAll(() => t.close());
 
@@ -70,7 +70,7 @@ it('when a worker dies mid-delivery, then another worker redoes the job and the 
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   const tuning = { lockDuration: 1000, stalledInterval: 250 };
   // Its delivery must still be waiting when the answer finally comes, however slow the takeover is.
-  const dying = startWorkers(parseConfig(testEnv(t.database, t.queuePrefix, { ...FAST_WORKERS, WEBHOOK_TIMEOUT_MS: '60000' })), undefined, { tuning });
+  const dying = startWorkers(parseConfig(testEnv(t.database, t.queuePrefix, { ...FAST_WORKERS, WEBHOOK_TIMEOUT_MS: '60000', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' })), undefined, { tuning });
   let survivor: ReturnType<typeof startWorkers> | undefined;
   try {
     const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: url, webhookSecret: 'secret-for-the-dying-worker' });

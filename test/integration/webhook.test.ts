@@ -32,7 +32,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t = await testApp({ ...FAST_WORKERS, JOB_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000' });
+  t = await testApp({ ...FAST_WORKERS, JOB_ATTEMPTS: '3', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
   workers = startWorkers(t.config);
 });
 afterAll(async () => {

@@ -11,7 +11,7 @@ let t: TestApp;
 let workers: WorkerProcess;
 
 beforeAll(async () => {
-  t = await testApp({ ...FAST_WORKERS, OVERDUE_SCAN_MS: '200', MAX_TRAIL_DEPTH: '2' });
+  t = await testApp({ ...FAST_WORKERS, OVERDUE_SCAN_MS: '200', MAX_TRAIL_DEPTH: '2', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
   workers = startWorkers(t.config);
 });
 afterAll(async () => {
