@@ -98,7 +98,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     rateLimitStores: createRateLimitStores(queues, db, config),
     health,
     services,
-    passport: buildPassport(config, (actor) => services.auth.isActive(actor)),
+    passport: buildPassport(config, (holder) => services.auth.currentActor(holder)),
     async close() {
       health.close();
       await dispatcher.close();

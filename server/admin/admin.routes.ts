@@ -19,7 +19,7 @@ describeRoute({ ...admin, method: 'get', path: '/institutions/:id', summary: 'On
 describeRoute({ ...admin, method: 'patch', path: '/institutions/:id', summary: 'Rename, (de)activate, change webhook or replace routes.', request: { params: InstitutionIdParams, body: jsonBody(UpdateInstitutionBody) }, ok: InstitutionDetail });
 describeRoute({ ...admin, method: 'get', path: '/users', summary: 'List users.', request: { query: ListQuery }, ok: UserList });
 describeRoute({ ...admin, method: 'post', path: '/users', summary: 'Create a user.', request: { body: jsonBody(CreateUserBody) }, okStatus: 201, ok: UserOut });
-describeRoute({ ...admin, method: 'patch', path: '/users/:id', summary: 'Change display name or password, or (de)activate a user.', request: { params: UserIdParams, body: jsonBody(UpdateUserBody) }, ok: UserListItem });
+describeRoute({ ...admin, method: 'patch', path: '/users/:id', summary: 'Change display name, password, role or institution, or (de)activate a user; all but the display name end the user\'s tokens.', request: { params: UserIdParams, body: jsonBody(UpdateUserBody) }, ok: UserListItem });
 describeRoute({ ...admin, method: 'get', path: '/api-clients', summary: 'List partner API clients (never their secrets).', request: { query: ApiClientListQuery }, ok: ApiClientList });
 describeRoute({ ...admin, method: 'post', path: '/api-clients', summary: 'Create a partner API client; the secret is shown only in this answer.', request: { body: jsonBody(CreateApiClientBody) }, okStatus: 201, ok: CreatedApiClient });
 describeRoute({ ...admin, method: 'delete', path: '/api-clients/:id', summary: 'Revoke an API client; its tokens stop working at once.', request: { params: ApiClientIdParams }, ok: ApiClientListItem });

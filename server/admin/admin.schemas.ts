@@ -76,11 +76,14 @@ const Username = z
 
 const Password = z.string().min(12, 'at least 12 characters').max(200);
 
+/** A person's role: partner_system belongs to machine clients (API clients), never to a person. */
+const PersonRole = Role.refine((r) => r !== 'partner_system', 'partner_system is the role of a machine client, never a person: create an API client instead');
+
 export const CreateUserBody = z.object({
   username: Username,
   password: Password,
   displayName: z.string().trim().min(1).max(200),
-  role: Role.refine((r) => r !== 'partner_system', 'partner_system is the role of a machine client, never a person: create an API client instead'),
+  role: PersonRole,
   institutionId: InstitutionId.nullable().optional(),
 });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
@@ -90,6 +93,8 @@ export const UpdateUserBody = z
     displayName: z.string().trim().min(1).max(200).optional(),
     password: Password.optional(),
     active: z.boolean().optional(),
+    role: PersonRole.optional().describe("ends the user's tokens"),
+    institutionId: InstitutionId.nullable().optional().describe("ends the user's tokens"),
   })
   .strict();
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;

@@ -245,8 +245,14 @@ export class AdminService {
     }
     const passwordHash = patch.password === undefined ? undefined : await hashSecret(patch.password);
     const user = await this.ctx.db.transaction(async (trx) => {
-      if (!(await findUser(trx, id))) throw new NotFoundError('No such user.');
-      const updated = await updateUser(trx, id, { displayName: patch.displayName, active: patch.active, passwordHash });
+      const current = await findUser(trx, id);
+      if (!current) throw new NotFoundError('No such user.');
+      if (patch.role !== undefined || patch.institutionId !== undefined) {
+        await this.checkUserInstitution(patch.role ?? current.role, patch.institutionId === undefined ? current.institutionId : patch.institutionId);
+      }
+      const updated = await updateUser(trx, id, {
+        displayName: patch.displayName, active: patch.active, passwordHash, role: patch.role, institutionId: patch.institutionId,
+      });
       const changed = Object.keys(patch).filter((k) => patch[k as keyof UpdateUserBody] !== undefined);
       await recordEvent(trx, actor, {
         type: patch.active === false ? 'user.deactivated' : patch.active === true ? 'user.activated' : 'user.updated',

@@ -2,6 +2,8 @@ import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { describeRoute, jsonBody } from '../http/openapi';
 import { parse } from '../http/validate';
+import { actorOf, requireAuth } from '../http/auth';
+import { clearAuthCookie } from './cookies';
 import { LoginBody, LoginResponse, TokenBody, TokenResponse } from './auth.schemas';
 import { createLoginLimiters, createTokenLimiter } from './rate-limits';
 
@@ -16,6 +18,12 @@ describeRoute({
   request: { body: jsonBody(TokenBody) }, ok: TokenResponse,
 });
 
+describeRoute({
+  method: 'post', path: '/auth/logout', tags: ['auth'],
+  summary: 'End every token of the signed-in user (bearer or cookie) within 5 seconds; log in again for a new one.',
+  okStatus: 204,
+});
+
 export function authRoutes(deps: Deps): Router {
   const r = Router();
   // Made here, per app instance, so every app (and every test file) counts on its own.
@@ -26,6 +34,12 @@ export function authRoutes(deps: Deps): Router {
     const body = parse(LoginBody, req.body);
     const { token, expiresAt, user } = await deps.services.auth.login(body.username, body.password);
     res.json({ token, expiresAt: expiresAt.toISOString(), user });
+  });
+
+  r.post('/logout', requireAuth, async (req, res) => {
+    await deps.services.auth.logout(actorOf(req));
+    clearAuthCookie(res);
+    res.status(204).end();
   });
 
   r.post('/token', tokenLimiter, async (req, res) => {

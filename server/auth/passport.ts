@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { Config } from '../config';
-import { ALGORITHMS, TokenClaims, claimsToActor, signingKey } from './tokens';
+import { ALGORITHMS, TokenClaims, claimsToActor, signingKey, type TokenHolder } from './tokens';
 import type { Actor } from './actor';
 
 export const AUTH_COOKIE = 'afrc_token';
@@ -12,9 +12,10 @@ const fromCookie = (req: Request): string | null => (req.cookies?.[AUTH_COOKIE] 
 /**
  * Bearer header first (partner systems, scripts), then the httpOnly cookie set by the login form.
  * The strategy pins the algorithm list, issuer and audience; the claims are then checked by schema,
- * and the account is re-checked as active so a deactivated user loses access before the token expires.
+ * and the account is read again: a token ended by logout, password, role or institution change or
+ * deactivation is refused, and the actor gets the role and institution the account has now.
  */
-export function buildPassport(config: Config, isActive: (actor: Actor) => Promise<boolean>): passport.PassportStatic {
+export function buildPassport(config: Config, currentActor: (holder: TokenHolder) => Promise<Actor | false>): passport.PassportStatic {
   const instance = new passport.Passport() as unknown as passport.PassportStatic;
   instance.use(
     'jwt',
@@ -31,8 +32,7 @@ export function buildPassport(config: Config, isActive: (actor: Actor) => Promis
       (payload: unknown, done: (err: unknown, user?: Actor | false) => void) => {
         const claims = TokenClaims.safeParse(payload);
         if (!claims.success) return done(null, false);
-        const actor = claimsToActor(claims.data);
-        isActive(actor).then((ok) => done(null, ok ? actor : false), done);
+        currentActor({ actor: claimsToActor(claims.data), generation: claims.data.gen }).then((actor) => done(null, actor), done);
       },
     ),
   );

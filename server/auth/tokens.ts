@@ -15,6 +15,8 @@ export const TokenClaims = z.object({
   name: z.string(),
   role: Role,
   inst: z.string().nullable(),
+  /** The user's token generation when the token was issued (0 for machine clients, ended by revocation). */
+  gen: z.number().int().min(0),
 });
 
 const keys = new WeakMap<Config, KeyObject>();
@@ -32,10 +34,10 @@ export function signingKey(config: Config): KeyObject {
   return key;
 }
 
-export function issueToken(config: Config, actor: Actor): { token: string; expiresAt: Date; expiresIn: number } {
+export function issueToken(config: Config, actor: Actor, generation = 0): { token: string; expiresAt: Date; expiresIn: number } {
   const expiresIn = config.jwt.ttlSeconds;
   const token = jwt.sign(
-    { typ: TOKEN_TYPE, act: actor.type, name: actor.name, role: actor.role, inst: actor.institutionId },
+    { typ: TOKEN_TYPE, act: actor.type, name: actor.name, role: actor.role, inst: actor.institutionId, gen: generation },
     signingKey(config),
     { algorithm: 'HS256', subject: actor.id, issuer: config.jwt.issuer, audience: config.jwt.audience, expiresIn },
   );
@@ -45,3 +47,6 @@ export function issueToken(config: Config, actor: Actor): { token: string; expir
 export function claimsToActor(claims: z.infer<typeof TokenClaims>): Actor {
   return { id: claims.sub, type: claims.act, name: claims.name, role: claims.role, institutionId: claims.inst };
 }
+
+/** Who a token speaks for, and the generation it was issued in. */
+export type TokenHolder = { actor: Actor; generation: number };

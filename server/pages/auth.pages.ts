@@ -41,7 +41,9 @@ export function authPages(deps: Deps): Router {
     }
   });
 
-  r.post('/logout', (_req, res) => {
+  r.post('/logout', async (req, res) => {
+    // Signing out ends the token itself, not only this browser's copy of it.
+    if (req.user?.type === 'user') await deps.services.auth.logout(req.user);
     clearAuthCookie(res);
     rotateSid(deps.config, res);
     res.redirect(303, '/login');

@@ -108,7 +108,7 @@ describe('bearer tokens', () => {
   let user: TestUser;
   beforeAll(async () => { user = await t.factories.user({ role: 'supervisor' }); });
 
-  const claims = () => ({ typ: 'access', act: 'user', name: user.username, role: user.role, inst: null });
+  const claims = () => ({ typ: 'access', act: 'user', name: user.username, role: user.role, inst: null, gen: 0 });
   const sign = (opts: jwt.SignOptions, secret = t.config.jwt.secret, payload: object = claims()) =>
     jwt.sign(payload, secret, { algorithm: 'HS256', subject: user.id, issuer: t.config.jwt.issuer, audience: t.config.jwt.audience, expiresIn: 600, ...opts });
   const expect401 = async (token: string) => {
