@@ -356,7 +356,11 @@ describe('statistics', () => {
     expect(await read()).toMatchObject(expected);
     const { ledger } = await recount(t, hold.id);
     expect(ledger).toEqual({ frozen: 1_000_000, released: 100_000, returned: 250_000 });
-    const csv = (await t.api.as(supervisor).get('/api/v1/stats/export.csv')).text.split('\r\n').find((l) => l.startsWith(`${bank.id},`))!;
-    expect(csv.split(',').slice(7)).toEqual(['10000.00', '250000', '2500.00', '100000', '1000.00', '650000', '6500.00', '2500']);
+    const lines = (await t.api.as(supervisor).get('/api/v1/stats/export.csv')).text.split('\r\n');
+    const header = lines[0].split(',');
+    const row = lines.find((l) => l.startsWith(`${bank.id},`))!.split(',');
+    const column = (name: string) => row[header.indexOf(name)];
+    const names = ['lossPrevented', 'returnedMinor', 'returned', 'releasedMinor', 'released', 'heldMinor', 'held', 'returnRateBasisPoints'];
+    expect(names.map(column)).toEqual(['10000.00', '250000', '2500.00', '100000', '1000.00', '650000', '6500.00', '2500']);
   });
 });
