@@ -2,7 +2,8 @@ import type { Actor } from '../auth/actor';
 import { SYSTEM_ACTOR } from '../auth/actor';
 import { coalesced } from '../coalesce';
 import type { ServiceContext } from '../context';
-import { isBlockingTask } from '../domain/task-kinds';
+import { isBlockingTask, isReturnTask } from '../domain/task-kinds';
+import { HoldBookings } from '../holds/hold-bookings';
 import { openBlockingKey } from '../domain/task-planning';
 import { findInstitution, toInstitutionWithSecret, type InstitutionWithSecret } from '../admin/institutions.repo';
 import { recordEvent, recordEvents } from '../audit/events.repo';
@@ -30,7 +31,11 @@ export class TaskLifecycleService {
     return deliveries.map((d) => moved.has(d.id));
   }, { maxBatchSize: 500, keyOf: (d) => d.id });
 
-  constructor(private readonly ctx: ServiceContext) {}
+  private readonly holdBookings: HoldBookings;
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.holdBookings = new HoldBookings(ctx.config);
+  }
 
   /** A supervisor sends an unrouted task to an institution; it is queued there and enqueued after commit. */
   async assign(actor: Actor, taskId: string, institutionId: string): Promise<Task> {
@@ -76,6 +81,8 @@ export class TaskLifecycleService {
       if (!OPEN_TASK_STATUSES.includes(row.status)) throw new ConflictError('task_closed', `This task is already ${row.status}.`);
       const cancelled = await cancelTask(trx, row.id, row.version);
       if (!cancelled) throw new ConflictError('version_mismatch', 'The task changed while it was being cancelled.');
+      // A cancelled return will never be paid: its reservation on the hold is freed with it.
+      if (isReturnTask(row.kind)) await this.holdBookings.settleReturnTask(trx, actor, row, { paidMinor: null, taskResultId: null, why: 'cancelled' });
       await recordEvent(trx, actor, {
         type: 'task.cancelled',
         reportId: row.report_id,

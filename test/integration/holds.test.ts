@@ -250,6 +250,19 @@ describe('returns', () => {
     await expectConsistent(t, hold.id);
   });
 
+  it('a cancelled return task frees its reservation, and the bank can no longer answer it', async () => {
+    const hold = await frozenHold(t, bankA, liaisonA, { amountMinor: 300_000 });
+    const ordered = await t.api.as(officer).post(`/api/v1/holds/${hold.id}/returns`).send({ amountMinor: 200_000, victimAccount: '6217000011115555' });
+    expect((await t.api.as(officer).get(`/api/v1/holds/${hold.id}`)).body).toMatchObject({ reservedMinor: 200_000 });
+    const cancelled = await t.api.as(officer).post(`/api/v1/tasks/${ordered.body.taskId}/cancel`).send({ reason: 'victim paid back by the suspect' });
+    expect(cancelled.status).toBe(200);
+    expect((await t.api.as(officer).get(`/api/v1/holds/${hold.id}`)).body).toMatchObject({ reservedMinor: 0, balanceMinor: 300_000, returns: [{ status: 'failed' }] });
+    const late = await t.api.as(partnerA).post(`/api/v1/tasks/${ordered.body.taskId}/result`).send({ outcome: 'returned', returnedMinor: 200_000 });
+    expect(late.status).toBe(409);
+    expect((await t.api.as(officer).post(`/api/v1/holds/${hold.id}/returns`).send({ amountMinor: 300_000, victimAccount: '6217000011115555' })).status).toBe(201);
+    await expectConsistent(t, hold.id);
+  });
+
   it('refuses returns from roles that may not (403), to a bad account (400), from a closed hold (409) or another bank\'s view (404 for partners)', async () => {
     const hold = await frozenHold(t, bankA, liaisonA, { amountMinor: 1000 });
     for (const who of [admin, liaisonA, partnerA]) {
