@@ -81,7 +81,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     tasks: new TasksService(ctx),
     engine,
     taskResults,
-    taskLifecycle: new TaskLifecycleService(ctx),
+    taskLifecycle: new TaskLifecycleService(ctx, engine),
     stats: new StatsService(ctx),
     // A task result by feed is the same use case as POST /tasks/:id/result.
     feeds: new FeedsService(ctx, engine, taskResults, feedQueue),

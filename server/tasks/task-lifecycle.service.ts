@@ -3,7 +3,7 @@ import { SYSTEM_ACTOR } from '../auth/actor';
 import { coalesced } from '../coalesce';
 import type { ServiceContext } from '../context';
 import { isBlockingTask, isReturnTask } from '../domain/task-kinds';
-import { HoldBookings } from '../holds/hold-bookings';
+import type { TaskEngine } from './task-engine';
 import { openBlockingKey } from '../domain/task-planning';
 import { findInstitution, toInstitutionWithSecret, type InstitutionWithSecret } from '../admin/institutions.repo';
 import { recordEvent, recordEvents } from '../audit/events.repo';
@@ -31,11 +31,7 @@ export class TaskLifecycleService {
     return deliveries.map((d) => moved.has(d.id));
   }, { maxBatchSize: 500, keyOf: (d) => d.id });
 
-  private readonly holdBookings: HoldBookings;
-
-  constructor(private readonly ctx: ServiceContext) {
-    this.holdBookings = new HoldBookings(ctx.config);
-  }
+  constructor(private readonly ctx: ServiceContext, private readonly engine: TaskEngine) {}
 
   /** A supervisor sends an unrouted task to an institution; it is queued there and enqueued after commit. */
   async assign(actor: Actor, taskId: string, institutionId: string): Promise<Task> {
@@ -82,7 +78,7 @@ export class TaskLifecycleService {
       const cancelled = await cancelTask(trx, row.id, row.version);
       if (!cancelled) throw new ConflictError('version_mismatch', 'The task changed while it was being cancelled.');
       // A cancelled return will never be paid: its reservation on the hold is freed with it.
-      if (isReturnTask(row.kind)) await this.holdBookings.settleReturnTask(trx, actor, row, { paidMinor: null, taskResultId: null, why: 'cancelled' });
+      if (isReturnTask(row.kind)) await this.engine.holdBookings.settleReturnTask(trx, actor, row, { paidMinor: null, taskResultId: null, why: 'cancelled' });
       await recordEvent(trx, actor, {
         type: 'task.cancelled',
         reportId: row.report_id,

@@ -97,9 +97,10 @@ describe('when the institution is saved', () => {
 });
 
 describe('when a delivery connects', () => {
-  it('refuses an internal address stored before the rule, sends nothing there, and does not retry', async () => {
+  /** A webhook institution whose URL points at `host`: its interception is refused at delivery, and nothing arrives. */
+  async function expectDeliveryRefused(host: string): Promise<void> {
     received.length = 0;
-    const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: `http://127.0.0.1:${port}/inside`, webhookSecret: 'partner-shared-secret-0123456789' });
+    const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: `http://${host}:${port}/inside`, webhookSecret: 'partner-shared-secret-0123456789' });
     await workers.pool.sync();
     const task = await interceptTask(t, { toInstitutionId: bank.id });
     const row = await waitFor(async () => {
@@ -108,19 +109,14 @@ describe('when a delivery connects', () => {
     }, 'the refused delivery to be recorded');
     expect(row.delivery_error).toMatch(/refused/);
     expect(received).toHaveLength(0);
+  }
+
+  it('refuses an internal address stored before the rule, sends nothing there, and does not retry', async () => {
+    await expectDeliveryRefused('127.0.0.1');
   });
 
   it('refuses a host name that resolves to an internal address (localhost)', async () => {
-    received.length = 0;
-    const bank = await t.factories.institution({ kind: 'bank', integration: 'webhook', webhookUrl: `http://localhost:${port}/inside`, webhookSecret: 'partner-shared-secret-0123456789' });
-    await workers.pool.sync();
-    const task = await interceptTask(t, { toInstitutionId: bank.id });
-    const row = await waitFor(async () => {
-      const r = await taskRow(t, task.id);
-      return r.delivery_failed_at ? r : undefined;
-    }, 'the refused delivery to be recorded');
-    expect(row.delivery_error).toMatch(/refused/);
-    expect(received).toHaveLength(0);
+    await expectDeliveryRefused('localhost');
   });
 
   it('connects to the address it checked: one lookup, and a name answering any internal address is refused', async () => {
