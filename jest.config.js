@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The fault suite starts and kills real processes; it runs apart, as `npm run test:faults`.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   transform: { '^.+\\.ts$': 'ts-jest' },
   // Without a reachable PostgreSQL the run starts an embedded one, and stops it at the end.
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
