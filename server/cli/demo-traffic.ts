@@ -7,11 +7,11 @@ import type { ReportsService } from '../reports/reports.service';
 import type { CreateReport } from '../reports/reports.schemas';
 import type { ScreeningService } from '../screening/screening.service';
 import type { ScreeningItem } from '../screening/screening.schemas';
-import { DEMO_INSTITUTIONS } from './seed';
+import { DEMO_INSTITUTIONS, demoIntegration } from './seed';
 
 // Card BINs and mobile segments of the seeded demo institutions, so every generated transfer and
-// number is routed to a simulated partner.
-const BINS = DEMO_INSTITUTIONS.flatMap((i) => i.routes.bank_account ?? []);
+// number is routed to a simulated partner (the manual bank's inbox holds only what people file).
+const BINS = DEMO_INSTITUTIONS.filter((i) => demoIntegration(i) === 'simulated').flatMap((i) => i.routes.bank_account ?? []);
 const SEGMENTS = DEMO_INSTITUTIONS.flatMap((i) => i.routes.phone ?? []).map((prefix) => prefix.replace(/^\+86/, ''));
 
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;

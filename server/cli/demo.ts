@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { runProcess } from '../lifecycle';
 import { ALL_SHUTDOWN_EXTRA_MS, closersOf, startAll } from './start-all';
 import { migrate } from './migrate';
-import { DEMO_PASSWORD, seedDemo } from './seed';
+import { DEMO_INSTITUTIONS, DEMO_MANUAL_BANK, DEMO_MANUAL_LIAISON, DEMO_PASSWORD, seedDemo } from './seed';
 import { startDemoTraffic } from './demo-traffic';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { fromProjectRoot } from '../paths';
@@ -27,6 +27,19 @@ async function embeddedDatabase(): Promise<EmbeddedPostgres | undefined> {
   });
   process.env.DATABASE_URL = embedded.url;
   return embedded;
+}
+
+/** The sign-ins the demo prints; the manual bank's liaison answers that bank's tasks by hand. */
+export function demoAccountLines(adminUsername: string | undefined, adminPassword: string | undefined): string[] {
+  const manualBank = DEMO_INSTITUTIONS.find((i) => i.id === DEMO_MANUAL_BANK);
+  return [
+    `  admin:       ${adminUsername ?? '(not set)'} / ${adminPassword ?? '(from ADMIN_PASSWORD)'}`,
+    `  supervisor:  supervisor / ${DEMO_PASSWORD}`,
+    `  officer:     officer / ${DEMO_PASSWORD}`,
+    `  liaison:     liaison-icbc / ${DEMO_PASSWORD} (simulated bank: answers by itself)`,
+    `  liaison:     ${DEMO_MANUAL_LIAISON} / ${DEMO_PASSWORD} (${manualBank?.name ?? DEMO_MANUAL_BANK}, a manual bank: its tasks wait for you at /tasks;` +
+      ` accounts starting ${(manualBank?.routes.bank_account ?? []).join(', ')} go there)`,
+  ];
 }
 
 /** `npm run demo`: migrate, seed the demo center, run web + workers, and keep reports coming in. */
@@ -53,10 +66,7 @@ async function demo(config: Config, logger: Logger, embedded: EmbeddedPostgres |
     [
       '',
       `AFRC demo running on http://localhost:${config.port}`,
-      `  admin:       ${config.admin?.username ?? '(not set)'} / ${process.env.ADMIN_PASSWORD === DEMO_ADMIN.password ? DEMO_ADMIN.password : '(from ADMIN_PASSWORD)'}`,
-      `  supervisor:  supervisor / ${DEMO_PASSWORD}`,
-      `  officer:     officer / ${DEMO_PASSWORD}`,
-      `  liaison:     liaison-icbc / ${DEMO_PASSWORD}`,
+      ...demoAccountLines(config.admin?.username, process.env.ADMIN_PASSWORD === DEMO_ADMIN.password ? DEMO_ADMIN.password : undefined),
       `A demo report is filed every ${DEMO_REPORT_EVERY_MS / 1000} s; simulated partners answer after ${config.workers.simulatedDelayMs / 1000} s.`,
       embedded
         ? `Database: embedded PostgreSQL, data in ${DEMO_DATA_DIR}/postgres (its log: ${DEMO_DATA_DIR}/postgres.log).\n` +

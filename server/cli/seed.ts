@@ -12,12 +12,17 @@ import { findApiClientByClientId, upsertApiClient } from '../admin/api-clients.r
 /**
  * The demo center, after the Zhejiang anti-fraud center of 2016: police officers working beside
  * seven banks, three carriers and an internet platform, who block numbers and sites and freeze
- * defrauded money. Every partner is `simulated`, so tasks are answered without anyone at a bank.
+ * defrauded money. Every partner but one is `simulated`, so tasks are answered without anyone at a
+ * bank; one bank stays `manual`, so whoever tries the demo can sign in as its liaison and answer
+ * its tasks by hand.
  */
 
 export const DEMO_PASSWORD = 'demo-password-123';
 export const DEMO_CLIENT = { clientId: 'icbc-demo', clientSecret: 'icbc-demo-client-secret-123', institutionId: 'icbc' } as const;
 export const CENTER_ID = 'zj-anti-fraud-center';
+/** The demo bank whose tasks wait in its liaison's inbox instead of being answered by the simulator. */
+export const DEMO_MANUAL_BANK = 'cmb';
+export const DEMO_MANUAL_LIAISON = `liaison-${DEMO_MANUAL_BANK}`;
 
 type SeedInstitution = { id: string; name: string; kind: InstitutionKind; routes: Partial<Record<IndicatorKind, string[]>> };
 
@@ -80,6 +85,10 @@ export const DEMO_USERS: SeedUser[] = [
   })),
 ];
 
+export function demoIntegration(inst: { id: string; kind: InstitutionKind }): 'manual' | 'simulated' {
+  return inst.kind === 'police' || inst.id === DEMO_MANUAL_BANK ? 'manual' : 'simulated';
+}
+
 function routesOf(inst: SeedInstitution): RouteSpec[] {
   return Object.entries(inst.routes).flatMap(([kind, prefixes]) =>
     (prefixes ?? []).map((raw) => {
@@ -119,7 +128,7 @@ export async function seedDemo(db: Db, config: Config, logger: Logger): Promise<
       routes += specs.length;
       await upsertInstitution(
         trx,
-        { id: inst.id, name: inst.name, kind: inst.kind, integration: inst.kind === 'police' ? 'manual' : 'simulated', webhookUrl: null, webhookSecret: null },
+        { id: inst.id, name: inst.name, kind: inst.kind, integration: demoIntegration(inst), webhookUrl: null, webhookSecret: null },
         specs,
       );
     }

@@ -2,7 +2,9 @@ import { createLogger } from '../../server/logger';
 import { parseConfig } from '../../server/config';
 import { buildRouter } from '../../server/domain/routing';
 import { loadRoutes } from '../../server/admin/institutions.repo';
-import { DEMO_CLIENT, DEMO_PASSWORD, DEMO_USERS, seedDemo } from '../../server/cli/seed';
+import { DEMO_CLIENT, DEMO_MANUAL_BANK, DEMO_MANUAL_LIAISON, DEMO_PASSWORD, DEMO_USERS, seedDemo } from '../../server/cli/seed';
+import { demoAccountLines } from '../../server/cli/demo';
+import { reportBody } from '../helpers/bodies';
 import { testApp, type TestApp } from '../helpers/test-app';
 
 let t: TestApp;
@@ -36,7 +38,8 @@ it('seeds the demo center, and a second run leaves the same state', async () => 
 
   const kinds = await t.db('institutions').select('kind').count<{ kind: string; count: string }[]>('* as count').groupBy('kind').orderBy('kind');
   expect(kinds.map((k) => [k.kind, Number(k.count)])).toEqual([['bank', 7], ['carrier', 3], ['platform', 1], ['police', 1]]);
-  expect(await t.db('institutions').whereNot('kind', 'police').whereNot('integration', 'simulated')).toEqual([]);
+  const manual = await t.db('institutions').whereNot('kind', 'police').whereNot('integration', 'simulated').select('id', 'kind', 'integration');
+  expect(manual).toEqual([{ id: DEMO_MANUAL_BANK, kind: 'bank', integration: 'manual' }]);
 });
 
 it('routes demo accounts, numbers and sites to the right partners', async () => {
@@ -74,4 +77,22 @@ it('seeds without an admin when none is configured, and says so', async () => {
   const summary = await seedDemo(t.db, config, spyLogger);
   expect(summary.admin).toBeNull();
   expect(warnings).toEqual([expect.stringContaining('no admin user was created')]);
+});
+
+it('keeps one demo bank manual: its liaison signs in with the printed login and finds a filed transfer\'s task in the inbox', async () => {
+  const lines = demoAccountLines('admin', 'admin-demo-password').join('\n');
+  expect(lines).toContain(`${DEMO_MANUAL_LIAISON} / ${DEMO_PASSWORD}`);
+  expect(DEMO_USERS.find((u) => u.username === DEMO_MANUAL_LIAISON)).toMatchObject({ role: 'liaison', institutionId: DEMO_MANUAL_BANK });
+
+  const officer = await t.api.raw().post('/api/v1/auth/login').send({ username: 'officer', password: DEMO_PASSWORD });
+  const body = reportBody({ indicators: [] });
+  body.transfers = [{ ...body.transfers![0]!, toAccount: '6225881234567890' }];
+  const filed = await t.api.raw().post('/api/v1/reports').set('authorization', `Bearer ${officer.body.token}`).send(body);
+  expect(filed.status).toBe(201);
+  expect(filed.body.tasks).toEqual([expect.objectContaining({ kind: 'intercept_funds', institutionId: DEMO_MANUAL_BANK })]);
+
+  const liaison = await t.api.raw().post('/api/v1/auth/login').send({ username: DEMO_MANUAL_LIAISON, password: DEMO_PASSWORD });
+  expect(liaison.status).toBe(200);
+  const inbox = await t.api.raw().get('/api/v1/tasks').set('authorization', `Bearer ${liaison.body.token}`);
+  expect(inbox.body.items.map((x: { id: string }) => x.id)).toContain(filed.body.tasks[0].id);
 });
