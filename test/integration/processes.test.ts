@@ -86,9 +86,13 @@ it('when a worker dies mid-delivery, then another worker redoes the job and the 
     // The survivor's attempt is over only once BullMQ has the job completed, not when the row changes.
     const queue = t.queue(partnerQueueName(bank.id));
     try {
+      // State first, then the job: completion writes state and return value together, and a
+      // completed job stays completed, so the job read after seeing "completed" carries its outcome.
+      // The other order can read the job while still active and its state just after it completed.
       const jobState = async () => {
+        const state = await queue.getJobState(task.id);
         const job = await queue.getJob(task.id);
-        return job ? { state: await job.getState(), returnvalue: job.returnvalue as unknown, finishedOn: job.finishedOn, attemptsMade: job.attemptsMade } : undefined;
+        return job ? { state, returnvalue: job.returnvalue as unknown, finishedOn: job.finishedOn, attemptsMade: job.attemptsMade } : undefined;
       };
       const completed = await waitFor(async () => {
         const s = await jobState();
