@@ -73,15 +73,16 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
   const feedQueue = new FeedQueue(queues, config, logger);
   const indicators = new IndicatorsService(ctx);
   const caseStatus = new CaseStatusService(ctx);
+  const taskLifecycle = new TaskLifecycleService(ctx, engine);
   const services: Services = {
     auth: new AuthService(ctx),
     admin: new AdminService(ctx, engine),
     reports: new ReportsService(ctx, engine, caseStatus),
-    caseClosing: new CaseClosingService(ctx, activeHeldBalances),
+    caseClosing: new CaseClosingService(ctx, activeHeldBalances, (trx, actor, id, reason) => taskLifecycle.cancelOpenTasksOfReport(trx, actor, id, reason)),
     tasks: new TasksService(ctx),
     engine,
     taskResults,
-    taskLifecycle: new TaskLifecycleService(ctx, engine),
+    taskLifecycle,
     stats: new StatsService(ctx),
     // A task result by feed is the same use case as POST /tasks/:id/result.
     feeds: new FeedsService(ctx, engine, taskResults, feedQueue),

@@ -14,6 +14,12 @@ export const CASE_DECIDERS = ['desk_officer', 'supervisor'] as const;
  */
 export type HeldBalanceCount = (trx: DbOrTrx, reportId: string) => Promise<number>;
 
+/**
+ * Cancels a report's open tasks in the closing transaction, with the closing reason; answers how
+ * many (TaskLifecycleService.cancelOpenTasksOfReport).
+ */
+export type CancelOpenTasks = (trx: DbOrTrx, actor: Actor, reportId: string, reason: string) => Promise<number>;
+
 export function mayDecideCases(actor: Pick<Actor, 'role'>): boolean {
   return (CASE_DECIDERS as readonly string[]).includes(actor.role);
 }
@@ -23,9 +29,14 @@ export class CaseClosingService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly heldBalances: HeldBalanceCount,
+    private readonly cancelOpenTasks: CancelOpenTasks = async () => 0,
   ) {}
 
-  /** open → closed; refused while a hold of the report has a balance (409 holds_active). */
+  /**
+   * open → closed; refused while a hold of the report has a balance (409 holds_active). The
+   * report's open tasks are cancelled with it, with the closing reason: an officer who closes a
+   * case is done asking the partners for anything on it. Reopening opens no task again.
+   */
   async close(actor: Actor, reportId: string, reason: string): Promise<Report> {
     return this.change(actor, reportId, 'closed', reason);
   }
@@ -38,8 +49,9 @@ export class CaseClosingService {
   private async change(actor: Actor, reportId: string, to: 'open' | 'closed', reason: string): Promise<Report> {
     if (!mayDecideCases(actor)) throw new ForbiddenError();
     return this.ctx.db.transaction(async (trx) => {
-      // The lock makes a close and a reopen of one report take turns; a hold opened meanwhile by a
-      // result commits before or after, and the count below sees it if it came first.
+      // The lock makes a close and a reopen of one report take turns. A freeze takes the same row
+      // before its task (task-results.repo lockReportForResult): one that came first has committed
+      // its hold, which the count below sees; one that comes after finds its task cancelled.
       const report = await lockReport(trx, reportId);
       if (!report) throw new NotFoundError('No such report.');
       if (report.status === to) {
@@ -51,8 +63,11 @@ export class CaseClosingService {
           throw new ConflictError('holds_active', `This report still has ${held} active hold(s) with a balance; release or return the money first.`);
         }
       }
+      const cancelledTasks = to === 'closed' ? await this.cancelOpenTasks(trx, actor, reportId, reason) : 0;
       const changed = await setReportStatus(trx, reportId, to, reason);
-      await recordEvent(trx, actor, { type: to === 'closed' ? 'report.closed' : 'report.reopened', reportId, data: { reason } });
+      await recordEvent(trx, actor, {
+        type: to === 'closed' ? 'report.closed' : 'report.reopened', reportId, data: to === 'closed' ? { reason, cancelledTasks } : { reason },
+      });
       return changed;
     });
   }

@@ -35,7 +35,7 @@ describeRoute({
 });
 describeRoute({
   method: 'post', path: '/reports/:id/close', tags: ['reports'],
-  summary: 'Close a case with a reason (desk officer, supervisor); 409 holds_active while a hold of it still has a balance',
+  summary: 'Close a case with a reason (desk officer, supervisor); 409 holds_active while a hold of it still has a balance. Its open tasks are cancelled in the same transaction with the closing reason (not delivered again; a later result is 409 task_closed), except a blocking task another open report joined; reopening opens none again.',
   request: { params: ReportIdParams, body: jsonBody(ReasonBody) }, ok: ReportSummaryView,
 });
 describeRoute({

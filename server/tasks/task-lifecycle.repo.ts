@@ -95,6 +95,23 @@ export async function cancelTask(trx: DbOrTrx, id: string, version: number): Pro
 }
 
 /**
+ * A report's open tasks, locked, when the report closes; a blocking task that another open report
+ * joined (its indicator named the same target) is left open: that report still needs the block.
+ */
+export async function lockOpenTasksOfReport(trx: DbOrTrx, reportId: string): Promise<TaskRow[]> {
+  return (await trx('tasks as t')
+    .select('t.*')
+    .where('t.report_id', reportId)
+    .whereIn('t.status', OPEN_TASK_STATUSES)
+    .whereNotExists(function joinedElsewhere() {
+      this.select(trx.raw('1')).from('report_indicators as ri').join('reports as r', 'r.id', 'ri.report_id')
+        .whereRaw('ri.blocking_task_id = t.id').whereNot('ri.report_id', reportId).where('r.status', 'open');
+    })
+    .orderBy([{ column: 't.created_at' }, { column: 't.id' }])
+    .forUpdate('t')) as TaskRow[];
+}
+
+/**
  * unrouted → queued at `institutionId`. A blocking task takes its key there (`openBlockingKey`),
  * unless another open task already holds it: then it stays a task of its own, without a key.
  */

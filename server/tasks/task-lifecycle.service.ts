@@ -10,8 +10,9 @@ import { recordEvent, recordEvents } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { mayDecideCases } from '../reports/case-closing.service';
-import { assignTask, cancelTask, escalateOverdue, lockTask, markDeliveryFailed, markManyDispatched, tasksForDispatch } from './task-lifecycle.repo';
-import { findTask, toTask, type Task } from './tasks.repo';
+import { assignTask, cancelTask, escalateOverdue, lockOpenTasksOfReport, lockTask, markDeliveryFailed, markManyDispatched, tasksForDispatch } from './task-lifecycle.repo';
+import { findTask, toTask, type Task, type TaskRow } from './tasks.repo';
+import type { DbOrTrx } from '../db';
 
 /** The moves of a task between creation and its end: assignment, dispatch, delivery failure, escalation, cancellation. */
 export class TaskLifecycleService {
@@ -75,21 +76,38 @@ export class TaskLifecycleService {
       const row = await lockTask(trx, taskId);
       if (!row) throw new NotFoundError('No such task.');
       if (!OPEN_TASK_STATUSES.includes(row.status)) throw new ConflictError('task_closed', `This task is already ${row.status}.`);
-      const cancelled = await cancelTask(trx, row.id, row.version);
-      if (!cancelled) throw new ConflictError('version_mismatch', 'The task changed while it was being cancelled.');
-      // A cancelled return will never be paid: its reservation on the hold is freed with it.
-      if (isReturnTask(row.kind)) await this.engine.holdBookings.settleReturnTask(trx, actor, row, { paidMinor: null, taskResultId: null, why: 'cancelled' });
-      await recordEvent(trx, actor, {
-        type: 'task.cancelled',
-        reportId: row.report_id,
-        taskId: row.id,
-        data: { reason, previousStatus: row.status, institutionId: row.institution_id, version: cancelled.version },
-      });
+      await this.cancelLocked(trx, actor, row, { reason });
     });
     this.ctx.metrics.tasksClosed.inc({ outcome: 'cancelled' });
     const task = await findTask(this.ctx.db, taskId);
     if (!task) throw new NotFoundError('No such task.');
     return task;
+  }
+
+  /** Cancels an open task the caller has locked; `data` goes into its event beside the reason. */
+  private async cancelLocked(trx: DbOrTrx, actor: Actor, row: TaskRow, data: { reason: string; caseClosed?: true }): Promise<void> {
+    const cancelled = await cancelTask(trx, row.id, row.version);
+    if (!cancelled) throw new ConflictError('version_mismatch', 'The task changed while it was being cancelled.');
+    // A cancelled return will never be paid: its reservation on the hold is freed with it.
+    if (isReturnTask(row.kind)) await this.engine.holdBookings.settleReturnTask(trx, actor, row, { paidMinor: null, taskResultId: null, why: 'cancelled' });
+    await recordEvent(trx, actor, {
+      type: 'task.cancelled',
+      reportId: row.report_id,
+      taskId: row.id,
+      data: { ...data, previousStatus: row.status, institutionId: row.institution_id, version: cancelled.version },
+    });
+  }
+
+  /**
+   * Closing a report calls off its open tasks in the closing transaction (the report's row is
+   * locked by the caller), each with the closing reason: nothing is delivered again, and a partner's
+   * later answer is 409 task_closed. Answers how many were cancelled.
+   */
+  async cancelOpenTasksOfReport(trx: DbOrTrx, actor: Actor, reportId: string, reason: string): Promise<number> {
+    const open = await lockOpenTasksOfReport(trx, reportId);
+    for (const row of open) await this.cancelLocked(trx, actor, row, { reason, caseClosed: true });
+    for (let i = 0; i < open.length; i++) this.ctx.metrics.tasksClosed.inc({ outcome: 'cancelled' });
+    return open.length;
   }
 
   /**

@@ -1,3 +1,5 @@
+import { isMoneyTask } from '../domain/task-kinds';
+import type { TaskKind } from '../domain/kinds';
 import type { DbOrTrx } from '../db';
 import type { Outcome } from '../domain/kinds';
 
@@ -67,6 +69,18 @@ export async function reportFraudType(trx: DbOrTrx, reportId: string | null): Pr
   if (!reportId) return null;
   const row: { fraud_type: string } | undefined = await trx('reports').select('fraud_type').where({ id: reportId }).first();
   return row?.fraud_type ?? null;
+}
+
+/**
+ * A result that may open a hold takes its report's row lock before the task's: closing a report
+ * takes the same row (FOR UPDATE), so a freeze and a close take turns and a closed report never
+ * ends up holding money. NO KEY UPDATE leaves the row free for inserts that only reference it
+ * (a return ordered meanwhile writes a task of this report), so those never wait on it.
+ */
+export async function lockReportForResult(trx: DbOrTrx, taskId: string): Promise<void> {
+  const task: { report_id: string | null; kind: string } | undefined = await trx('tasks').select('report_id', 'kind').where({ id: taskId }).first();
+  if (!task?.report_id || !isMoneyTask(task.kind as TaskKind)) return;
+  await trx('reports').select('id').where({ id: task.report_id }).forNoKeyUpdate().first();
 }
 
 /** The first freeze on any of a report's tasks; later freezes leave it as it is. */

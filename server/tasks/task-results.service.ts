@@ -11,6 +11,7 @@ import type { Config } from '../config';
 import type { EventActor } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { lockTask } from './task-lifecycle.repo';
+import { lockReportForResult } from './task-results.repo';
 import { findTask, type Task, type TaskRow } from './tasks.repo';
 import type { TaskResultBody } from './tasks.schemas';
 import type { CheckedAnswer, TaskEngine } from './task-engine';
@@ -84,6 +85,7 @@ export class TaskResultsService {
     const scope = isStaff(actor) ? scopeOf(actor) : undefined;
 
     const outcome = await db.transaction(async (trx) => {
+      await lockReportForResult(trx, taskId);
       const row = await this.lockOpen(trx, taskId, scope, body.version);
       return this.engine.recordResult(trx, actor as EventActor, row, checkedAnswer(row, body, this.ctx.config.inputLimits), source);
     });

@@ -44,7 +44,7 @@ describe('POST /reports/:id/close and /reopen', () => {
     expect(Date.parse(res.body.closedAt)).not.toBeNaN();
     expect(await t.db('reports').where({ id: report.id }).first()).toMatchObject({ status: 'closed', closed_reason: 'Victim recovered the money through the bank' });
     expect(await reportEvents(report.id, 'report.closed')).toEqual([
-      expect.objectContaining({ actor_id: officer.id, data: { reason: 'Victim recovered the money through the bank' } }),
+      expect.objectContaining({ actor_id: officer.id, data: { reason: 'Victim recovered the money through the bank', cancelledTasks: report.tasks.length } }),
     ]);
     const detail = await t.api.as(officer).get(`/api/v1/reports/${report.id}`);
     expect(detail.body).toMatchObject({ status: 'closed', closedReason: 'Victim recovered the money through the bank' });
@@ -131,6 +131,64 @@ describe('POST /reports/:id/close and /reopen', () => {
     events.forEach((e, i) => expect(e.type).toBe(i % 2 === 0 ? 'report.closed' : 'report.reopened'));
     const last = events[events.length - 1];
     expect((await t.db('reports').where({ id: report.id }).first()).status).toBe(last?.type === 'report.closed' ? 'closed' : 'open');
+  });
+});
+
+describe('closing a case calls off its open tasks', () => {
+  it('when an officer closes a report, then its open tasks are cancelled in the same transaction with the closing reason, not delivered again, and a later result is 409 task_closed', async () => {
+    const res = await t.api.as(officer).post('/api/v1/reports').send(reportBody({ indicators: [{ kind: 'phone', value: '+86 171 5555 0001' }] }));
+    const report = res.body as { id: string; tasks: { id: string; kind: string }[] };
+    const money = report.tasks.find((x) => x.kind === 'intercept_funds')!;
+    const block = report.tasks.find((x) => x.kind === 'block_number')!;
+    // A second report naming the same number joins the first one's blocking task: it still needs it.
+    const joiner = await t.api.as(officer).post('/api/v1/reports').send(reportBody({ transfers: [], indicators: [{ kind: 'phone', value: '+86 171 5555 0001' }] }));
+    expect(joiner.status).toBe(201);
+    const done = await interceptTask(t, { toInstitutionId: bank.id, reportId: report.id, enqueue: false });
+    await t.api.as(liaison).post(`/api/v1/tasks/${done.id}/result`).send({ outcome: 'not_found' }).expect(200);
+
+    const closed = await t.api.as(officer).post(`/api/v1/reports/${report.id}/close`).send({ reason: 'the victim withdrew the report' });
+    expect(closed.status).toBe(200);
+    expect((await taskRow(t, money.id)).status).toBe('cancelled');
+    expect((await taskRow(t, block.id)).status).not.toBe('cancelled');
+    expect((await taskRow(t, done.id)).status).toBe('failed');
+    expect(await eventsOf(t, money.id, 'task.cancelled')).toEqual([
+      expect.objectContaining({ actor_id: officer.id, data: expect.objectContaining({ reason: 'the victim withdrew the report', caseClosed: true, previousStatus: 'queued' }) }),
+    ]);
+    expect(await reportEvents(report.id, 'report.closed')).toEqual([expect.objectContaining({ data: { reason: 'the victim withdrew the report', cancelledTasks: 1 } })]);
+
+    const late = await t.api.as(liaison).post(`/api/v1/tasks/${money.id}/result`).send({ outcome: 'frozen', frozenMinor: 1000 });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('task_closed');
+    expect(await t.db('holds').where({ task_id: money.id })).toHaveLength(0);
+
+    // Reopening opens no task again; closing once more has nothing left to cancel but the blocking task no other open report needs.
+    await t.api.as(officer).post(`/api/v1/reports/${report.id}/reopen`).send({ reason: 'new facts' }).expect(200);
+    expect((await taskRow(t, money.id)).status).toBe('cancelled');
+  });
+
+  it('when a freeze result and a close race on one report many times, then one of them is refused each time and no closed report holds money', async () => {
+    const rounds = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      const report = await fileReport();
+      const task = report.tasks.find((x) => x.kind === 'intercept_funds')!;
+      const [close, result] = await Promise.all([
+        (async () => {
+          await new Promise((r) => setTimeout(r, i % 3));
+          return t.api.as(officer).post(`/api/v1/reports/${report.id}/close`).send({ reason: 'race' });
+        })(),
+        t.api.as(liaison).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 20_000 }),
+      ]);
+      return { report, close, result };
+    }));
+    for (const { report, close, result } of rounds) {
+      expect([close.status, result.status].sort()).toEqual([200, 409]);
+      if (close.status === 409) expect(close.body.error.code).toBe('holds_active');
+      else expect(result.body.error.code).toBe('task_closed');
+      const row = await t.db('reports').where({ id: report.id }).first();
+      expect(row.status).toBe(close.status === 200 ? 'closed' : 'open');
+    }
+    const closedHolding = await t.db('holds as h').join('reports as r', 'r.id', 'h.report_id')
+      .whereIn('r.id', rounds.map((x) => x.report.id)).where('r.status', 'closed').where('h.status', 'active').where('h.balance_minor', '>', 0);
+    expect(closedHolding).toHaveLength(0);
   });
 });
 
