@@ -51,6 +51,8 @@ export function normalizeRoutePrefix(kind: IndicatorKind, raw: string): { ok: tr
         : { ok: true, value: v };
     }
     case 'url':
+      // URL values name one scheme (normalize.ts urlIdentity), so an https prefix matches them as http.
+      return { ok: true, value: text.toLowerCase().replace(/\.$/, '').replace(/^https:\/\//, 'http://') };
     case 'domain':
       return { ok: true, value: text.toLowerCase().replace(/\.$/, '') };
     case 'payment_account':

@@ -99,9 +99,25 @@ function url(raw: string): Normalized {
     .split('&')
     .filter((pair) => pair !== '' && !isTrackingParam(pair.split('=', 1)[0]!));
   u.search = kept.length ? `?${kept.join('&')}` : '';
-  const value = u.href;
+  // One page, one indicator: "/login/" and "/login" are the same page, and so are its http and
+  // https addresses (phishing sites answer on both), so the value names one scheme (http) and no
+  // trailing slash. Migration 20261202040000 brought stored values to this spelling; keep the two
+  // in step (urlIdentity).
+  const value = urlIdentity(u.href);
   if (value.length > MAX_URL_LENGTH) return fail(`A URL may be at most ${MAX_URL_LENGTH} characters.`);
   return ok(value);
+}
+
+/**
+ * The spelling two links to the same page share: http for https, and the path without trailing
+ * slashes (the root stays "/"). Takes a WHATWG href; string-wise, so the port and the rest stay
+ * exactly as they were written.
+ */
+export function urlIdentity(href: string): string {
+  const m = /^(https?):\/\/([^/?#]*)([^?#]*)(.*)$/s.exec(href);
+  if (!m) return href;
+  const path = m[3]!.replace(/\/+$/, '') || '/';
+  return `http://${m[2]}${path}${m[4]}`;
 }
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;

@@ -193,7 +193,7 @@ describe('blocking tasks from feeds', () => {
   });
 
   it('when a second institution reports a suspected indicator, then it gets a blocking task; one suspected sighting does not', async () => {
-    const url = `https://refund-${uniq()}.example/claim`;
+    const url = `http://refund-${uniq()}.example/claim`;
     const first = await t.api.as(carrierSystem).post('/api/v1/feeds').send({ items: [indicatorItem({ indicator: { kind: 'url', value: url } })] });
     await processed(first.body.batchId, carrierSystem);
     const ind = await indicatorRow('url', url);

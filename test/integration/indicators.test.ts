@@ -66,7 +66,7 @@ describe('POST /indicators/lookup', () => {
       { kind: 'bank_account', value: confirmedAccount.replace(/\s/g, ''), flagged: true, status: 'confirmed', reportCount: 0, lastSeenAt: '2026-11-28T10:00:00.000Z', valid: true },
       { kind: 'phone', value: 'not a number', flagged: false, status: null, reportCount: 0, lastSeenAt: null, valid: false },
       { kind: 'phone', value: suspectedPhone.replace(/\s/g, ''), flagged: true, status: 'suspected', reportCount: 0, lastSeenAt: '2026-11-28T10:00:00.000Z', valid: true },
-      { kind: 'url', value: expect.stringMatching(/^https:\/\/never-seen-/), flagged: false, status: null, reportCount: 0, lastSeenAt: null, valid: true },
+      { kind: 'url', value: expect.stringMatching(/^http:\/\/never-seen-/), flagged: false, status: null, reportCount: 0, lastSeenAt: null, valid: true },
       { kind: 'bank_account', value: reportedAccount, flagged: true, status: null, reportCount: 1, lastSeenAt: expect.any(String), valid: true },
     ]);
   });

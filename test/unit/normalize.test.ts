@@ -1,4 +1,4 @@
-import { normalizeAccount, normalizeIndicator } from '../../server/domain/normalize';
+import { normalizeAccount, normalizeIndicator, urlIdentity } from '../../server/domain/normalize';
 import type { IndicatorKind } from '../../server/domain/kinds';
 
 const norm = (kind: IndicatorKind, raw: string) => normalizeIndicator(kind, raw, 'CN');
@@ -70,8 +70,8 @@ describe('url', () => {
   it.each([
     ['pay-refund.example/x', 'http://pay-refund.example/x'],
     ['http://pay-refund.example/x', 'http://pay-refund.example/x'],
-    ['HTTPS://Pay-Refund.EXAMPLE/Path/Keep?Case=Yes', 'https://pay-refund.example/Path/Keep?Case=Yes'],
-    ['https://example.com:443/a', 'https://example.com/a'],
+    ['HTTPS://Pay-Refund.EXAMPLE/Path/Keep?Case=Yes', 'http://pay-refund.example/Path/Keep?Case=Yes'],
+    ['https://example.com:443/a', 'http://example.com/a'],
     ['http://example.com:80/a', 'http://example.com/a'],
     ['http://example.com:8080/a', 'http://example.com:8080/a'],
     ['example.com:8080/a', 'http://example.com:8080/a'],
@@ -87,19 +87,19 @@ describe('url', () => {
   it('drops tracking parameters and keeps the others in order', () => {
     expect(
       valueOf('url', 'https://shop.example/p?id=7&utm_source=sms&b=2&fbclid=x&UTM_Campaign=y&a=1&spm=a.b&gclid=z'),
-    ).toBe('https://shop.example/p?id=7&b=2&a=1');
+    ).toBe('http://shop.example/p?id=7&b=2&a=1');
   });
 
   it('leaves no "?" when every parameter was tracking', () => {
     expect(valueOf('url', 'https://shop.example/p?utm_source=sms&from=singlemessage&share_token=abc')).toBe(
-      'https://shop.example/p',
+      'http://shop.example/p',
     );
-    expect(valueOf('url', 'https://shop.example/p?')).toBe('https://shop.example/p');
+    expect(valueOf('url', 'https://shop.example/p?')).toBe('http://shop.example/p');
   });
 
   it('keeps the encoding of the parameters it keeps', () => {
     expect(valueOf('url', 'https://shop.example/p?q=a%20b&utm_medium=x&r=c+d')).toBe(
-      'https://shop.example/p?q=a%20b&r=c+d',
+      'http://shop.example/p?q=a%20b&r=c+d',
     );
   });
 
@@ -107,6 +107,35 @@ describe('url', () => {
     expect(valueOf('url', 'HTTP://Pay-Refund.example:80/x?utm_source=wx#top')).toBe(
       valueOf('url', 'pay-refund.example/x?from=timeline'),
     );
+  });
+
+  it('gives one value to a page written with http or https, with or without a trailing slash', () => {
+    const one = valueOf('url', 'http://pay-refund.example/login');
+    for (const other of [
+      'https://pay-refund.example/login', 'http://pay-refund.example/login/', 'https://pay-refund.example/login/',
+      'HTTPS://PAY-REFUND.example/login//', 'pay-refund.example/login/', 'https://pay-refund.example:443/login/#x',
+    ]) expect(valueOf('url', other)).toBe(one);
+    expect(one).toBe('http://pay-refund.example/login');
+  });
+
+  it.each([
+    ['https://pay.example/', 'http://pay.example/'],
+    ['https://pay.example', 'http://pay.example/'],
+    ['https://pay.example/a/?x=1', 'http://pay.example/a?x=1'],
+    ['https://pay.example/a/?next=/b/', 'http://pay.example/a?next=/b/'],
+    ['https://pay.example:8443/a/', 'http://pay.example:8443/a'],
+  ])('keeps the root, the query and the port: %j → %s', (raw, value) => {
+    expect(valueOf('url', raw)).toBe(value);
+  });
+
+  it('still tells apart different paths, ports and queries', () => {
+    expect(valueOf('url', 'https://pay.example/a')).not.toBe(valueOf('url', 'https://pay.example/a/b'));
+    expect(valueOf('url', 'https://pay.example:8443/a')).not.toBe(valueOf('url', 'https://pay.example/a'));
+    expect(valueOf('url', 'https://pay.example/a?x=1')).not.toBe(valueOf('url', 'https://pay.example/a'));
+  });
+
+  it('urlIdentity leaves a value already in its spelling as it is', () => {
+    for (const v of ['http://pay.example/', 'http://pay.example/a?x=1', 'http://xn--fsqu00a.xn--fiqs8s/%E7%99%BB']) expect(urlIdentity(v)).toBe(v);
   });
 
   it.each([
