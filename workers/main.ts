@@ -6,6 +6,7 @@ import { onQueueError } from '../server/queues/connection';
 import { MaintenanceQueue } from '../server/queues/maintenance';
 import { MAINTENANCE_QUEUE } from '../server/queues/names';
 import { Reconciler, type ReconcileReport } from '../server/queues/reconciler';
+import { DeliveryRetrier } from '../server/queues/delivery-retrier';
 import { createDeps } from '../server/wiring';
 import type { Adapters } from './adapters/adapter';
 import { manualAdapter } from './adapters/manual';
@@ -55,9 +56,12 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   const feeds = createFeedWorker(deps);
 
   const reconciler = new Reconciler(deps.db, deps.dispatcher, maintenance, config, logger);
+  const retrier = new DeliveryRetrier(deps.db, deps.services.taskLifecycle, config, logger);
   const reconcileOnce = async (): Promise<ReconcileReport> => {
     await deps.queues.readyWithin(2000);
     const report = await reconciler.runOnce();
+    // Institutions whose deliveries ran out get a probe when their wait is over.
+    await retrier.runOnce();
     // Feed batches left processing without a live job go back on the feeds queue the same way.
     await deps.services.feeds.sweep();
     // The rollup deltas of the last interval go into the rollup tables (readers add any left over).

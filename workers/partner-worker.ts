@@ -14,10 +14,13 @@ export type PartnerJobResult = 'missing' | 'skipped' | 'dispatched' | 'raced';
 export function partnerProcessor(deps: Deps, adapters: Adapters, institutionId: string) {
   const { logger, metrics, services } = deps;
   const queue = partnerQueueName(institutionId);
+  // Set by a failed attempt here: the next delivery that succeeds sends the institution's failed
+  // deliveries again, without waiting for the next probe (DeliveryRetrier).
+  let failing = false;
   return async (job: Job): Promise<PartnerJobResult> => {
     const parsed = TaskJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError('job data is not a task job');
-    const { taskId } = parsed.data;
+    const { taskId, probe } = parsed.data;
 
     const found = await services.taskLifecycle.forDispatch(taskId);
     if (!found) return done('missing');
@@ -31,13 +34,27 @@ export function partnerProcessor(deps: Deps, adapters: Adapters, institutionId: 
       const attempt = job.attemptsMade + 1;
       const last = err instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
       const message = err instanceof Error ? err.message : String(err);
-      logger.warn({ taskId, institutionId, attempt, last, err: message }, 'delivery failed');
+      logger.warn({ taskId, institutionId, attempt, last, probe, err: message }, 'delivery failed');
+      failing = true;
       // Never a silent drop: after the last attempt the task itself shows the failure.
-      if (last) await services.taskLifecycle.recordDeliveryFailure(taskId, message, attempt);
+      if (last) await services.taskLifecycle.recordDeliveryFailure(taskId, institutionId, message, attempt);
       metrics.jobsProcessed.inc({ queue, result: last ? 'failed' : 'retry' });
       throw err;
     }
     const won = await services.taskLifecycle.markDispatched(taskId, institutionId, institution.integration);
+    if (probe || failing) {
+      failing = false;
+      // The partner answers again: its failed deliveries go now, each once (a task moves back to
+      // queued once, whichever process gets there first).
+      try {
+        const resent = await services.taskLifecycle.retryInstitution(institutionId, 'all');
+        if (resent > 0) logger.info({ institutionId, tasks: resent }, 'partner answers again; failed deliveries sent again');
+      } catch (err) {
+        // This task is delivered; the others wait for the next success or probe.
+        failing = true;
+        logger.warn({ institutionId, err: err instanceof Error ? err.message : String(err) }, 'could not send failed deliveries again');
+      }
+    }
     return done(won ? 'dispatched' : 'raced');
   };
 

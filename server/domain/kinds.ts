@@ -40,11 +40,12 @@ export { TASK_KINDS };
 export const TaskKind = z.enum(TASK_KINDS);
 export type TaskKind = TaskKindName;
 
-export const TASK_STATUSES = ['unrouted', 'queued', 'dispatched', 'done', 'failed', 'cancelled'] as const;
+export const TASK_STATUSES = ['unrouted', 'queued', 'dispatched', 'delivery_failed', 'done', 'failed', 'cancelled'] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['unrouted', 'queued', 'dispatched'];
+// delivery_failed: its deliveries ran out; still open, waiting for a retry or another institution.
+export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['unrouted', 'queued', 'dispatched', 'delivery_failed'];
 
 export const OUTCOMES = [
   'frozen', 'partially_frozen', 'funds_moved', 'blocked', 'not_found', 'rejected',

@@ -47,7 +47,7 @@ export const en = {
     block_im_account: 'Block chat account', warn_payer: 'Warn the payer', return_funds: 'Return funds',
   },
   status: {
-    unrouted: 'Unrouted', queued: 'Queued', dispatched: 'Dispatched', done: 'Done', failed: 'Failed', cancelled: 'Cancelled',
+    unrouted: 'Unrouted', queued: 'Queued', dispatched: 'Dispatched', done: 'Done', failed: 'Failed', cancelled: 'Cancelled', delivery_failed: 'Delivery failed',
     open: 'Open', closed: 'Closed',
   },
   outcome: {
@@ -60,7 +60,7 @@ export const en = {
     task: {
       queued: 'Task queued', unrouted: 'Task has no institution', assigned: 'Task assigned', dispatched: 'Task delivered',
       delivery_failed: 'Delivery failed', overdue: 'Task overdue', result_recorded: 'Result recorded', trail_depth_reached: 'Trail depth limit reached',
-      cancelled: 'Task cancelled',
+      cancelled: 'Task cancelled', retried: 'Delivery tried again',
     },
     timeline: 'Audit timeline',
   },
@@ -184,5 +184,19 @@ export const en = {
     },
     onTimeOf: '{{onTime}} of {{results}} results before the due time',
     hint: 'Minutes and on-time share are over results recorded in the period; on time means the result came before the task was due (a whole percent, rounded half up). Click a column to sort.',
+  },
+  // A task whose deliveries ran out: its page's retry and reassignment.
+  delivery: {
+    title: 'Delivery failed',
+    explain: 'Every delivery to {{institution}} failed. The center tries again on its own once the partner answers; you may also send it again now, or to another institution.',
+    failedAt: 'Failed at', lastError: 'Last error', retry: 'Retry delivery', retryHint: 'Sends the task to the same institution again.',
+    reassignTo: 'Reassign to', reassign: 'Reassign', noOther: 'No other active institution of the same kind to reassign it to.',
+    retried: 'The task is queued for delivery again.', reassigned: 'The task is reassigned and queued at its new institution.',
+    error: {
+      conflict: 'This task is no longer waiting after a failed delivery; nothing was changed.',
+      validation_failed: 'Choose another active institution of the same kind.',
+      version_mismatch: 'The task changed meanwhile; check it and try again.',
+      not_found: 'No such task.', failed: 'The request was refused.',
+    },
   },
 };

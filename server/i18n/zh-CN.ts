@@ -49,7 +49,7 @@ export const zhCN: typeof en = {
     block_im_account: '封停聊天账号', warn_payer: '预警劝阻付款人', return_funds: '返还资金',
   },
   status: {
-    unrouted: '待分派', queued: '排队中', dispatched: '已下发', done: '已完成', failed: '未成功', cancelled: '已取消',
+    unrouted: '待分派', queued: '排队中', dispatched: '已下发', done: '已完成', failed: '未成功', cancelled: '已取消', delivery_failed: '下发失败',
     open: '办理中', closed: '已结案',
   },
   outcome: {
@@ -62,7 +62,7 @@ export const zhCN: typeof en = {
     task: {
       queued: '任务已排队', unrouted: '任务无对应机构', assigned: '任务已分派', dispatched: '任务已下发',
       delivery_failed: '下发失败', overdue: '任务超时', result_recorded: '结果已登记', trail_depth_reached: '已达资金链路层级上限',
-      cancelled: '任务已撤销',
+      cancelled: '任务已撤销', retried: '已重新下发',
     },
     timeline: '操作记录',
   },
@@ -186,5 +186,19 @@ export const zhCN: typeof en = {
     },
     onTimeOf: '{{results}} 条反馈中有 {{onTime}} 条在截止时间前',
     hint: '用时和按时率按本期间记录的反馈计算；按时指在任务截止前反馈（整数百分比，四舍五入）。点击列标题排序。',
+  },
+  // A task whose deliveries ran out: its page's retry and reassignment.
+  delivery: {
+    title: '下发失败',
+    explain: '向 {{institution}} 的每次下发都失败了。合作方恢复应答后，中心会自动重发；您也可以现在重发，或改派给其他机构。',
+    failedAt: '失败时间', lastError: '最后一次错误', retry: '重新下发', retryHint: '将任务再次发给同一机构。',
+    reassignTo: '改派给', reassign: '改派', noOther: '没有同类型的其他在用机构可改派。',
+    retried: '任务已重新排队下发。', reassigned: '任务已改派，并在新机构排队下发。',
+    error: {
+      conflict: '该任务已不处于下发失败状态，未做任何更改。',
+      validation_failed: '请选择同类型的其他在用机构。',
+      version_mismatch: '任务已被更改，请核对后重试。',
+      not_found: '没有该任务。', failed: '请求被拒绝。',
+    },
   },
 };

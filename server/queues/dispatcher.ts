@@ -7,7 +7,7 @@ import { partnerQueueName } from './names';
 import { dependencyOf } from '../errors';
 import type { TaskJob } from './jobs';
 import type { JobQueue, QueueConnection } from './connection';
-import { ENQUEUE_TIMEOUT_MS, retryingJobOptions, withTimeout } from './job-options';
+import { clearFinishedJob, ENQUEUE_TIMEOUT_MS, retryingJobOptions, withTimeout } from './job-options';
 
 export type RoutedTask = { id: string; institutionId: string | null; status: string };
 
@@ -58,6 +58,31 @@ export class TaskDispatcher {
       }),
     );
     return sent.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Puts tasks that were delivered before (a retry, a reassignment, a probe) on their queue again:
+   * the finished job under the task's id would swallow the new one, so it goes first; a job that
+   * will still run is left alone. A probe is one delivery without retries. As with enqueue, a
+   * failure is logged and the reconciler finds the queued rows. Answers how many jobs were added.
+   */
+  async requeue(tasks: RoutedTask[], opts: { probe?: boolean } = {}): Promise<number> {
+    const routed = tasks.filter((t): t is RoutedTask & { institutionId: string } => t.status === 'queued' && Boolean(t.institutionId));
+    if (routed.length === 0 || !this.connection.available()) return 0;
+    const added = await Promise.all(routed.map(async (t) => {
+      try {
+        const queue = this.queueFor(t.institutionId);
+        if ((await withTimeout(clearFinishedJob(queue, t.id), ENQUEUE_TIMEOUT_MS)) === 'live') return false;
+        if (!opts.probe) return (await this.enqueue([t])) === 1;
+        const data: TaskJob = { taskId: t.id, probe: true };
+        await withTimeout(queue.add('deliver', data, { ...this.jobOptions(t.id), attempts: 1 }), ENQUEUE_TIMEOUT_MS);
+        return true;
+      } catch (err) {
+        this.logger.debug({ err, taskId: t.id }, 'requeue failed; the reconciler will retry');
+        return false;
+      }
+    }));
+    return added.filter(Boolean).length;
   }
 
   private batchFor(institutionId: string): DataLoader<string, boolean, string> {

@@ -6,8 +6,6 @@ import type { TaskDispatcher } from './dispatcher';
 import type { MaintenanceQueue } from './maintenance';
 import { clearFinishedJob } from './job-options';
 
-/** A task whose delivery failed for good is offered again after this long, in case its endpoint is fixed. */
-export const FAILED_DELIVERY_RETRY_MS = 15 * 60_000;
 const BATCH = 1000;
 
 export type ReconcileReport = { checked: number; requeued: number; simulatedRescheduled: number };
@@ -33,7 +31,7 @@ export class Reconciler {
 
   async runOnce(): Promise<ReconcileReport> {
     const report: ReconcileReport = { checked: 0, requeued: 0, simulatedRescheduled: 0 };
-    const stale = await staleQueuedTasks(this.db, this.config.workers.reconcileMinAgeMs, FAILED_DELIVERY_RETRY_MS, this.pageSize, this.resumeAfter);
+    const stale = await staleQueuedTasks(this.db, this.config.workers.reconcileMinAgeMs, this.pageSize, this.resumeAfter);
     const last = stale[stale.length - 1];
     this.resumeAfter = stale.length === this.pageSize && last ? { updatedAt: last.updatedAt, id: last.id } : undefined;
     const lost: { id: string; institutionId: string; status: 'queued' }[] = [];

@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '../errors';
-import { CHANNELS, FRAUD_TYPES, INDICATOR_KINDS, REPORT_STATUSES } from '../domain/kinds';
+import { CHANNELS, FRAUD_TYPES, INDICATOR_KINDS, OPEN_TASK_STATUSES, REPORT_STATUSES } from '../domain/kinds';
 import { formatMinor } from '../domain/money';
 import type { Task } from '../tasks/tasks.repo';
 import { blockingKindFor } from '../domain/task-kinds';
@@ -214,7 +214,7 @@ export function presentTaskLine(task: Task, institutionName: (id: string | null)
     status: task.status,
     statusClass: statusClass(task),
     overdue: task.overdue,
-    open: ['unrouted', 'queued', 'dispatched'].includes(task.status),
+    open: OPEN_TASK_STATUSES.includes(task.status),
     institution: institutionName(task.institutionId),
     unrouted: task.status === 'unrouted',
     target: task.target.value,

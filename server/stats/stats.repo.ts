@@ -155,14 +155,15 @@ export async function warningRollup(db: DbOrTrx, p: Period): Promise<WarningRoll
   };
 }
 
-export type OpenCounts = { institutionId: string | null; queued: number; dispatched: number; unrouted: number; overdue: number };
+export type OpenCounts = { institutionId: string | null; queued: number; dispatched: number; deliveryFailed: number; unrouted: number; overdue: number };
 
 /** The room as it is now: open work is a small set, read through the (institution, status, due) index. */
 export async function openTaskCounts(db: DbOrTrx): Promise<OpenCounts[]> {
-  const rows: { institution_id: string | null; queued: Num; dispatched: Num; unrouted: Num; overdue: Num }[] = await db('tasks')
+  const rows: { institution_id: string | null; queued: Num; dispatched: Num; delivery_failed: Num; unrouted: Num; overdue: Num }[] = await db('tasks')
     .select('institution_id')
     .select(db.raw(`COUNT(*) FILTER (WHERE status = 'queued') AS queued`))
     .select(db.raw(`COUNT(*) FILTER (WHERE status = 'dispatched') AS dispatched`))
+    .select(db.raw(`COUNT(*) FILTER (WHERE status = 'delivery_failed') AS delivery_failed`))
     .select(db.raw(`COUNT(*) FILTER (WHERE status = 'unrouted') AS unrouted`))
     .select(db.raw(`COUNT(*) FILTER (WHERE due_at < now()) AS overdue`))
     .whereIn('status', OPEN_TASK_STATUSES)
@@ -171,6 +172,7 @@ export async function openTaskCounts(db: DbOrTrx): Promise<OpenCounts[]> {
     institutionId: r.institution_id,
     queued: toMinorNumber(r.queued),
     dispatched: toMinorNumber(r.dispatched),
+    deliveryFailed: toMinorNumber(r.delivery_failed),
     unrouted: toMinorNumber(r.unrouted),
     overdue: toMinorNumber(r.overdue),
   }));

@@ -29,7 +29,7 @@ export const InstitutionStats = z.object({
   ...funnel,
   tasksDone: count,
   tasksFailed: count,
-  tasksOpen: count.describe('queued or dispatched now'),
+  tasksOpen: count.describe('queued, dispatched or delivery_failed now'),
   tasksOverdue: count.describe('open now and past due'),
   medianMinutesToResult: minutes.describe('over results recorded in the period'),
   p90MinutesToResult: minutes.describe('90th percentile, over results recorded in the period'),
@@ -49,7 +49,8 @@ export const StatsSummary = z.object({
   lossPreventedMinor: z.number().int().describe('sum of frozen amounts booked in the period'),
   ...funnel,
   tasks: z.object({
-    open: count.describe('queued or dispatched now'),
+    open: count.describe('queued, dispatched or delivery_failed now'),
+    deliveryFailed: count.describe('open and delivery_failed now: deliveries ran out, waiting for a retry or reassignment'),
     overdue: count.describe('open (including unrouted) now and past due'),
     done: count.describe('closed as done in the period'),
     failed: count.describe('closed as failed in the period'),

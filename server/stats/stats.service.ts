@@ -129,7 +129,8 @@ export class StatsService {
       heldMinor: sumMinor([...heldByInstitution.values()]),
       returnRateBasisPoints: basisPoints(returnedMinor, lossPreventedMinor),
       tasks: {
-        open: sumMinor(open.map((o) => o.queued + o.dispatched)),
+        open: sumMinor(open.map((o) => o.queued + o.dispatched + o.deliveryFailed)),
+        deliveryFailed: sumMinor(open.map((o) => o.deliveryFailed)),
         overdue: sumMinor(open.map((o) => o.overdue)),
         done: sumMinor(byInstitution.map((i) => i.tasksDone)),
         failed: sumMinor(byInstitution.map((i) => i.tasksFailed)),
@@ -183,7 +184,7 @@ export class StatsService {
           returnRateBasisPoints: basisPoints(returnedMinor, lossPreventedMinor),
           tasksDone: r?.tasksDone ?? 0,
           tasksFailed: r?.tasksFailed ?? 0,
-          tasksOpen: o ? o.queued + o.dispatched : 0,
+          tasksOpen: o ? o.queued + o.dispatched + o.deliveryFailed : 0,
           tasksOverdue: o?.overdue ?? 0,
           medianMinutesToResult: timing?.medianMinutes ?? null,
           p90MinutesToResult: timing?.p90Minutes ?? null,

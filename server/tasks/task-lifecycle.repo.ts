@@ -64,12 +64,43 @@ export async function markManyDispatched(
   return new Set((rows as { id: string }[]).map((r) => r.id));
 }
 
-export async function markDeliveryFailed(db: DbOrTrx, id: string, error: string): Promise<TaskRow | undefined> {
+/** queued → delivery_failed after the last delivery attempt, while still routed to `institutionId`. */
+export async function markDeliveryFailed(db: DbOrTrx, id: string, institutionId: string, error: string): Promise<TaskRow | undefined> {
   const [row] = await db('tasks')
-    .where({ id, status: 'queued' })
-    .update({ ...bump(db), delivery_failed_at: db.fn.now(), delivery_error: error.slice(0, 1000) })
+    .where({ id, status: 'queued', institution_id: institutionId })
+    .update({ ...bump(db), status: 'delivery_failed', delivery_failed_at: db.fn.now(), delivery_error: error.slice(0, 1000) })
     .returning('*');
   return row as TaskRow | undefined;
+}
+
+/**
+ * delivery_failed → queued again, for a new round of deliveries: one task (`id`), the oldest
+ * failure of an institution (`probeOf`, a probe of whether its endpoint answers again), or all of
+ * an institution's (`allOf`). The last error stays on the row until a delivery succeeds. Two
+ * racing calls move a task once: the second finds it queued and moves nothing.
+ */
+export async function requeueFailed(
+  db: DbOrTrx, which: { id: string } | { probeOf: string } | { allOf: string },
+): Promise<TaskRow[]> {
+  const q = db('tasks').where('status', 'delivery_failed');
+  if ('id' in which) q.where('id', which.id);
+  else if ('allOf' in which) q.where('institution_id', which.allOf);
+  else {
+    q.where('id', db('tasks').select('id').where({ institution_id: which.probeOf, status: 'delivery_failed' })
+      .orderBy([{ column: 'delivery_failed_at' }, { column: 'id' }]).limit(1).forUpdate().skipLocked());
+  }
+  return (await q.update({ ...bump(db), status: 'queued' }).returning('*')) as TaskRow[];
+}
+
+/** Institutions with failed deliveries, and when the last of them failed. */
+export async function failedDeliveries(db: DbOrTrx): Promise<{ institutionId: string; tasks: number; lastFailedAt: Date }[]> {
+  const rows: { institution_id: string; tasks: string | number; last_failed_at: Date | null }[] = await db('tasks')
+    .select('institution_id')
+    .count('* as tasks')
+    .max('delivery_failed_at as last_failed_at')
+    .where('status', 'delivery_failed')
+    .groupBy('institution_id');
+  return rows.map((r) => ({ institutionId: r.institution_id, tasks: Number(r.tasks), lastFailedAt: r.last_failed_at ?? new Date(0) }));
 }
 
 export async function closeTask(trx: DbOrTrx, id: string, version: number, status: 'done' | 'failed'): Promise<TaskRow | undefined> {
@@ -116,15 +147,19 @@ export async function lockOpenTasksOfReport(trx: DbOrTrx, reportId: string): Pro
  * unless another open task already holds it: then it stays a task of its own, without a key.
  */
 export async function assignTask(
-  trx: DbOrTrx, id: string, version: number, institutionId: string, openBlockingKey: string | null,
+  trx: DbOrTrx, id: string, version: number, from: 'unrouted' | 'delivery_failed', institutionId: string, openBlockingKey: string | null,
 ): Promise<TaskRow | undefined> {
   const key = openBlockingKey === null
     ? null
-    : trx.raw(`CASE WHEN EXISTS (SELECT 1 FROM tasks WHERE open_blocking_key = ? AND status IN (${OPEN_TASK_STATUSES.map(() => '?').join(',')})) THEN NULL ELSE ? END`,
-      [openBlockingKey, ...OPEN_TASK_STATUSES, openBlockingKey]);
+    : trx.raw(`CASE WHEN EXISTS (SELECT 1 FROM tasks WHERE open_blocking_key = ? AND id <> ? AND status IN (${OPEN_TASK_STATUSES.map(() => '?').join(',')})) THEN NULL ELSE ? END`,
+      [openBlockingKey, id, ...OPEN_TASK_STATUSES, openBlockingKey]);
   const [row] = await trx('tasks')
-    .where({ id, version, status: 'unrouted' })
-    .update({ ...bump(trx), status: 'queued', institution_id: institutionId, open_blocking_key: key })
+    .where({ id, version, status: from })
+    .update({
+      ...bump(trx), status: 'queued', institution_id: institutionId, open_blocking_key: key,
+      // Another institution's failures say nothing about the new one.
+      ...(from === 'delivery_failed' ? { delivery_failed_at: null, delivery_error: null } : {}),
+    })
     .returning('*');
   return row as TaskRow | undefined;
 }
@@ -136,7 +171,7 @@ export async function assignTask(
 export async function unrouteOpenTasks(trx: DbOrTrx, institutionId: string): Promise<TaskRow[]> {
   return (await trx('tasks')
     .where({ institution_id: institutionId })
-    .whereIn('status', ['queued', 'dispatched'])
+    .whereIn('status', ['queued', 'dispatched', 'delivery_failed'])
     // Their blocking keys named the institution; unrouted, they no longer stand for its one open task.
     .update({ ...bump(trx), status: 'unrouted', institution_id: null, dispatched_at: null, open_blocking_key: null })
     .returning('*')) as TaskRow[];
@@ -164,22 +199,19 @@ export type PendingTask = { id: string; institutionId: string; updatedAt: string
 
 /**
  * Tasks still `queued` a while after their last change: their job may be lost (Redis restarted,
- * crash between commit and enqueue). A task whose delivery failed for good waits `failedRetryMs`
- * before it is tried again, so a broken endpoint is retried in rounds, not in a tight loop.
+ * crash between commit and enqueue). A task whose deliveries ran out is `delivery_failed`, not
+ * queued, so it is not among them: its retries are paced per institution (DeliveryRetrier).
  * Pages by (updated_at, id) after `after`, so a long backlog of tasks whose jobs are alive cannot
  * hide the newer ones behind it.
  */
 export async function staleQueuedTasks(
-  db: Db, minAgeMs: number, failedRetryMs: number, limit: number, after?: { updatedAt: string; id: string },
+  db: Db, minAgeMs: number, limit: number, after?: { updatedAt: string; id: string },
 ): Promise<PendingTask[]> {
   const q = db('tasks')
     .select('id', 'institution_id', db.raw('updated_at::text AS updated_at'))
     .where('status', 'queued')
     .whereNotNull('institution_id')
-    .where('updated_at', '<', db.raw(`now() - make_interval(secs => ?)`, [minAgeMs / 1000]))
-    .where((w) =>
-      w.whereNull('delivery_failed_at').orWhere('delivery_failed_at', '<', db.raw(`now() - make_interval(secs => ?)`, [failedRetryMs / 1000])),
-    );
+    .where('updated_at', '<', db.raw(`now() - make_interval(secs => ?)`, [minAgeMs / 1000]));
   if (after) q.whereRaw('(updated_at, id) > (?::timestamptz, ?::uuid)', [after.updatedAt, after.id]);
   const rows: { id: string; institution_id: string; updated_at: string }[] = await q.orderBy([{ column: 'updated_at' }, { column: 'id' }]).limit(limit);
   return rows.map((r) => ({ id: r.id, institutionId: r.institution_id, updatedAt: r.updated_at }));

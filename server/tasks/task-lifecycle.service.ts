@@ -6,11 +6,14 @@ import { isBlockingTask, isReturnTask } from '../domain/task-kinds';
 import type { TaskEngine } from './task-engine';
 import { openBlockingKey } from '../domain/task-planning';
 import { findInstitution, toInstitutionWithSecret, type InstitutionWithSecret } from '../admin/institutions.repo';
-import { recordEvent, recordEvents } from '../audit/events.repo';
+import { recordEvent, recordEvents, type EventActor } from '../audit/events.repo';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { isPartnerSide } from '../auth/actor';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { mayDecideCases } from '../reports/case-closing.service';
-import { assignTask, cancelTask, escalateOverdue, lockOpenTasksOfReport, lockTask, markDeliveryFailed, markManyDispatched, tasksForDispatch } from './task-lifecycle.repo';
+import {
+  assignTask, cancelTask, escalateOverdue, lockOpenTasksOfReport, lockTask, markDeliveryFailed, markManyDispatched, requeueFailed, tasksForDispatch,
+} from './task-lifecycle.repo';
 import { findTask, toTask, type Task, type TaskRow } from './tasks.repo';
 import type { DbOrTrx } from '../db';
 
@@ -34,32 +37,94 @@ export class TaskLifecycleService {
 
   constructor(private readonly ctx: ServiceContext, private readonly engine: TaskEngine) {}
 
-  /** A supervisor sends an unrouted task to an institution; it is queued there and enqueued after commit. */
+  /**
+   * A supervisor sends an unrouted task to an institution, or a task whose deliveries ran out to
+   * another institution of the same kind; it is queued there and enqueued after commit.
+   */
   async assign(actor: Actor, taskId: string, institutionId: string): Promise<Task> {
     if (actor.role !== 'admin' && actor.role !== 'supervisor') throw new ForbiddenError();
     const task = await this.ctx.db.transaction(async (trx) => {
       const row = await lockTask(trx, taskId);
       if (!row) throw new NotFoundError('No such task.');
-      if (row.status !== 'unrouted') {
-        throw new ConflictError('conflict', `Only an unrouted task can be assigned; this one is ${row.status}.`);
+      if (row.status !== 'unrouted' && row.status !== 'delivery_failed') {
+        throw new ConflictError('conflict', `Only an unrouted task or one whose delivery failed can be assigned; this one is ${row.status}.`);
       }
       const institution = await findInstitution(trx, institutionId);
       if (!institution || !institution.active || institution.kind === 'police') {
         throw new ValidationError([{ path: 'institutionId', message: 'is not an active partner institution' }]);
       }
+      if (row.status === 'delivery_failed') {
+        const current = row.institution_id ? await findInstitution(trx, row.institution_id) : undefined;
+        if (institution.id === row.institution_id) {
+          throw new ValidationError([{ path: 'institutionId', message: 'is the institution whose deliveries failed; retry the task instead' }]);
+        }
+        if (current && institution.kind !== current.kind) {
+          throw new ValidationError([{ path: 'institutionId', message: `is not a ${current.kind}, like the institution the task was for` }]);
+        }
+      }
       const key = isBlockingTask(row.kind) ? openBlockingKey(row.kind, institution.id, { kind: row.target_kind, value: row.target_value }) : null;
-      const updated = await assignTask(trx, row.id, row.version, institution.id, key);
+      const updated = await assignTask(trx, row.id, row.version, row.status, institution.id, key);
       if (!updated) throw new ConflictError('version_mismatch', 'The task changed while it was being assigned.');
       await recordEvent(trx, actor, {
         type: 'task.assigned',
         reportId: row.report_id,
         taskId: row.id,
-        data: { institutionId: institution.id, version: updated.version },
+        data: {
+          institutionId: institution.id, version: updated.version,
+          ...(row.status === 'delivery_failed' ? { previousInstitutionId: row.institution_id, previousStatus: row.status } : {}),
+        },
       });
       return toTask(updated);
     });
-    await this.ctx.dispatcher.enqueue([task]);
+    // The task may have been with this institution before (a finished job under its id).
+    await this.ctx.dispatcher.requeue([task]);
     return (await findTask(this.ctx.db, task.id)) ?? task;
+  }
+
+  /**
+   * Center staff send a task whose deliveries ran out to its institution again: one new round of
+   * deliveries. Racing clicks move it once; the second is 409, like a task that never failed.
+   */
+  async retry(actor: Actor, taskId: string): Promise<Task> {
+    if (isPartnerSide(actor)) throw new ForbiddenError();
+    const [moved] = await this.ctx.db.transaction(async (trx) => {
+      const rows = await requeueFailed(trx, { id: taskId });
+      if (rows.length === 0) {
+        const row = await trx<TaskRow>('tasks').where({ id: taskId }).first();
+        if (!row) throw new NotFoundError('No such task.');
+        throw new ConflictError('conflict', `Only a task whose delivery failed can be retried; this one is ${row.status}.`);
+      }
+      await this.recordRetries(trx, actor, rows, 'staff');
+      return rows;
+    });
+    await this.ctx.dispatcher.requeue([{ id: moved!.id, institutionId: moved!.institution_id, status: moved!.status }]);
+    const task = await findTask(this.ctx.db, taskId);
+    if (!task) throw new NotFoundError('No such task.');
+    return task;
+  }
+
+  /**
+   * The center's own retries of an institution's failed deliveries: `probe` sends its oldest one
+   * alone, once (does the endpoint answer again?); `all` sends every one of them, after a
+   * delivery there succeeded. Answers the tasks moved back to queued.
+   */
+  async retryInstitution(institutionId: string, how: 'probe' | 'all'): Promise<number> {
+    const moved = await this.ctx.db.transaction(async (trx) => {
+      const rows = await requeueFailed(trx, how === 'probe' ? { probeOf: institutionId } : { allOf: institutionId });
+      await this.recordRetries(trx, SYSTEM_ACTOR, rows, how === 'probe' ? 'probe' : 'recovered');
+      return rows;
+    });
+    await this.ctx.dispatcher.requeue(moved.map((r) => ({ id: r.id, institutionId: r.institution_id, status: r.status })), { probe: how === 'probe' });
+    return moved.length;
+  }
+
+  private recordRetries(trx: Parameters<typeof recordEvents>[0], actor: EventActor, rows: TaskRow[], why: 'staff' | 'probe' | 'recovered') {
+    return recordEvents(trx, actor, rows.map((r) => ({
+      type: 'task.retried',
+      reportId: r.report_id,
+      taskId: r.id,
+      data: { institutionId: r.institution_id, why, lastError: r.delivery_error, version: r.version },
+    })));
   }
 
   /**
@@ -126,10 +191,10 @@ export class TaskLifecycleService {
     return this.dispatches.load({ id: taskId, institutionId, integration });
   }
 
-  /** After the last delivery attempt: the task stays queued, visibly failed, for supervisors to see. */
-  async recordDeliveryFailure(taskId: string, error: string, attempts: number): Promise<boolean> {
+  /** After the last delivery attempt: the task is delivery_failed, with the error, for staff to retry or reassign. */
+  async recordDeliveryFailure(taskId: string, institutionId: string, error: string, attempts: number): Promise<boolean> {
     return this.ctx.db.transaction(async (trx) => {
-      const row = await markDeliveryFailed(trx, taskId, error);
+      const row = await markDeliveryFailed(trx, taskId, institutionId, error);
       if (!row) return false;
       await recordEvent(trx, SYSTEM_ACTOR, {
         type: 'task.delivery_failed',

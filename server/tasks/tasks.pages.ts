@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
@@ -10,7 +10,7 @@ import type { Task } from './tasks.repo';
 import { TaskIdParams, TaskResultBody } from './tasks.schemas';
 import { presentPrintRequest } from './print-request.presenter';
 import {
-  byUrgency, canBulkBlock, emptyResultForm, presentResultForm, presentTask, readResultForm, toResultBody, withAddedOnward, withSpareOnward,
+  byUrgency, canBulkBlock, DELIVERY_ACTION_ERRORS, emptyResultForm, presentDeliveryFailure, presentResultForm, presentTask, readResultForm, toResultBody, withAddedOnward, withSpareOnward,
 } from './tasks.presenter';
 
 const INBOX_LIMIT = 200;
@@ -21,7 +21,7 @@ const BULK_REASONS = ['task_closed', 'version_mismatch', 'not_found', 'validatio
 /** The liaison's inbox: their institution's open tasks only (the service scopes the query). */
 export function tasksPages(deps: Deps): Router {
   const r = Router();
-  const { tasks, taskResults, admin } = deps.services;
+  const { tasks, taskResults, taskLifecycle, admin } = deps.services;
   const guard = requireRole('liaison');
   // Center staff read any task with its timeline; only the institution's liaison answers it.
   const readers = requireRole('liaison', 'admin', 'supervisor', 'desk_officer');
@@ -108,7 +108,36 @@ export function tasksPages(deps: Deps): Router {
     answers: actor.role === 'liaison',
     staff: !isPartnerSide(actor),
     reportId: isPartnerSide(actor) ? null : task.reportId,
+    delivery: isPartnerSide(actor) ? null : presentDeliveryFailure(task, actor, (await admin.listInstitutions()).items, l),
   });
+
+  /** The outcome of a retry or reassignment, by code in the redirect (never text from the link). */
+  const deliveryNotice = (q: Record<string, unknown>, l: PageLocals) => {
+    if (q.done === 'retried') return { text: l.t('delivery.retried') };
+    if (q.done === 'reassigned') return { text: l.t('delivery.reassigned') };
+    if (typeof q.error === 'string' && (DELIVERY_ACTION_ERRORS as readonly string[]).includes(q.error)) {
+      return { text: l.t(`delivery.error.${q.error}`), error: true };
+    }
+    return undefined;
+  };
+
+  /** Retry and reassign from the task page: the API's use cases, answered by a redirect back to the page. */
+  const deliveryAction = (act: (actor: Actor, id: string, form: Record<string, string | string[]>) => Promise<unknown>, done: string) =>
+    async (req: Request, res: Response) => {
+      const id = taskId(req.params.id);
+      try {
+        await act(actorOf(req), id, formBody(req));
+        res.redirect(303, `/tasks/${id}?done=${done}`);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500 || err.status === 403) throw err;
+        const code = (DELIVERY_ACTION_ERRORS as readonly string[]).includes(err.code) ? err.code : 'failed';
+        res.redirect(303, `/tasks/${id}?error=${code}`);
+      }
+    };
+  r.post('/tasks/:id/retry', requireRole('admin', 'supervisor', 'desk_officer'),
+    deliveryAction((actor, id) => taskLifecycle.retry(actor, id), 'retried'));
+  r.post('/tasks/:id/reassign', requireRole('admin', 'supervisor'),
+    deliveryAction((actor, id, form) => taskLifecycle.assign(actor, id, field(form, 'institutionId')), 'reassigned'));
 
   r.get('/tasks/:id', readers, async (req, res) => {
     const l = localsOf(res);
@@ -122,6 +151,7 @@ export function tasksPages(deps: Deps): Router {
       result: presentResultForm(task, emptyResultForm(task), await banks(), [], l),
       recorded,
       childrenNotice: children ? l.t('task.childTasks', { count: children }) : '',
+      notice: deliveryNotice(req.query as Record<string, unknown>, l),
     });
   });
 

@@ -181,3 +181,29 @@ export function withSpareOnward(form: ResultForm): ResultForm {
   const last = form.onward[form.onward.length - 1];
   return last && isBlank(last) ? form : { ...form, onward: [...form.onward, blankOnward()] };
 }
+
+/** What staff may do with a task whose deliveries ran out; a reason travels as a code, shown translated. */
+export const DELIVERY_ACTION_ERRORS = ['conflict', 'validation_failed', 'version_mismatch', 'not_found', 'failed'] as const;
+
+/**
+ * The failed-delivery panel of a task's page: the last error, a retry for center staff, and other
+ * active institutions of the same kind to reassign it to (supervisors and admins).
+ */
+export function presentDeliveryFailure(
+  task: Task, actor: { role: string }, institutions: { id: string; name: string; kind: string; active: boolean }[], l: PageLocals,
+) {
+  if (task.status !== 'delivery_failed') return null;
+  const current = institutions.find((i) => i.id === task.institutionId);
+  const mayReassign = actor.role === 'admin' || actor.role === 'supervisor';
+  return {
+    error: task.deliveryError ?? '',
+    failedAt: formatDateTime(task.deliveryFailedAt, l.lang, l.timeZone),
+    institution: current ? `${current.name} (${current.id})` : task.institutionId ?? '',
+    mayReassign,
+    choices: mayReassign
+      ? institutions
+        .filter((i) => i.active && i.id !== task.institutionId && i.kind !== 'police' && (!current || i.kind === current.kind))
+        .map((i) => ({ value: i.id, label: `${i.name} (${i.id})` }))
+      : [],
+  };
+}

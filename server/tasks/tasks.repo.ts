@@ -163,8 +163,8 @@ export async function tasksByIds(db: DbOrTrx, ids: string[]): Promise<Task[]> {
  * The supervisor's lists behind the dashboard's figures. `open`, `overdue` and `unrouted` are the
  * room as it is now; `done`, `failed` and `prevented` are tasks closed in a period (`closedFrom` ≤
  * closed_at < `closedTo`, when given), the way the dashboard counts them. `failed` also takes every
- * task whose delivery is failing now (status `delivery_failed`, or still queued after its last
- * delivery attempt failed), whenever that began.
+ * task whose deliveries ran out and that is still waiting for a retry or another institution
+ * (status `delivery_failed`), whenever that began.
  */
 export const TASK_VIEWS = ['open', 'overdue', 'unrouted', 'failed', 'done', 'prevented'] as const;
 export type TaskView = (typeof TASK_VIEWS)[number];
@@ -215,8 +215,7 @@ function applyView(db: DbOrTrx, q: Knex.QueryBuilder, f: TaskFilters): void {
     case 'failed':
       q.where((w) => {
         w.where((c) => { c.where('status', 'failed'); closedIn(c); })
-          .orWhere('status', 'delivery_failed')
-          .orWhere((c) => c.whereIn('status', routedOpen()).whereNotNull('delivery_failed_at'));
+          .orWhere('status', 'delivery_failed');
       });
       return;
     default: {

@@ -30,7 +30,17 @@ describeRoute({
 describeRoute({
   method: 'post', path: '/tasks/:id/assign', tags: ['tasks'],
   summary: 'Send an unrouted task to an institution (admin, supervisor); it is queued there.',
+  description: 'Also takes a delivery_failed task, to another active institution of the same kind as the one whose deliveries '
+    + 'failed (the same institution is 400 validation_failed at institutionId: retry it instead). Any other status is 409 conflict.',
   request: { params: TaskIdParams, body: jsonBody(AssignBody) }, ok: TaskOut,
+});
+describeRoute({
+  method: 'post', path: '/tasks/:id/retry', tags: ['tasks'],
+  summary: 'Send a delivery_failed task to its institution again (admin, supervisor, desk officer): it is queued, with a new round of deliveries.',
+  description: 'A task that is not delivery_failed is 409 conflict, so of two racing retries one queues the task and the other is 409. '
+    + 'The center also retries on its own: after DELIVERY_RETRY_MS one failed task per institution is sent as a probe, and once a '
+    + 'delivery there succeeds all its failed tasks are sent again.',
+  request: { params: TaskIdParams }, ok: TaskOut,
 });
 describeRoute({
   method: 'post', path: '/tasks/:id/result', tags: ['tasks'],
@@ -71,6 +81,10 @@ export function tasksRoutes(deps: Deps): Router {
     const id = taskId(req);
     const body = parse(AssignBody, req.body);
     res.json(await taskLifecycle.assign(actorOf(req), id, body.institutionId));
+  });
+
+  r.post('/:id/retry', requireRole('admin', 'supervisor', 'desk_officer'), async (req, res) => {
+    res.json(await taskLifecycle.retry(actorOf(req), taskId(req)));
   });
 
   r.post('/:id/cancel', requireRole(...CASE_DECIDERS), async (req, res) => {

@@ -59,7 +59,7 @@ describe('the staff task list', () => {
     await t.db('tasks').where({ id: intercept1.id }).update({ due_at: new Date(Date.now() - 60_000) });
     const failed = await t.api.as(bankLiaison).post(`/api/v1/tasks/${intercept2.id}/result`).send({ outcome: 'not_found' });
     expect(failed.status).toBe(200);
-    expect(await t.deps.services.taskLifecycle.recordDeliveryFailure(block1.id, 'HTTP 502', 8)).toBe(true);
+    expect(await t.deps.services.taskLifecycle.recordDeliveryFailure(block1.id, block1.institutionId!, 'HTTP 502', 8)).toBe(true);
 
     const s = await as(supervisor);
     const overdue = await s.get('/tasks?view=overdue');
@@ -162,9 +162,9 @@ describe('the dashboard links every figure to its rows', () => {
       expect(f.href).toContain(`view=${id}`);
       const list = await s.get(f.href);
       const rows = listed(list.text);
-      // The "failed" list also shows the tasks whose delivery is failing now, which the figure does not count.
+      // The "failed" list also shows the tasks whose deliveries ran out, which the figure does not count.
       const failing = id === 'failed'
-        ? Number((await t.db('tasks').whereIn('status', ['queued', 'dispatched']).whereNotNull('delivery_failed_at').count('* as n').first())!.n)
+        ? Number((await t.db('tasks').where('status', 'delivery_failed').count('* as n').first())!.n)
         : 0;
       // A list shows 50 rows a page; a larger figure has a next page.
       expect(rows.length).toBe(Math.min(Number(f.value) + failing, 50));

@@ -81,7 +81,7 @@ it('when the partner answers 500, then the delivery is retried with backoff and 
   expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(1);
 });
 
-it('when every attempt fails, then the task stays queued and shows the delivery failure to supervisors', async () => {
+it('when every attempt fails, then the task is delivery_failed and shows the delivery failure to supervisors', async () => {
   const { bank } = await webhookBank('/down');
   script.set('/down', [503]);
   const task = await interceptTask(t, { toInstitutionId: bank.id });
@@ -90,7 +90,7 @@ it('when every attempt fails, then the task stays queued and shows the delivery 
     const r = await taskRow(t, task.id);
     return r.delivery_failed_at ? r : undefined;
   }, 'the delivery failure to be recorded');
-  expect(row.status).toBe('queued');
+  expect(row.status).toBe('delivery_failed');
   expect(row.delivery_error).toContain('503');
 
   // BullMQ is done with the job once it is failed for good: no attempt is left to reach the partner.
@@ -111,9 +111,9 @@ it('when every attempt fails, then the task stays queued and shows the delivery 
 
     const supervisor = await t.factories.user({ role: 'supervisor' });
     const shown = await t.api.as(supervisor).get(`/api/v1/tasks/${task.id}`);
-    expect(shown.body).toMatchObject({ status: 'queued', deliveryFailedAt: expect.any(String), deliveryError: expect.stringContaining('503') });
+    expect(shown.body).toMatchObject({ status: 'delivery_failed', deliveryFailedAt: expect.any(String), deliveryError: expect.stringContaining('503') });
 
-    // The reconciler leaves a failed delivery alone for a while instead of hammering the endpoint. A pass
+    // The reconciler leaves a failed delivery alone (its retries are paced by DELIVERY_RETRY_MS). A pass
     // re-offers a task by clearing its finished job and adding a new one before it returns, so once the
     // pass is over the failed job being untouched shows that no new delivery was started.
     await workers.reconcileOnce();
