@@ -79,6 +79,13 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     JSON_BODY_LIMIT: z.string().default('5mb'),
     FEED_BODY_LIMIT: z.string().default('50mb'),
+    // How long a request body may take to arrive in full, and how long it may stall mid-way; past
+    // either a feed is answered 408 request_timeout (nothing of it stored). A 50 MiB feed needs
+    // about 0.5 MiB/s to make it in the default 120 s.
+    BODY_TIMEOUT_MS: positiveInt(120_000),
+    BODY_IDLE_TIMEOUT_MS: positiveInt(20_000),
+    // How long a client may take to send a request's headers.
+    HEADERS_TIMEOUT_MS: positiveInt(20_000),
     // Per lane transaction. A million-line feed (bench/feed-ingest.ts) took 42–51 s at 20000
     // against 50–62 s at 5000: each transaction, and each run's wait for its slower lane, costs.
     FEED_CHUNK_SIZE: positiveInt(20000),
@@ -188,6 +195,11 @@ export function parseConfig(env: Record<string, string | undefined>) {
     jsonBodyLimit: e.JSON_BODY_LIMIT,
     feedBodyLimit: e.FEED_BODY_LIMIT,
     feedChunkSize: e.FEED_CHUNK_SIZE,
+    http: Object.freeze({
+      bodyTimeoutMs: e.BODY_TIMEOUT_MS,
+      bodyIdleTimeoutMs: e.BODY_IDLE_TIMEOUT_MS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    }),
     feedSegmentSize: e.FEED_SEGMENT_SIZE,
     blockingRule: e.INDICATOR_BLOCKING_RULE,
     loginRateLimit: e.LOGIN_RATE_LIMIT,

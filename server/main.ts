@@ -18,7 +18,7 @@ export async function startWeb(
   const app = createApp(deps);
   let server: Server;
   try {
-    server = await listen(app, config.port);
+    server = await listen(app, config.port, config.http);
   } catch (err) {
     await deps.close();
     throw err;
@@ -35,9 +35,14 @@ export async function startWeb(
 }
 
 /** Binds the port, or refuses: a port another process holds is a StartupError, never a silent no-op. */
-export function listen(app: Express, port: number): Promise<Server> {
+export function listen(app: Express, port: number, timeouts: Config['http']): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const server = http.createServer(app);
+    const server = http.createServer({
+      // Node's own cut-off for a whole request (a bare 408): a little after the app's body timeout,
+      // which answers in the API's error shape first; Node's default is five minutes.
+      requestTimeout: timeouts.bodyTimeoutMs + 10_000,
+      headersTimeout: Math.min(timeouts.headersTimeoutMs, timeouts.bodyTimeoutMs + 10_000),
+    }, app);
     const refused = (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') reject(new StartupError(`port ${port} is already in use: another AFRC or another program listens there; stop it or set PORT`, { port }));
       else if (err.code === 'EACCES') reject(new StartupError(`port ${port} may not be bound by this user; set PORT above 1023`, { port }));

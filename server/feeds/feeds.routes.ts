@@ -1,4 +1,7 @@
-import express, { Router, type Request, type Response } from 'express';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { Router } from 'express';
+import { AppError } from '../errors';
+import { closeAfterAnswer, stageBody } from '../http/body-stage';
 import type { Deps } from '../wiring';
 import { actorOf, requireAuth, requireRole } from '../http/auth';
 import { describeRoute } from '../http/openapi';
@@ -8,6 +11,9 @@ import { FEED_DOCUMENT_TYPES, MISP, STIX, XARF } from '../standards/media-types'
 import { BatchIdParams, FeedAccepted, FeedBatchOut, FeedBodyDoc, FeedItem, FeedJsonBody, MispEventDoc, StixBundleDoc, XarfReportDoc } from './feeds.schemas';
 
 const NDJSON = 'application/x-ndjson';
+
+/** An NDJSON feed is kept in memory up to this size while it arrives, in a temporary file past it. */
+const STAGED_IN_MEMORY_BYTES = 4 * 1024 * 1024;
 
 describeRoute({
   method: 'post',
@@ -47,30 +53,66 @@ describeRoute({
   ok: FeedBatchOut,
 });
 
+/** A JSON body read in full (feeds, standard documents), as express.json would have parsed it. */
+function parseJsonBody(body: Buffer, contentEncoding: string | undefined, limitBytes: number): unknown {
+  let bytes = body;
+  const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
+  try {
+    if (encoding === 'gzip') bytes = gunzipSync(body, { maxOutputLength: limitBytes });
+    else if (encoding === 'deflate') bytes = inflateSync(body, { maxOutputLength: limitBytes });
+    else if (encoding !== 'identity') throw new AppError('unsupported_media_type', 415, `The content encoding "${encoding}" is not supported.`);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new AppError('payload_too_large', 413, 'The body is larger than the configured limit.');
+    throw new AppError('malformed_json', 400, 'The body is not valid JSON.');
+  }
+  refuseDeepJson(undefined, undefined, bytes);
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  // As express.json's strict mode: an object or an array, nothing else.
+  if (!/^[\s]*[[{]/.test(text)) throw new AppError('malformed_json', 400, 'The body is not valid JSON.');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AppError('malformed_json', 400, 'The body is not valid JSON.');
+  }
+}
+
 export function feedsRoutes(deps: Deps): Router {
   const r = Router();
-  // Feeds have their own, larger limit; app.ts leaves this path to us.
-  const jsonFeed = express.json({ limit: deps.config.feedBodyLimit, strict: true, verify: refuseDeepJson });
-  const readJson = (req: Request, res: Response) =>
-    new Promise<void>((resolve, reject) => jsonFeed(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
-  const documentFeed = express.json({ limit: deps.config.feedBodyLimit, strict: true, type: [...FEED_DOCUMENT_TYPES] });
-  const readDocument = (req: Request, res: Response) =>
-    new Promise<void>((resolve, reject) => documentFeed(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+  const limits = {
+    limitBytes: deps.services.feeds.bodyLimitBytes,
+    limitLabel: deps.config.feedBodyLimit,
+    timeoutMs: deps.config.http.bodyTimeoutMs,
+    idleMs: deps.config.http.bodyIdleTimeoutMs,
+  };
 
   r.post('/', requireRole('liaison', 'partner_system'), async (req, res) => {
     const actor = actorOf(req);
+    // The whole body is in before the submission takes a database connection: a partner sending
+    // slowly (or a client that stalls) must never hold one while the rest of the center waits.
+    // An NDJSON feed goes to a temporary file past a few MiB; a JSON document is parsed whole anyway.
+    const ndjson = Boolean(req.is(NDJSON));
+    let staged;
+    try {
+      staged = await stageBody(req, { ...limits, memoryBytes: ndjson ? STAGED_IN_MEMORY_BYTES : limits.limitBytes });
+    } catch (err) {
+      closeAfterAnswer(res, err);
+      throw err;
+    }
     let batch;
-    if (req.is(NDJSON)) {
-      const length = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
-      batch = await deps.services.feeds.submitStream(actor, req, length);
-    } else if (req.is([...FEED_DOCUMENT_TYPES])) {
-      const type = req.is([...FEED_DOCUMENT_TYPES]) as FeedDocumentType;
-      await readDocument(req, res);
-      batch = await deps.services.feeds.submitItems(actor, feedDocumentItems(type, req.body), type);
-    } else {
-      await readJson(req, res);
-      const { items } = parse(FeedJsonBody, req.body);
-      batch = await deps.services.feeds.submitItems(actor, items);
+    try {
+      if (ndjson) {
+        batch = await deps.services.feeds.submitStream(actor, staged.stream(), staged.length);
+      } else if (req.is([...FEED_DOCUMENT_TYPES])) {
+        const type = req.is([...FEED_DOCUMENT_TYPES]) as FeedDocumentType;
+        const document = parseJsonBody(staged.buffer(), req.headers['content-encoding'], limits.limitBytes);
+        batch = await deps.services.feeds.submitItems(actor, feedDocumentItems(type, document), type);
+      } else {
+        const { items } = parse(FeedJsonBody, parseJsonBody(staged.buffer(), req.headers['content-encoding'], limits.limitBytes));
+        batch = await deps.services.feeds.submitItems(actor, items);
+      }
+    } finally {
+      await staged.dispose();
     }
     res.status(202).json({ batchId: batch.id, received: batch.received, status: batch.status });
   });
