@@ -25,6 +25,7 @@ import { IndicatorsService } from './indicators/indicators.service';
 import { ScreeningService } from './screening/screening.service';
 import { CaseStatusService } from './victims/case-status.service';
 import { HoldsService } from './holds/holds.service';
+import { EscalationsService } from './tasks/escalations.service';
 
 export type Services = {
   auth: AuthService;
@@ -41,6 +42,7 @@ export type Services = {
   screening: ScreeningService;
   caseStatus: CaseStatusService;
   holds: HoldsService;
+  escalations: EscalationsService;
 };
 
 export type Deps = ServiceContext & {
@@ -91,6 +93,7 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     screening: new ScreeningService(ctx, indicators, engine),
     caseStatus,
     holds: new HoldsService(ctx, engine),
+    escalations: new EscalationsService(ctx),
   };
 
   return {

@@ -199,4 +199,12 @@ export const en = {
       not_found: 'No such task.', failed: 'The request was refused.',
     },
   },
+  escalations: {
+    title: 'Escalations',
+    intro: 'A task still open past its due time is escalated here once. Opening an escalation or acknowledging it marks it read for you.',
+    new: 'New', escalatedAt: 'Escalated', dueAt: 'Was due', now: 'Now', open: 'Open the task', acknowledge: 'Acknowledge',
+    readAll: 'Mark all as read', showUnread: 'Show unread only', showAll: 'Show all',
+    none: 'No task has been escalated.', noneUnread: 'Nothing unread.',
+    acknowledged: 'Escalation acknowledged.', allRead: 'Every escalation is marked as read.',
+  },
 };

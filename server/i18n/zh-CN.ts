@@ -201,4 +201,12 @@ export const zhCN: typeof en = {
       not_found: '没有该任务。', failed: '请求被拒绝。',
     },
   },
+  escalations: {
+    title: '超时督办',
+    intro: '超过截止时间仍未办结的任务会在这里督办一次。打开或确认一条督办即标记为已读（仅对您本人）。',
+    new: '未读', escalatedAt: '督办时间', dueAt: '原截止时间', now: '当前状态', open: '打开任务', acknowledge: '确认',
+    readAll: '全部标为已读', showUnread: '只看未读', showAll: '查看全部',
+    none: '暂无超时督办的任务。', noneUnread: '没有未读督办。',
+    acknowledged: '已确认该督办。', allRead: '所有督办均已标为已读。',
+  },
 };

@@ -5,6 +5,7 @@ import { QUEUE_BOARD_PATH, queueBoard } from '../queues/board';
 import { reportsPages } from '../reports/reports.pages';
 import { tasksPages } from '../tasks/tasks.pages';
 import { taskListPages } from '../tasks/task-list.pages';
+import { escalationBadge, escalationsPages } from '../tasks/escalations.pages';
 import { dashboardPages } from '../stats/dashboard.pages';
 import { adminPages } from '../admin/admin.pages';
 import { caseStatusPages } from '../victims/case-status.pages';
@@ -23,9 +24,11 @@ export function pageRoutes(deps: Deps): Router {
   r.use(QUEUE_BOARD_PATH, requireRole('admin'), board.refresh, board.router);
 
   r.use(pageLocals(deps.config));
+  r.use(escalationBadge(deps));
   r.use(authPages(deps));
   r.use(reportsPages(deps));
   r.use(taskListPages(deps));
+  r.use(escalationsPages(deps));
   r.use(tasksPages(deps));
   r.use(dashboardPages(deps));
   r.use(adminPages(deps));

@@ -15,6 +15,7 @@ const NAV: Record<Role, NavItem[]> = {
   liaison: [{ href: '/tasks', label: 'nav.tasks' }],
   supervisor: [
     { href: '/dashboard', label: 'nav.dashboard' },
+    { href: '/escalations', label: 'nav.escalations' },
     { href: '/reports', label: 'nav.reports' },
     { href: '/tasks', label: 'nav.allTasks' },
     { href: '/reports/new', label: 'nav.newReport' },

@@ -16,6 +16,7 @@ import {
 } from './task-lifecycle.repo';
 import { findTask, toTask, type Task, type TaskRow } from './tasks.repo';
 import type { DbOrTrx } from '../db';
+import { insertEscalations } from './escalations.repo';
 
 /** The moves of a task between creation and its end: assignment, dispatch, delivery failure, escalation, cancellation. */
 export class TaskLifecycleService {
@@ -210,6 +211,8 @@ export class TaskLifecycleService {
   async escalateOverdue(): Promise<number> {
     return this.ctx.db.transaction(async (trx) => {
       const rows = await escalateOverdue(trx);
+      // The supervisors' notifications, in the same transaction: a task is escalated once, and told once.
+      await insertEscalations(trx, rows.map((r) => ({ taskId: r.id, reportId: r.report_id, institutionId: r.institution_id, dueAt: r.due_at })));
       await recordEvents(
         trx,
         SYSTEM_ACTOR,

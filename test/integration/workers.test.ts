@@ -142,6 +142,8 @@ it('when a task is past its due time, then the repeatable overdue scan escalates
   await waitFor(async () => (await taskRow(t, task.id)).escalated_at, 'the task to be escalated', 10_000);
   await workers.reconcileOnce();
   expect(await eventsOf(t, task.id, 'task.overdue')).toHaveLength(1);
+  // The supervisors are told once: one escalation row per escalated task.
+  expect(await t.db('escalations').where({ task_id: task.id })).toEqual([expect.objectContaining({ institution_id: bank.id, due_at: expect.any(Date) })]);
   const schedulers = await t.queue(MAINTENANCE_QUEUE).getJobSchedulers();
   expect(schedulers.map((s) => s.key ?? s.id)).toContain('overdue-scan');
 
