@@ -3,6 +3,7 @@ import type { Deps } from '../wiring';
 import { requireRole } from '../http/auth';
 import { QUEUE_BOARD_PATH, queueBoard } from '../queues/board';
 import { reportsPages } from '../reports/reports.pages';
+import { holdsPages } from '../holds/holds.pages';
 import { tasksPages } from '../tasks/tasks.pages';
 import { taskListPages } from '../tasks/task-list.pages';
 import { escalationBadge, escalationsPages } from '../tasks/escalations.pages';
@@ -27,6 +28,7 @@ export function pageRoutes(deps: Deps): Router {
   r.use(escalationBadge(deps));
   r.use(authPages(deps));
   r.use(reportsPages(deps));
+  r.use(holdsPages(deps));
   r.use(taskListPages(deps));
   r.use(escalationsPages(deps));
   r.use(tasksPages(deps));

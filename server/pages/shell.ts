@@ -11,13 +11,15 @@ const NAV: Record<Role, NavItem[]> = {
     { href: '/reports/new', label: 'nav.newReport' },
     { href: '/reports', label: 'nav.reports' },
     { href: '/tasks', label: 'nav.allTasks' },
+    { href: '/holds', label: 'holds.nav' },
   ],
-  liaison: [{ href: '/tasks', label: 'nav.tasks' }],
+  liaison: [{ href: '/tasks', label: 'nav.tasks' }, { href: '/holds', label: 'holds.nav' }],
   supervisor: [
     { href: '/dashboard', label: 'nav.dashboard' },
     { href: '/escalations', label: 'nav.escalations' },
     { href: '/reports', label: 'nav.reports' },
     { href: '/tasks', label: 'nav.allTasks' },
+    { href: '/holds', label: 'holds.nav' },
     { href: '/reports/new', label: 'nav.newReport' },
   ],
   admin: [

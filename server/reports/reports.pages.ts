@@ -13,6 +13,8 @@ import { addDays } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { CreateReportBody, ReasonBody, ReportIdParams, ReportListQuery } from './reports.schemas';
 import { carryAccessCode } from '../victims/case-status.pages';
+import { holdPermissions, loadReportHolds } from '../holds/report-holds';
+import type { HoldFormState } from '../holds/holds.presenter';
 import {
   emptyReportForm, isRowGroup, presentReportDetail, presentReportForm, presentReportRow, readReportForm, reportFilterOptions,
   toCreateReportInput, withAddedRow, withSpareRows,
@@ -185,6 +187,7 @@ export function reportsPages(deps: Deps): Router {
 const REPORT_NOTICES: Record<string, string> = {
   closed: 'cases.closed', reopened: 'cases.reopened', cancelled: 'cases.taskCancelled',
   renewed: 'holds.done.renewed', released: 'holds.done.released', returned: 'holds.done.returned', decided: 'holds.done.decided',
+  split: 'holds.done.split', disputed: 'holds.done.disputed',
 };
 
 /**
@@ -196,7 +199,9 @@ export function reportPageRenderer(deps: Deps) {
   return async function showReport(req: Request, res: Response, id: string, extras: Record<string, unknown> = {}, status = 200): Promise<void> {
     const l = localsOf(res);
     const actor = actorOf(req);
-    const [report, institutions] = await Promise.all([reports.get(actor, id), admin.listInstitutions()]);
+    const [report, institutions, held] = await Promise.all([
+      reports.get(actor, id), admin.listInstitutions(), loadReportHolds(deps, actor, id, l, extras.holdForm as HoldFormState | undefined),
+    ]);
     const names = new Map(institutions.items.map((i) => [i.id, i.name]));
     const model = presentReportDetail(report, names, l);
     const done = typeof req.query.done === 'string' ? REPORT_NOTICES[req.query.done] : undefined;
@@ -204,6 +209,8 @@ export function reportPageRenderer(deps: Deps) {
       report: model,
       title: l.t('report.detailTitle', { caseNumber: report.caseNumber }),
       canDecide: mayDecideCases(actor),
+      ...held,
+      ...holdPermissions(actor),
       notice: done ? { text: l.t(done) } : undefined,
       ...extras,
     }, status);

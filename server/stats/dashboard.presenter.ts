@@ -1,6 +1,7 @@
 import { formatMinor, type Total } from '../domain/money';
 import type { PageLocals } from '../pages/shell';
 import type { StatsSummary } from './stats.schemas';
+import { basisPointsText } from '../holds/holds.presenter';
 
 const W = 720;
 const H = 180;
@@ -183,6 +184,37 @@ export function presentDashboard(
         reportsHref: links.reports({ fraudType: f.fraudType }),
       })),
     chart: trendChart(s.daily, s.currency, l),
+    ...presentFunnel(s, names, l),
     exportQuery: new URLSearchParams({ from: s.from, to: s.to }).toString(),
+  };
+}
+
+/**
+ * After the freeze: reported → frozen (loss prevented) → returned, with released and held apart,
+ * for the period and per institution. The return rate comes from basis points, never a float.
+ */
+function presentFunnel(s: StatsSummary, names: Map<string, string>, l: PageLocals) {
+  const money = (m: Total) => formatTotal(m, s.currency, l);
+  const rate = (bp: number | null) => basisPointsText(bp) ?? l.t('dashboard.noValue');
+  return {
+    funnel: [
+      { id: 'funnel-reported', label: l.t('holds.funnel.reported'), value: money(s.reportedLossMinor), step: true },
+      { id: 'funnel-frozen', label: l.t('holds.funnel.frozen'), value: money(s.lossPreventedMinor), step: true },
+      { id: 'funnel-returned', label: l.t('holds.funnel.returned'), value: money(s.returnedMinor), step: true },
+      { id: 'funnel-released', label: l.t('holds.funnel.released'), value: money(s.releasedMinor) },
+      { id: 'funnel-held', label: l.t('holds.funnel.held'), value: money(s.heldMinor) },
+      { id: 'funnel-rate', label: l.t('holds.funnel.rate'), value: rate(s.returnRateBasisPoints) },
+    ],
+    funnelByInstitution: s.byInstitution
+      .filter((i) => i.lossPreventedMinor > 0 || i.returnedMinor > 0 || i.releasedMinor > 0 || i.heldMinor > 0)
+      .map((i) => ({
+        id: i.institutionId,
+        name: names.get(i.institutionId) ?? i.institutionId,
+        frozen: money(i.lossPreventedMinor),
+        returned: money(i.returnedMinor),
+        released: money(i.releasedMinor),
+        held: money(i.heldMinor),
+        rate: rate(i.returnRateBasisPoints),
+      })),
   };
 }

@@ -82,19 +82,19 @@ export function taskListFilters(form: TaskListForm, institutions: { id: string; 
 // ---- the result form ------------------------------------------------------------------------
 
 export type OnwardRow = { toAccount: string; toAccountName: string; toInstitutionId: string; amount: string; transferredAt: string };
-export type ResultForm = { outcome: string; frozen: string; note: string; version: string; onward: OnwardRow[] };
+export type ResultForm = { outcome: string; frozen: string; returned: string; note: string; version: string; onward: OnwardRow[] };
 
 const blankOnward = (): OnwardRow => ({ toAccount: '', toAccountName: '', toInstitutionId: '', amount: '', transferredAt: '' });
 const isBlank = (r: OnwardRow) => Object.values(r).every((v) => v.trim() === '');
 
 export function emptyResultForm(task: Task): ResultForm {
-  return { outcome: '', frozen: '', note: '', version: String(task.version), onward: [blankOnward(), blankOnward()] };
+  return { outcome: '', frozen: '', returned: '', note: '', version: String(task.version), onward: [blankOnward(), blankOnward()] };
 }
 
 export function readResultForm(body: Record<string, string | string[]>): ResultForm {
   const one = (k: string) => field(body, k);
   return {
-    outcome: one('outcome'), frozen: one('frozen'), note: one('note'), version: one('version'),
+    outcome: one('outcome'), frozen: one('frozen'), returned: one('returned'), note: one('note'), version: one('version'),
     onward: formRows(body, 'onward', blankOnward),
   };
 }
@@ -120,12 +120,15 @@ export function toResultBody(form: ResultForm, currency: string, timeZone: strin
   const body = {
     outcome: form.outcome,
     frozenMinor: form.frozen.trim() === '' ? undefined : money(form.frozen, 'frozen'),
+    // A return task's answer: what the bank paid into the victim's account.
+    returnedMinor: form.returned.trim() === '' ? undefined : money(form.returned, 'returned'),
     onwardTransfers: onwardTransfers.length ? onwardTransfers : undefined,
     note: form.note.trim() || undefined,
     version: /^\d+$/.test(form.version) ? Number(form.version) : undefined,
   };
   const toFormPath = (path: string): string => {
     if (path === 'frozenMinor') return 'frozen';
+    if (path === 'returnedMinor') return 'returned';
     const m = /^onwardTransfers(?:\.(\d+)(?:\.(\w+))?)?/.exec(path);
     if (!m) return path;
     if (m[1] === undefined) return 'onward';
@@ -158,11 +161,12 @@ export function presentResultForm(
       transferredAt: take(`onward.${i}.transferredAt`),
     },
   }));
-  const errors = { outcome: take('outcome'), frozen: take('frozen'), note: take('note'), onward: take('onward'), version: take('version') };
+  const errors = { outcome: take('outcome'), frozen: take('frozen'), returned: take('returned'), note: take('note'), onward: take('onward'), version: take('version') };
   return {
     form,
     outcomes: allowed.map((o) => ({ value: o, label: l.t(`outcome.${o}`), selected: o === form.outcome })),
     takesMoney: task.amountMinor !== null && allowed.includes('frozen'),
+    takesReturn: allowed.includes('returned'),
     movesOn: allowed.includes('funds_moved'),
     amountPlain: task.amountMinor === null ? '' : formatMinorPlain(task.amountMinor, task.currency ?? l.currency),
     onward,
