@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import type { ReportsService } from '../reports/reports.service';
 import type { CreateReport } from '../reports/reports.schemas';
 import type { ScreeningService } from '../screening/screening.service';
+import type { HoldsService } from '../holds/holds.service';
 import type { ScreeningItem } from '../screening/screening.schemas';
 import { DEMO_INSTITUTIONS, demoIntegration } from './seed';
 
@@ -91,6 +92,92 @@ export async function startDemoTraffic(
   };
   void file();
   const timer = setInterval(() => void file(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * The demo's legal clocks, short enough to watch a case's whole life in a few minutes: a
+ * stop-payment lapses after 40 s, the scan looks every 2 s, a simulated bank pays an ordered
+ * return after 8 s. `npm run demo` uses them unless the environment says otherwise.
+ */
+export const DEMO_CLOCKS = {
+  HOLD_STOP_PAYMENT_SECONDS: '40',
+  HOLD_SCAN_MS: '2000',
+  SIMULATED_RETURN_DELAY_MS: '8000',
+} as const;
+
+/** How often the demo's officer looks at the held money. */
+export const DEMO_AFTERCARE_EVERY_MS = 3_000;
+
+const actorOf = (user: { id: string; username: string; role: Actor['role']; institutionId: string | null }): Actor =>
+  ({ id: user.id, type: 'user', name: user.username, role: user.role, institutionId: user.institutionId });
+
+/**
+ * After the freeze, as the demo center works it: the officer orders the victim's money back from
+ * every freeze (simulated banks pay it after SIMULATED_RETURN_DELAY_MS), turns stop-payments into
+ * freezes except the first, which is left to lapse on its short clock, and one account holder
+ * disputes a hold through their bank's liaison, left open for a person to decide at /holds.
+ */
+export async function startDemoAftercare(db: Db, holds: HoldsService, logger: Logger, everyMs = DEMO_AFTERCARE_EVERY_MS): Promise<() => void> {
+  const officerUser = await findUserByUsername(db, 'officer');
+  if (!officerUser) {
+    logger.warn('no demo officer: nobody looks after the held money');
+    return () => undefined;
+  }
+  const officer = actorOf(officerUser);
+  // Only the simulated banks' holds: money a person froze at the manual bank is theirs to handle.
+  const simulated = new Set(DEMO_INSTITUTIONS.filter((i) => demoIntegration(i) === 'simulated').map((i) => i.id));
+  const handled = new Set<string>();
+  let lapsing: string | undefined;
+  let disputed: string | undefined;
+  let busy = false;
+
+  const work = async () => {
+    const active = await holds.list(officer, { status: 'active', limit: 200 });
+    for (const hold of active.items) {
+      if (handled.has(hold.id) || hold.availableMinor <= 0 || !simulated.has(hold.institutionId)) continue;
+      if (hold.stage === 'stop_payment') {
+        if (lapsing === undefined || lapsing === hold.id) {
+          lapsing = hold.id;
+          continue;
+        }
+        await holds.renew(officer, hold.id, { reason: 'Demo: the prosecutor ordered a freeze.', stage: 'freeze' });
+        logger.info({ caseNumber: hold.caseNumber }, 'demo stop-payment turned into a freeze');
+        continue;
+      }
+      if (disputed === undefined) {
+        const bankLiaison = await findUserByUsername(db, `liaison-${hold.institutionId}`);
+        const claim = Math.max(1, Math.floor(hold.availableMinor / 4));
+        await holds.openDispute(bankLiaison ? actorOf(bankLiaison) : officer, hold.id, {
+          claimantName: '赵先生', reason: 'Demo: the account holder says part of the balance is his salary.', amountMinor: claim,
+        });
+        disputed = hold.id;
+        handled.add(hold.id);
+        logger.info({ caseNumber: hold.caseNumber }, 'demo dispute opened');
+        continue;
+      }
+      await holds.orderReturn(officer, hold.id, {
+        amountMinor: hold.availableMinor, victimAccount: `6217${digits(12)}`, victimAccountName: pick(['王女士', '李先生', '赵女士', '孙先生']),
+        note: 'Demo: return to the victim.',
+      });
+      handled.add(hold.id);
+      logger.info({ caseNumber: hold.caseNumber, amountMinor: hold.availableMinor }, 'demo return ordered');
+    }
+  };
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await work();
+    } catch (err) {
+      // A hold that changed under the demo (a person acted on it) is looked at again next time.
+      logger.warn({ err }, 'demo aftercare step refused');
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

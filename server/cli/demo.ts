@@ -5,7 +5,7 @@ import { runProcess } from '../lifecycle';
 import { ALL_SHUTDOWN_EXTRA_MS, closersOf, startAll } from './start-all';
 import { migrate } from './migrate';
 import { DEMO_INSTITUTIONS, DEMO_MANUAL_BANK, DEMO_MANUAL_LIAISON, DEMO_PASSWORD, seedDemo } from './seed';
-import { startDemoTraffic } from './demo-traffic';
+import { DEMO_CLOCKS, startDemoAftercare, startDemoTraffic } from './demo-traffic';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { fromProjectRoot } from '../paths';
 
@@ -61,6 +61,7 @@ async function demo(config: Config, logger: Logger, embedded: EmbeddedPostgres |
     started.web.deps.db, started.web.deps.services.reports, logger.child({ process: 'demo' }), DEMO_REPORT_EVERY_MS,
     started.web.deps.services.screening,
   );
+  const stopAftercare = await startDemoAftercare(started.web.deps.db, started.web.deps.services.holds, logger.child({ process: 'demo' }));
 
   process.stdout.write(
     [
@@ -68,6 +69,8 @@ async function demo(config: Config, logger: Logger, embedded: EmbeddedPostgres |
       `AFRC demo running on http://localhost:${config.port}`,
       ...demoAccountLines(config.admin?.username, process.env.ADMIN_PASSWORD === DEMO_ADMIN.password ? DEMO_ADMIN.password : undefined),
       `A demo report is filed every ${DEMO_REPORT_EVERY_MS / 1000} s; simulated partners answer after ${config.workers.simulatedDelayMs / 1000} s.`,
+      `After the freeze: the officer orders frozen money returned (banks pay after ${config.workers.simulatedReturnDelayMs / 1000} s: see the funnel at /dashboard),` +
+        ` the first stop-payment lapses after ${config.holds.stopPaymentSeconds} s, and one dispute waits at /holds.`,
       embedded
         ? `Database: embedded PostgreSQL, data in ${DEMO_DATA_DIR}/postgres (its log: ${DEMO_DATA_DIR}/postgres.log).\n` +
           `  To start from empty: stop the demo (Ctrl-C) and delete ${DEMO_DATA_DIR}.`
@@ -80,13 +83,15 @@ async function demo(config: Config, logger: Logger, embedded: EmbeddedPostgres |
     ].join('\n') + '\n',
   );
 
-  return closersOf(started, { first: [async () => stopTraffic()], last: embedded ? [embedded.stop] : [] });
+  return closersOf(started, { first: [async () => stopTraffic(), async () => stopAftercare()], last: embedded ? [embedded.stop] : [] });
 }
 
 if (require.main === module) {
   // The demo needs an admin to show the admin pages; an explicit setting wins.
   process.env.ADMIN_USERNAME ??= DEMO_ADMIN.username;
   process.env.ADMIN_PASSWORD ??= DEMO_ADMIN.password;
+  // Short legal clocks, so the whole life of a case fits in a few minutes.
+  for (const [name, value] of Object.entries(DEMO_CLOCKS)) process.env[name] ??= value;
   // The embedded database comes first: it sets DATABASE_URL, which the config then reads.
   embeddedDatabase().then(
     (embedded) => runProcess('demo', (config, logger) => demo(config, logger, embedded), { extraShutdownMs: ALL_SHUTDOWN_EXTRA_MS, base: {} }),

@@ -40,7 +40,7 @@ function accountFor(prefix: string, seed: Buffer): string {
 
 /**
  * A realistic answer within the rules of checkResult:
- * - interceptions: 40 % frozen in full, 30 % partially frozen (60 %) with the rest moved on to
+ * - interceptions: 40 % frozen in full (15 % by an emergency stop-payment), 30 % partially frozen (60 %) with the rest moved on to
  *   another demo bank, 15 % moved on in full, 15 % not found;
  * - blocking and account tasks: 85 % blocked, 15 % not found;
  * - warnings to payers: 55 % dissuaded, 30 % proceeded anyway, 15 % not reached.
@@ -64,6 +64,9 @@ export function simulatedAnswer(task: SimulatedTask, banks: OnwardBank[], maxTra
   const onward = (amountMinor: number) =>
     next ? [{ toAccount: accountFor(next.prefix, seed), toInstitutionId: next.institutionId, amountMinor, transferredAt: new Date().toISOString() }] : [];
 
+  // Caught within the hour, some money is stopped by an emergency stop-payment: a short legal clock
+  // that the center renews, turns into a freeze, or lets lapse.
+  if (bucket < 15) return { outcome: 'frozen', frozenMinor: amount, holdStage: 'stop_payment', note };
   if (bucket < 40) return { outcome: 'frozen', frozenMinor: amount, note };
   if (bucket < 70) {
     const frozen = Math.max(1, Number((BigInt(amount) * 3n) / 5n));
