@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
-import { AppError, ValidationError } from '../errors';
+import { AppError, NotFoundError, ValidationError } from '../errors';
 import { field, formBody, localsOf, render } from '../pages/shell';
-import { CreateApiClientBody, CreateInstitutionBody, CreateUserBody, InstitutionId } from './admin.schemas';
+import { CreateApiClientBody, CreateInstitutionBody, CreateUserBody, InstitutionId, UpdateInstitutionBody } from './admin.schemas';
 import {
   parseRoutes, presentDate, presentInstitutionForm, presentUserForm, type InstitutionForm, type UserForm,
 } from './admin.presenter';
@@ -45,8 +45,9 @@ export function adminPages(deps: Deps): Router {
       id: form.id.trim(), name: form.name, kind: form.kind, integration: form.integration, messageFormat: form.messageFormat,
       webhookUrl: form.webhookUrl.trim() || undefined, webhookSecret: field(body, 'webhookSecret').trim() || undefined, routes,
     });
-    if (problems.length || !parsed.success) {
-      const details = [...problems, ...(parsed.success ? [] : ValidationError.fromZod(parsed.error).details)];
+    const checked = await admin.settingsProblems({ webhookUrl: form.webhookUrl.trim() || null, routes });
+    if (problems.length || !parsed.success || checked.length) {
+      const details = [...problems, ...(parsed.success ? [] : ValidationError.fromZod(parsed.error).details), ...checked];
       return institutionsPage(res, form, details, 400);
     }
     try {
@@ -58,6 +59,65 @@ export function adminPages(deps: Deps): Router {
       res.redirect(303, '/admin/institutions?done=created');
     } catch (err) {
       if (fixable(err)) return institutionsPage(res, form, (err as AppError).details.length ? (err as AppError).details : [{ path: 'id', message: (err as AppError).message }], (err as AppError).status);
+      throw err;
+    }
+  });
+
+  const routesText = (routes: { indicatorKind: string; prefix: string }[]) => routes.map((rt) => `${rt.indicatorKind} ${rt.prefix}`.trim()).join('\n');
+  const institutionIdOf = (raw: unknown): string => {
+    const id = InstitutionId.safeParse(raw);
+    if (!id.success) throw new NotFoundError('No such institution.');
+    return id.data;
+  };
+
+  /** One institution's settings: the form shows what is stored, or what was typed when it was refused. */
+  const editPage = async (res: import('express').Response, id: string, form: InstitutionForm | undefined, details: { path: string; message: string }[] = [], status = 200, notice?: object) => {
+    const l = localsOf(res);
+    const current = await admin.getInstitution(id);
+    const shown: InstitutionForm = form ?? {
+      id: current.id, name: current.name, kind: current.kind, integration: current.integration, messageFormat: current.messageFormat,
+      webhookUrl: current.webhookUrl ?? '', routes: routesText(current.routes),
+    };
+    render(res, 'pages/admin/institution-edit', 'institutionEdit.title', {
+      title: l.t('institutionEdit.titleOf', { name: current.name }),
+      institution: current,
+      ...presentInstitutionForm({ ...shown, id: current.id, kind: current.kind }, l, details),
+      notice,
+    }, status);
+  };
+
+  r.get('/admin/institutions/:id', async (req, res) => {
+    const l = localsOf(res);
+    await editPage(res, institutionIdOf(req.params.id), undefined, [], 200, req.query.done === 'saved' ? { text: l.t('institutionEdit.saved') } : undefined);
+  });
+
+  r.post('/admin/institutions/:id', async (req, res) => {
+    const id = institutionIdOf(req.params.id);
+    const body = formBody(req);
+    const form: InstitutionForm = {
+      id, name: field(body, 'name'), kind: '', integration: field(body, 'integration'),
+      messageFormat: field(body, 'messageFormat'), webhookUrl: field(body, 'webhookUrl'), routes: field(body, 'routes'),
+    };
+    const { routes, problems } = parseRoutes(form.routes);
+    // An emptied URL field clears the URL; an empty secret field keeps the stored secret.
+    const parsed = UpdateInstitutionBody.safeParse({
+      name: form.name, integration: form.integration, messageFormat: form.messageFormat,
+      webhookUrl: form.webhookUrl.trim() || null, webhookSecret: field(body, 'webhookSecret').trim() || undefined, routes,
+    });
+    // Every problem at once: the schema's, the routes' and the webhook address's.
+    const checked = await admin.settingsProblems({ webhookUrl: form.webhookUrl.trim() || null, routes });
+    if (problems.length || !parsed.success || checked.length) {
+      return editPage(res, id, form, [...problems, ...(parsed.success ? [] : ValidationError.fromZod(parsed.error).details), ...checked], 400);
+    }
+    try {
+      const updated = await admin.updateInstitution(actorOf(req), id, parsed.data);
+      if (updated.webhookSecret) {
+        res.setHeader('Cache-Control', 'no-store');
+        return render(res, 'pages/admin/secret', 'admin.institutionsTitle', { heading: 'institutionEdit.saved', label: 'admin.webhookSecret', notice: 'admin.webhookSecretOnce', id: updated.id, secret: updated.webhookSecret, back: `/admin/institutions/${id}` }, 200);
+      }
+      res.redirect(303, `/admin/institutions/${id}?done=saved`);
+    } catch (err) {
+      if (fixable(err)) return editPage(res, id, form, (err as AppError).details.length ? (err as AppError).details : [{ path: 'name', message: (err as AppError).message }], (err as AppError).status);
       throw err;
     }
   });

@@ -16,7 +16,7 @@ const admin = { tags: ['admin'] };
 describeRoute({ ...admin, method: 'get', path: '/institutions', summary: 'List institutions (any authenticated role).', ok: InstitutionList });
 describeRoute({ ...admin, method: 'post', path: '/institutions', summary: 'Create a partner institution with its routes.', request: { body: jsonBody(CreateInstitutionBody) }, okStatus: 201, ok: CreatedInstitution });
 describeRoute({ ...admin, method: 'get', path: '/institutions/:id', summary: 'One institution with its routes.', request: { params: InstitutionIdParams }, ok: InstitutionDetail });
-describeRoute({ ...admin, method: 'patch', path: '/institutions/:id', summary: 'Rename, (de)activate, change webhook or replace routes.', request: { params: InstitutionIdParams, body: jsonBody(UpdateInstitutionBody) }, ok: InstitutionDetail });
+describeRoute({ ...admin, method: 'patch', path: '/institutions/:id', summary: 'Rename, (de)activate, change integration, webhook or message format, or replace routes; a switch to webhook without a secret answers the generated one once.', request: { params: InstitutionIdParams, body: jsonBody(UpdateInstitutionBody) }, ok: CreatedInstitution });
 describeRoute({ ...admin, method: 'get', path: '/users', summary: 'List users.', request: { query: ListQuery }, ok: UserList });
 describeRoute({ ...admin, method: 'post', path: '/users', summary: 'Create a user.', request: { body: jsonBody(CreateUserBody) }, okStatus: 201, ok: UserOut });
 describeRoute({ ...admin, method: 'patch', path: '/users/:id', summary: 'Change display name, password, role or institution, or (de)activate a user; all but the display name end the user\'s tokens.', request: { params: UserIdParams, body: jsonBody(UpdateUserBody) }, ok: UserListItem });

@@ -36,6 +36,7 @@ export const UpdateInstitutionBody = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     active: z.boolean().optional(),
+    integration: Integration.optional().describe('how its tasks reach it from now on; the next delivery uses it, without a restart'),
     webhookUrl: WebhookUrl.nullable().optional(),
     webhookSecret: WebhookSecret.nullable().optional(),
     messageFormat: MessageFormat.optional(),

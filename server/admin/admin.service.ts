@@ -9,7 +9,7 @@ import { isPartnerSide } from '../auth/actor';
 import { hashSecret } from '../auth/passwords';
 import { recordEvent, recordEvents } from '../audit/events.repo';
 import type { TaskEngine } from '../tasks/task-engine';
-import type { IndicatorKind } from '../domain/kinds';
+import { INDICATOR_KINDS, type IndicatorKind } from '../domain/kinds';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../errors';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
 import type {
@@ -135,6 +135,33 @@ export class AdminService {
     }
   }
 
+  /**
+   * What the create and update use cases would refuse in a webhook URL and routes, found without
+   * saving anything, so a form can show every problem at once. Routes of an unknown kind are left
+   * to the schema's own problem.
+   */
+  async settingsProblems(input: { webhookUrl?: string | null; routes?: { indicatorKind: string; prefix: string }[] }): Promise<ErrorDetail[]> {
+    const out: ErrorDetail[] = [];
+    const known = (input.routes ?? [])
+      .map((r, index) => ({ r, index }))
+      .filter((x) => (INDICATOR_KINDS as readonly string[]).includes(x.r.indicatorKind));
+    try {
+      normalizeRoutes(known.map((x) => ({ indicatorKind: x.r.indicatorKind as IndicatorKind, prefix: x.r.prefix })));
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      out.push(...err.details.map((d) => ({ ...d, path: d.path.replace(/^routes\.(\d+)/, (_m, i: string) => `routes.${known[Number(i)]!.index}`) })));
+    }
+    if (input.webhookUrl) {
+      try {
+        await this.checkWebhookUrl(input.webhookUrl);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        out.push(...err.details);
+      }
+    }
+    return out;
+  }
+
   async createInstitution(actor: Actor, body: CreateInstitutionBody): Promise<InstitutionDetail & { webhookSecret?: string }> {
     const routes = normalizeRoutes(body.routes);
     if (body.webhookUrl) await this.checkWebhookUrl(body.webhookUrl);
@@ -164,17 +191,26 @@ export class AdminService {
     return generatedSecret ? { ...detail, webhookSecret: generatedSecret } : detail;
   }
 
-  async updateInstitution(actor: Actor, id: string, patch: UpdateInstitutionBody): Promise<InstitutionDetail> {
+  /**
+   * The same change from the API and the admin page. The workers read an institution's
+   * integration, webhook and format with each delivery, so the next one uses the new settings.
+   * A switch to webhook without any secret gets one made, returned this once, as on creation.
+   */
+  async updateInstitution(actor: Actor, id: string, patch: UpdateInstitutionBody): Promise<InstitutionDetail & { webhookSecret?: string }> {
     const routes = patch.routes && normalizeRoutes(patch.routes);
     if (patch.webhookUrl) await this.checkWebhookUrl(patch.webhookUrl);
+    let generatedSecret: string | undefined;
     await this.ctx.db.transaction(async (trx) => {
       const current = await lockInstitution(trx, id);
       if (!current) throw new NotFoundError('No such institution.');
       const webhookUrl = patch.webhookUrl === undefined ? current.webhookUrl : patch.webhookUrl;
-      if (current.integration === 'webhook' && !webhookUrl) {
+      const integration = patch.integration ?? current.integration;
+      if (integration === 'webhook' && !webhookUrl) {
         throw new ValidationError([{ path: 'webhookUrl', message: 'is required for webhook integration' }]);
       }
-      await updateInstitution(trx, id, patch);
+      const secret = patch.webhookSecret === undefined ? current.webhookSecret : patch.webhookSecret;
+      if (integration === 'webhook' && !secret) generatedSecret = randomBytes(32).toString('base64url');
+      await updateInstitution(trx, id, generatedSecret ? { ...patch, webhookSecret: generatedSecret } : patch);
       if (routes) {
         await this.assertRoutesFree(trx, id, routes);
         await replaceRoutes(trx, id, routes);
@@ -185,10 +221,17 @@ export class AdminService {
       const changed = Object.keys(patch).filter((k) => patch[k as keyof UpdateInstitutionBody] !== undefined);
       await recordEvent(trx, actor, {
         type: patch.active === false ? 'institution.deactivated' : patch.active === true ? 'institution.activated' : 'institution.updated',
-        data: { institutionId: id, changed, ...(patch.name !== undefined ? { name: patch.name } : {}), ...(routes ? { routes } : {}) },
+        data: {
+          institutionId: id, changed,
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.integration !== undefined ? { integration: patch.integration } : {}),
+          ...(patch.messageFormat !== undefined ? { messageFormat: patch.messageFormat } : {}),
+          ...(routes ? { routes } : {}),
+        },
       });
     });
-    return this.getInstitution(id);
+    const detail = await this.getInstitution(id);
+    return generatedSecret ? { ...detail, webhookSecret: generatedSecret } : detail;
   }
 
   private async assertRoutesFree(trx: DbOrTrx, id: string, routes: RouteSpec[]): Promise<void> {

@@ -78,9 +78,12 @@ export async function routesByInstitution(db: DbOrTrx): Promise<Map<string, Rout
 }
 
 /** Locks the institution row for the rest of the transaction. */
-export async function lockInstitution(db: DbOrTrx, id: string): Promise<{ integration: Integration; webhookUrl: string | null } | undefined> {
-  const row: { integration: Integration; webhook_url: string | null } | undefined = await db('institutions').where({ id }).forUpdate().first('integration', 'webhook_url');
-  return row && { integration: row.integration, webhookUrl: row.webhook_url };
+export async function lockInstitution(
+  db: DbOrTrx, id: string,
+): Promise<{ integration: Integration; webhookUrl: string | null; webhookSecret: string | null } | undefined> {
+  const row: { integration: Integration; webhook_url: string | null; webhook_secret: string | null } | undefined =
+    await db('institutions').where({ id }).forUpdate().first('integration', 'webhook_url', 'webhook_secret');
+  return row && { integration: row.integration, webhookUrl: row.webhook_url, webhookSecret: row.webhook_secret };
 }
 
 /** Bumped by a trigger on any change to institutions or their routes. */
@@ -116,10 +119,11 @@ export async function insertInstitution(
 export async function updateInstitution(
   db: DbOrTrx,
   id: string,
-  patch: { name?: string; active?: boolean; webhookUrl?: string | null; webhookSecret?: string | null; messageFormat?: MessageFormat },
+  patch: { name?: string; active?: boolean; integration?: Integration; webhookUrl?: string | null; webhookSecret?: string | null; messageFormat?: MessageFormat },
 ): Promise<void> {
   const row: Record<string, unknown> = { updated_at: db.fn.now() };
   if (patch.name !== undefined) row.name = patch.name;
+  if (patch.integration !== undefined) row.integration = patch.integration;
   if (patch.messageFormat !== undefined) row.message_format = patch.messageFormat;
   if (patch.active !== undefined) row.active = patch.active;
   if (patch.webhookUrl !== undefined) row.webhook_url = patch.webhookUrl;

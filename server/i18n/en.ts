@@ -212,6 +212,13 @@ export const en = {
     none: 'No task has been escalated.', noneUnread: 'Nothing unread.',
     acknowledged: 'Escalation acknowledged.', allRead: 'Every escalation is marked as read.',
   },
+  institutionEdit: {
+    title: 'Institution', titleOf: 'Institution: {{name}}', edit: 'Edit', save: 'Save changes', saved: 'Changes saved.',
+    back: 'All institutions', kindFixed: 'The kind of an institution does not change.',
+    integrationHint: 'Manual: its liaisons answer at /tasks. Webhook: each task is posted, signed, to the URL. Simulated: a demo partner answers by itself. The next delivery uses the new setting.',
+    secretSet: 'A secret is stored; leave the field empty to keep it.', secretNone: 'No secret is stored; one is made when the integration is webhook and none is given.',
+    urlHint: 'Emptying the field removes the URL.',
+  },
 
   // After the freeze: holds, returns, disputes (report page, holds page, liaison answers, dashboard funnel).
   holds: {

@@ -214,6 +214,13 @@ export const zhCN: typeof en = {
     none: '暂无超时督办的任务。', noneUnread: '没有未读督办。',
     acknowledged: '已确认该督办。', allRead: '所有督办均已标为已读。',
   },
+  institutionEdit: {
+    title: '合作机构', titleOf: '合作机构：{{name}}', edit: '编辑', save: '保存修改', saved: '修改已保存。',
+    back: '全部合作机构', kindFixed: '机构类型不可更改。',
+    integrationHint: '人工：由驻场联络员在任务页处理。Webhook：每个任务签名后推送到该地址。模拟：演示用合作方自动反馈。下一次下发即按新设置进行。',
+    secretSet: '已保存密钥；留空则保留原密钥。', secretNone: '尚未保存密钥；对接方式为 Webhook 且未填写时会自动生成。',
+    urlHint: '清空此栏即删除该地址。',
+  },
 
   // 冻结之后：冻结、返还、异议（案件页、冻结页、联络员反馈、统计看板漏斗）。
   holds: {

@@ -92,6 +92,30 @@ describe('institutions', () => {
     expect(await t.db('institutions').where({ id: 'fresh' }).first()).toBeUndefined();
   });
 
+  it('changes an institution\'s integration: webhook needs a public URL, gets a secret made once when it has none, and back to manual keeps the rest', async () => {
+    await t.factories.institution({ id: 'switching', kind: 'bank', integration: 'manual' });
+    const noUrl = await t.api.as(admin).patch('/api/v1/institutions/switching').send({ integration: 'webhook' });
+    expect(noUrl.status).toBe(400);
+    expect(noUrl.body.error.details).toEqual([expect.objectContaining({ path: 'webhookUrl' })]);
+    const privateUrl = await t.api.as(admin).patch('/api/v1/institutions/switching').send({ integration: 'webhook', webhookUrl: 'http://192.168.1.10/hook' });
+    expect(privateUrl.status).toBe(400);
+    expect(privateUrl.body.error.details).toEqual([expect.objectContaining({ path: 'webhookUrl', message: expect.stringContaining('public address') })]);
+    expect((await t.api.as(admin).patch('/api/v1/institutions/switching').send({ integration: 'carrier-pigeon' })).status).toBe(400);
+
+    const hooked = await t.api.as(admin).patch('/api/v1/institutions/switching').send({ integration: 'webhook', webhookUrl: 'https://switching.example/hook', messageFormat: 'iso20022' });
+    expect(hooked.status).toBe(200);
+    expect(hooked.body).toMatchObject({ integration: 'webhook', webhookUrl: 'https://switching.example/hook', messageFormat: 'iso20022', hasWebhookSecret: true });
+    expect(hooked.body.webhookSecret).toEqual(expect.any(String));
+    const again = await t.api.as(admin).patch('/api/v1/institutions/switching').send({ integration: 'webhook' });
+    expect(again.body.webhookSecret).toBeUndefined();
+
+    const manual = await t.api.as(admin).patch('/api/v1/institutions/switching').send({ integration: 'manual' });
+    expect(manual.body).toMatchObject({ integration: 'manual', webhookUrl: 'https://switching.example/hook', hasWebhookSecret: true });
+    expect(await eventsOfType('institution.updated')).toEqual(expect.arrayContaining([
+      expect.objectContaining({ data: expect.objectContaining({ institutionId: 'switching', integration: 'manual' }) }),
+    ]));
+  });
+
   it('patches name, routes and activity; a deactivated institution loses its routes for new work', async () => {
     await t.factories.institution({ id: 'to-patch', kind: 'carrier', routes: [{ indicatorKind: 'phone', prefix: '+86199' }] });
     const res = await t.api.as(admin).patch('/api/v1/institutions/to-patch').send({
