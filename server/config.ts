@@ -143,7 +143,8 @@ const EnvSchema = z
     LEGAL_BASIS_TEXT_EN: z.string().trim().min(1).max(4000).optional(),
     LEGAL_BASIS_TEXT_ZH_CN: z.string().trim().min(1).max(4000).optional(),
     // Per transfer (and onward transfer): 10^12 fen is ten billion yuan, far above any transfer a
-    // victim makes, and keeps the day's totals well inside what a JSON number holds exactly.
+    // victim makes. At most 2^53 - 1, so each amount is an exact JSON number; statistics add them up
+    // as exact big integers, so no number of them can break or round a total.
     MAX_AMOUNT_MINOR: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1_000_000_000_000),
     // How far ahead of this server's clock a reported time (occurredAt, transferredAt, observedAt) may be.
     MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),

@@ -95,12 +95,13 @@ export function parseMajorToMinor(text: string, currency: string): number {
 }
 
 /** Decimal string of a minor amount built from its digits: 123456, 2 → "1234.56". */
-function toDecimalString(minor: number, digits: number): string {
-  if (!Number.isSafeInteger(minor)) {
+function toDecimalString(minor: number | bigint, digits: number): string {
+  if (typeof minor === 'number' && !Number.isSafeInteger(minor)) {
     throw new RangeError(`Minor units must be a safe integer, got ${minor}`);
   }
-  const sign = minor < 0 ? '-' : '';
-  const abs = String(Math.abs(minor));
+  const whole = BigInt(minor);
+  const sign = whole < 0n ? '-' : '';
+  const abs = String(whole < 0n ? -whole : whole);
   if (digits === 0) return sign + abs;
   const padded = abs.padStart(digits + 1, '0');
   return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
@@ -128,14 +129,14 @@ function currencyFormatter(locale: string, code: string, digits: number): Decima
   return f;
 }
 
-export function formatMinor(minor: number, currency: string, locale: string): string {
+export function formatMinor(minor: number | bigint, currency: string, locale: string): string {
   const code = currencyKey(currency);
   const digits = minorDigits(code);
   return currencyFormatter(locale, code, digits).format(toDecimalString(minor, digits));
 }
 
 /** "1234.56": what goes back into a form input so parseMajorToMinor reads it unchanged. */
-export function formatMinorPlain(minor: number, currency: string): string {
+export function formatMinorPlain(minor: number | bigint, currency: string): string {
   return toDecimalString(minor, minorDigits(currency));
 }
 
@@ -143,9 +144,11 @@ export function formatMinorPlain(minor: number, currency: string): string {
  * `part` as a share of `whole` in basis points (1/100 of a percent), rounded down, by integer
  * arithmetic; null when `whole` is 0 (no share of nothing).
  */
-export function basisPoints(part: number, whole: number): number | null {
-  if (!Number.isSafeInteger(part) || !Number.isSafeInteger(whole)) throw new RangeError('basisPoints takes safe integers');
-  if (whole === 0) return null;
+export function basisPoints(part: number | bigint, whole: number | bigint): number | null {
+  if ((typeof part === 'number' && !Number.isSafeInteger(part)) || (typeof whole === 'number' && !Number.isSafeInteger(whole))) {
+    throw new RangeError('basisPoints takes safe integers');
+  }
+  if (BigInt(whole) === 0n) return null;
   return checkedNumber((BigInt(part) * 10000n) / BigInt(whole), 'Basis points');
 }
 
@@ -159,21 +162,20 @@ export function sumMinor(values: number[]): number {
 }
 
 /**
- * A total of minor amounts as the API answers it: a JSON number when it is exact, and null when it
- * is beyond 2^53 - 1, where a JSON number would round it (API.md, Statistics). Never rounded, never
- * a float, never a 500.
+ * A total of minor amounts (statistics): exact whatever its size, so a bigint. Many large amounts add
+ * up past 2^53 - 1, where a JS number would round; the API still writes it as a JSON number, digit
+ * for digit (server/http/json.ts), and pages and CSVs format its digits.
  */
-export type Total = number | null;
+export type MinorTotal = bigint;
 
-/** The sum of totals; null when any is null or the sum is beyond the exact range. */
-export function sumTotals(values: readonly Total[]): Total {
+/** The exact sum of minor amounts or totals. */
+export function sumTotals(values: readonly (number | bigint)[]): MinorTotal {
   let total = 0n;
   for (const v of values) {
-    if (v === null) return null;
-    if (!Number.isSafeInteger(v)) throw new RangeError(`Minor units must be a safe integer, got ${v}`);
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new RangeError(`Minor units must be a safe integer, got ${v}`);
     total += BigInt(v);
   }
-  return total > MAX_SAFE || total < MIN_SAFE ? null : Number(total);
+  return total;
 }
 
 const INTEGER_TEXT = /^(-?\d+)(?:\.0*)?$/;
@@ -199,10 +201,9 @@ export function toMinorNumber(v: string | number | bigint | null): number {
   return checkedNumber(toBigInteger(v), 'Amount');
 }
 
-/** A SUM from PostgreSQL as a Total: null past the exact range, 0 for an empty SUM. */
-export function toTotal(v: string | number | bigint | null): Total {
-  const n = toBigInteger(v);
-  return n > MAX_SAFE || n < MIN_SAFE ? null : Number(n);
+/** A SUM from PostgreSQL (numeric, as text) as an exact total; 0 for an empty SUM. */
+export function toTotal(v: string | number | bigint | null): MinorTotal {
+  return toBigInteger(v);
 }
 
 /** The problem of an amount above the largest one transfer may carry (MAX_AMOUNT_MINOR), if it is. */

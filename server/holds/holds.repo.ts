@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../db';
 import { isExpiringSoon, renewalsLeft, type DisputeStatus, type HoldClocks, type HoldStage, type HoldStatus, type ReturnStatus } from '../domain/holds';
-import { toMinorNumber } from '../domain/money';
+import { toMinorNumber, toTotal, type MinorTotal } from '../domain/money';
 import { decodeCursor, toPage, type Page } from '../http/pagination';
 import type { DisputeOut, HoldOut, ReturnOut } from './holds.schemas';
 
@@ -122,13 +122,13 @@ export async function lockExpiredHolds(trx: DbOrTrx, limit: number): Promise<Hol
 }
 
 /** The balance of active holds now, per institution and currency: what is held today. */
-export async function heldNow(db: DbOrTrx, currency: string): Promise<Map<string, number>> {
+export async function heldNow(db: DbOrTrx, currency: string): Promise<Map<string, MinorTotal>> {
   const rows: { institution_id: string; held: string | number | null }[] = await db('holds')
     .select('institution_id')
     .sum({ held: 'balance_minor' })
     .where({ status: 'active', currency })
     .groupBy('institution_id');
-  return new Map(rows.map((r) => [r.institution_id, toMinorNumber(r.held)]));
+  return new Map(rows.map((r) => [r.institution_id, toTotal(r.held)]));
 }
 
 // Returns

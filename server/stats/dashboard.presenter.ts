@@ -1,4 +1,4 @@
-import { formatMinor, type Total } from '../domain/money';
+import { formatMinor, type MinorTotal } from '../domain/money';
 import type { PageLocals } from '../pages/shell';
 import type { StatsSummary } from './stats.schemas';
 import { basisPointsText } from '../holds/holds.presenter';
@@ -13,17 +13,17 @@ const PAD_BOTTOM = 22;
  * style. Pixel geometry may be fractional; the amounts themselves stay integers.
  */
 function trendChart(daily: StatsSummary['daily'], currency: string, l: PageLocals) {
-  const money = (m: Total) => formatTotal(m, currency, l);
-  // A day beyond the exact range (null) is drawn as the tallest bar.
-  const max = daily.reduce((m, d) => Math.max(m, d.lossPreventedMinor ?? 0), 0);
+  const money = (m: MinorTotal) => formatMinor(m, currency, l.lang);
+  const max = daily.reduce((m, d) => (d.lossPreventedMinor > m ? d.lossPreventedMinor : m), 0n);
   const n = Math.max(daily.length, 1);
   const slot = (W - PAD_LEFT) / n;
   const barW = Math.max(1, slot * 0.7);
   const plotH = H - PAD_BOTTOM;
   const labelEvery = Math.max(1, Math.ceil(n / 10));
   const bars = daily.map((d, i) => {
-    const value = d.lossPreventedMinor ?? max;
-    const h = d.lossPreventedMinor === null ? plotH - 4 : max === 0 ? 0 : Math.max(value > 0 ? 1 : 0, (value / max) * (plotH - 4));
+    const value = d.lossPreventedMinor;
+    // The bar's share of the tallest in thousandths, in integers: exact however large the amounts.
+    const h = max === 0n ? 0 : Math.max(value > 0n ? 1 : 0, (Number((value * 1000n) / max) / 1000) * (plotH - 4));
     const x = PAD_LEFT + i * slot + (slot - barW) / 2;
     return {
       x: x.toFixed(1), y: (plotH - h).toFixed(1), w: barW.toFixed(1), h: h.toFixed(1),
@@ -40,15 +40,10 @@ function trendChart(daily: StatsSummary['daily'], currency: string, l: PageLocal
   };
 }
 
-/** An amount, or a plain word when the total is beyond what the API can answer exactly. */
-function formatTotal(m: Total, currency: string, l: PageLocals): string {
-  return m === null ? l.t('dashboard.beyondRange') : formatMinor(m, currency, l.lang);
-}
-
 /** Loss prevented as a share of reported loss, to one decimal, by integer arithmetic. */
-function interceptionRate(prevented: Total, reported: Total): string | null {
-  if (prevented === null || reported === null || reported <= 0) return null;
-  const perMille = (BigInt(prevented) * 1000n + BigInt(reported) / 2n) / BigInt(reported);
+function interceptionRate(prevented: MinorTotal, reported: MinorTotal): string | null {
+  if (reported <= 0n) return null;
+  const perMille = (prevented * 1000n + reported / 2n) / reported;
   return `${perMille / 10n}.${perMille % 10n}%`;
 }
 
@@ -80,7 +75,7 @@ export type LeagueOrder = { sort: LeagueSort; dir: 'asc' | 'desc' };
 type LeagueRow = StatsSummary['byInstitution'][number] & { name: string };
 
 /** A column's value for sorting; a missing figure (no results yet) always sorts last. */
-const leagueKey: Record<LeagueSort, (r: LeagueRow) => number | string | null> = {
+const leagueKey: Record<LeagueSort, (r: LeagueRow) => number | bigint | string | null> = {
   name: (r) => r.name.toLocaleLowerCase(),
   prevented: (r) => r.lossPreventedMinor,
   done: (r) => r.tasksDone,
@@ -106,13 +101,13 @@ export function sortLeague(rows: LeagueRow[], order: LeagueOrder): LeagueRow[] {
 export function presentDashboard(
   s: StatsSummary,
   /** Loss prevented in minor units up to today, from today, the last 7 and 30 days and 1 January. */
-  prevented: { today: Total; last7: Total; last30: Total; year: Total },
+  prevented: { today: MinorTotal; last7: MinorTotal; last30: MinorTotal; year: MinorTotal },
   names: Map<string, string>,
   l: PageLocals,
   order: LeagueOrder = { sort: 'prevented', dir: 'desc' },
 ) {
   const links = figureLinks({ from: s.from, to: s.to });
-  const money = (m: Total) => formatTotal(m, s.currency, l);
+  const money = (m: MinorTotal) => formatMinor(m, s.currency, l.lang);
   const minutes = (m: number | null) => (m === null ? l.t('dashboard.noValue') : l.t('dashboard.minutesValue', { m: Math.round(m) }));
   return {
     from: s.from,
@@ -178,7 +173,7 @@ export function presentDashboard(
       };
     }),
     fraudTypes: s.byFraudType
-      .filter((f) => f.reports > 0 || f.lossPreventedMinor > 0)
+      .filter((f) => f.reports > 0 || f.lossPreventedMinor > 0n)
       .map((f) => ({
         fraudType: f.fraudType, reports: f.reports, reported: money(f.reportedLossMinor), prevented: money(f.lossPreventedMinor),
         reportsHref: links.reports({ fraudType: f.fraudType }),
@@ -194,7 +189,7 @@ export function presentDashboard(
  * for the period and per institution. The return rate comes from basis points, never a float.
  */
 function presentFunnel(s: StatsSummary, names: Map<string, string>, l: PageLocals) {
-  const money = (m: Total) => formatTotal(m, s.currency, l);
+  const money = (m: MinorTotal) => formatMinor(m, s.currency, l.lang);
   const rate = (bp: number | null) => basisPointsText(bp) ?? l.t('dashboard.noValue');
   return {
     funnel: [
@@ -206,7 +201,7 @@ function presentFunnel(s: StatsSummary, names: Map<string, string>, l: PageLocal
       { id: 'funnel-rate', label: l.t('holds.funnel.rate'), value: rate(s.returnRateBasisPoints) },
     ],
     funnelByInstitution: s.byInstitution
-      .filter((i) => i.lossPreventedMinor > 0 || i.returnedMinor > 0 || i.releasedMinor > 0 || i.heldMinor > 0)
+      .filter((i) => i.lossPreventedMinor > 0n || i.returnedMinor > 0n || i.releasedMinor > 0n || i.heldMinor > 0n)
       .map((i) => ({
         id: i.institutionId,
         name: names.get(i.institutionId) ?? i.institutionId,

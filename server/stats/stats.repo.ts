@@ -1,6 +1,6 @@
 import type { DbOrTrx } from '../db';
 import { OPEN_TASK_STATUSES, type FraudType } from '../domain/kinds';
-import { toMinorNumber } from '../domain/money';
+import { toMinorNumber, toTotal, type MinorTotal } from '../domain/money';
 
 // Rollups: every writer appends its delta to stats_deltas in its own transaction (the task
 // writer, server/tasks/task-writer.repo.ts), so no two writers wait on one row; foldStatsDeltas
@@ -76,8 +76,8 @@ function bounds(db: DbOrTrx, p: Period) {
 type Num = string | number | null;
 
 export type DailyRollup = {
-  date: string; fraudType: string; reports: number; reportedLossMinor: number; lossPreventedMinor: number;
-  releasedMinor: number; returnedMinor: number;
+  date: string; fraudType: string; reports: number; reportedLossMinor: MinorTotal; lossPreventedMinor: MinorTotal;
+  releasedMinor: MinorTotal; returnedMinor: MinorTotal;
 };
 
 export async function dailyRollups(db: DbOrTrx, p: Period): Promise<DailyRollup[]> {
@@ -98,15 +98,15 @@ export async function dailyRollups(db: DbOrTrx, p: Period): Promise<DailyRollup[
     date: r.day,
     fraudType: r.fraud_type,
     reports: toMinorNumber(r.reports),
-    reportedLossMinor: toMinorNumber(r.reported_loss_minor),
-    lossPreventedMinor: toMinorNumber(r.loss_prevented_minor),
-    releasedMinor: toMinorNumber(r.released_minor),
-    returnedMinor: toMinorNumber(r.returned_minor),
+    reportedLossMinor: toTotal(r.reported_loss_minor),
+    lossPreventedMinor: toTotal(r.loss_prevented_minor),
+    releasedMinor: toTotal(r.released_minor),
+    returnedMinor: toTotal(r.returned_minor),
   }));
 }
 
 export type InstitutionRollup = {
-  institutionId: string; lossPreventedMinor: number; releasedMinor: number; returnedMinor: number; tasksDone: number; tasksFailed: number;
+  institutionId: string; lossPreventedMinor: MinorTotal; releasedMinor: MinorTotal; returnedMinor: MinorTotal; tasksDone: number; tasksFailed: number;
 };
 
 /** Money in the period's currency; task counts whatever the task's currency. */
@@ -125,15 +125,15 @@ export async function institutionRollups(db: DbOrTrx, p: Period): Promise<Instit
   ) as { rows: { institution_id: string; loss: Num; released: Num; returned: Num; done: Num; failed: Num }[] };
   return rows.map((r) => ({
     institutionId: r.institution_id,
-    lossPreventedMinor: toMinorNumber(r.loss),
-    releasedMinor: toMinorNumber(r.released),
-    returnedMinor: toMinorNumber(r.returned),
+    lossPreventedMinor: toTotal(r.loss),
+    releasedMinor: toTotal(r.released),
+    returnedMinor: toTotal(r.returned),
     tasksDone: toMinorNumber(r.done),
     tasksFailed: toMinorNumber(r.failed),
   }));
 }
 
-export type WarningRollup = { issued: number; dissuaded: number; dissuadedMinor: number };
+export type WarningRollup = { issued: number; dissuaded: number; dissuadedMinor: MinorTotal };
 
 /** Early warnings of the period: counted whatever the payment's currency; the amount kept in the period's currency. */
 export async function warningRollup(db: DbOrTrx, p: Period): Promise<WarningRollup> {
@@ -151,7 +151,7 @@ export async function warningRollup(db: DbOrTrx, p: Period): Promise<WarningRoll
   return {
     issued: toMinorNumber(r?.issued ?? null),
     dissuaded: toMinorNumber(r?.dissuaded ?? null),
-    dissuadedMinor: toMinorNumber(r?.dissuaded_minor ?? null),
+    dissuadedMinor: toTotal(r?.dissuaded_minor ?? null),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Deps } from '../wiring';
 import { describeRoute } from '../http/openapi';
 import { requireRole } from '../http/auth';
 import { parse } from '../http/validate';
+import { sendExactJson } from '../http/json';
 import { StatsQuery, StatsSummary } from './stats.schemas';
 
 describeRoute({
@@ -22,7 +23,7 @@ export function statsRoutes(deps: Deps): Router {
   const stats = deps.services.stats;
 
   r.get('/summary', requireRole('admin', 'supervisor'), async (req, res) => {
-    res.json(await stats.summary(parse(StatsQuery, req.query)));
+    sendExactJson(res, await stats.summary(parse(StatsQuery, req.query)));
   });
 
   r.get('/export.csv', requireRole('admin', 'supervisor'), async (req, res) => {

@@ -12,20 +12,27 @@ export const StatsQuery = z.object({
 export type StatsQuery = z.infer<typeof StatsQuery>;
 
 const count = z.number().int();
+
+/**
+ * A money total: exact however large (a bigint inside), written in the JSON as an integer number's
+ * digits even past 2^53 (server/http/json.ts). A client that reads JSON numbers as doubles should
+ * read these fields as big integers.
+ */
+const total = (description?: string) => z.bigint().meta({ type: 'integer', ...(description ? { description } : {}) });
 const minutes = z.number().nullable();
 
 /** The funnel after the freeze (API.md "After the freeze"): money returned, released and held. */
 const funnel = {
-  returnedMinor: z.number().int().describe('booked as returned to victims in the period'),
-  releasedMinor: z.number().int().describe('released from holds in the period (by an officer, a dispute\'s decision or expiry)'),
-  heldMinor: z.number().int().describe('balance of active holds now, whatever the period'),
+  returnedMinor: total('booked as returned to victims in the period'),
+  releasedMinor: total('released from holds in the period (by an officer, a dispute\'s decision or expiry)'),
+  heldMinor: total('balance of active holds now, whatever the period'),
   returnRateBasisPoints: z.number().int().nullable()
     .describe('returnedMinor × 10000 ÷ lossPreventedMinor of the same period, rounded down (basis points: 10000 = 100 %); null when nothing was frozen. Money frozen earlier and returned in the period counts, so it can exceed 10000'),
 };
 
 export const InstitutionStats = z.object({
   institutionId: z.string(),
-  lossPreventedMinor: z.number().int(),
+  lossPreventedMinor: total(),
   ...funnel,
   tasksDone: count,
   tasksFailed: count,
@@ -45,8 +52,8 @@ export const StatsSummary = z.object({
   to: z.iso.date(),
   currency: z.string(),
   reports: count,
-  reportedLossMinor: z.number().int(),
-  lossPreventedMinor: z.number().int().describe('sum of frozen amounts booked in the period'),
+  reportedLossMinor: total(),
+  lossPreventedMinor: total('sum of frozen amounts booked in the period'),
   ...funnel,
   tasks: z.object({
     open: count.describe('queued, dispatched or delivery_failed now'),
@@ -60,12 +67,12 @@ export const StatsSummary = z.object({
   warnings: z.object({
     issued: count.describe('warn_payer tasks opened by payment screening in the period'),
     dissuaded: count.describe('warnings answered dissuaded in the period'),
-    dissuadedMinor: z.number().int().describe('amount of the dissuaded payments (in the period\'s currency): kept from fraudsters, apart from loss prevented'),
+    dissuadedMinor: total('amount of the dissuaded payments (in the period\'s currency): kept from fraudsters, apart from loss prevented'),
   }),
   byInstitution: z.array(InstitutionStats),
-  byFraudType: z.array(z.object({ fraudType: FraudType, reports: count, reportedLossMinor: z.number().int(), lossPreventedMinor: z.number().int() })),
+  byFraudType: z.array(z.object({ fraudType: FraudType, reports: count, reportedLossMinor: total(), lossPreventedMinor: total() })),
   daily: z.array(z.object({
-    date: z.iso.date(), reports: count, lossPreventedMinor: z.number().int(), returnedMinor: z.number().int(), releasedMinor: z.number().int(),
+    date: z.iso.date(), reports: count, lossPreventedMinor: total(), returnedMinor: total(), releasedMinor: total(),
   })),
 });
 export type StatsSummary = z.infer<typeof StatsSummary>;

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../context';
 import { dayNumber, dayText, localDate } from '../domain/dates';
 import { FRAUD_TYPES, type FraudType } from '../domain/kinds';
-import { basisPoints, formatMinorPlain, sumMinor } from '../domain/money';
+import { basisPoints, formatMinorPlain, sumMinor, sumTotals, type MinorTotal } from '../domain/money';
 import { heldNow } from '../holds/holds.repo';
 import { ValidationError } from '../errors';
 import { listInstitutions } from '../admin/institutions.repo';
@@ -24,8 +24,8 @@ const queryDay = (value: string, timeZone: string): string =>
  * then the funnel after the freeze. Money is in minor units, each beside the same in major units
  * (a column named without "Minor"); loss prevented, already in place, gets its major column first.
  */
-type CsvColumn = { name: string; value: (r: InstitutionStats, currency: string) => string | number | null };
-const minorColumn = (c: keyof InstitutionStats): CsvColumn => ({ name: c, value: (r) => r[c] as number | string | null });
+type CsvColumn = { name: string; value: (r: InstitutionStats, currency: string) => string | number | bigint | null };
+const minorColumn = (c: keyof InstitutionStats): CsvColumn => ({ name: c, value: (r) => r[c] });
 // Major units are formatted from the integer's digits ("1234.56"): no float arithmetic.
 const majorColumn = (c: 'lossPreventedMinor' | 'returnedMinor' | 'releasedMinor' | 'heldMinor'): CsvColumn => ({
   name: c.replace(/Minor$/, ''), value: (r, currency) => formatMinorPlain(r[c], currency),
@@ -74,7 +74,7 @@ export class StatsService {
   }
 
   /** Loss prevented per day of a period (a row per day and fraud type): the daily rollup alone. */
-  async lossPreventedByDay(q: StatsQuery): Promise<{ date: string; lossPreventedMinor: number }[]> {
+  async lossPreventedByDay(q: StatsQuery): Promise<{ date: string; lossPreventedMinor: MinorTotal }[]> {
     const rows = await dailyRollups(this.ctx.db, await this.period(q));
     return rows.map((r) => ({ date: r.date, lossPreventedMinor: r.lossPreventedMinor }));
   }
@@ -93,10 +93,10 @@ export class StatsService {
       held,
     ]);
 
-    const byFraud = new Map<FraudType, { reports: number[]; reported: number[]; prevented: number[] }>(
+    const byFraud = new Map<FraudType, { reports: number[]; reported: MinorTotal[]; prevented: MinorTotal[] }>(
       FRAUD_TYPES.map((f) => [f, { reports: [], reported: [], prevented: [] }]),
     );
-    const byDay = new Map<string, { reports: number[]; prevented: number[]; returned: number[]; released: number[] }>();
+    const byDay = new Map<string, { reports: number[]; prevented: MinorTotal[]; returned: MinorTotal[]; released: MinorTotal[] }>();
     const from = dayNumber(p.from);
     const to = dayNumber(p.to);
     if (to - from < MAX_FILLED_DAYS) for (let d = from; d <= to; d++) byDay.set(dayText(d), { reports: [], prevented: [], returned: [], released: [] });
@@ -114,19 +114,19 @@ export class StatsService {
       d.returned.push(row.returnedMinor);
       d.released.push(row.releasedMinor);
     }
-    const lossPreventedMinor = sumMinor(daily.map((r) => r.lossPreventedMinor));
-    const returnedMinor = sumMinor(daily.map((r) => r.returnedMinor));
+    const lossPreventedMinor = sumTotals(daily.map((r) => r.lossPreventedMinor));
+    const returnedMinor = sumTotals(daily.map((r) => r.returnedMinor));
 
     return {
       from: p.from,
       to: p.to,
       currency: p.currency,
       reports: sumMinor(daily.map((r) => r.reports)),
-      reportedLossMinor: sumMinor(daily.map((r) => r.reportedLossMinor)),
+      reportedLossMinor: sumTotals(daily.map((r) => r.reportedLossMinor)),
       lossPreventedMinor,
       returnedMinor,
-      releasedMinor: sumMinor(daily.map((r) => r.releasedMinor)),
-      heldMinor: sumMinor([...heldByInstitution.values()]),
+      releasedMinor: sumTotals(daily.map((r) => r.releasedMinor)),
+      heldMinor: sumTotals([...heldByInstitution.values()]),
       returnRateBasisPoints: basisPoints(returnedMinor, lossPreventedMinor),
       tasks: {
         open: sumMinor(open.map((o) => o.queued + o.dispatched + o.deliveryFailed)),
@@ -142,14 +142,14 @@ export class StatsService {
       byFraudType: [...byFraud].map(([fraudType, f]) => ({
         fraudType,
         reports: sumMinor(f.reports),
-        reportedLossMinor: sumMinor(f.reported),
-        lossPreventedMinor: sumMinor(f.prevented),
+        reportedLossMinor: sumTotals(f.reported),
+        lossPreventedMinor: sumTotals(f.prevented),
       })),
       daily: [...byDay]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([date, d]) => ({
-          date, reports: sumMinor(d.reports), lossPreventedMinor: sumMinor(d.prevented),
-          returnedMinor: sumMinor(d.returned), releasedMinor: sumMinor(d.released),
+          date, reports: sumMinor(d.reports), lossPreventedMinor: sumTotals(d.prevented),
+          returnedMinor: sumTotals(d.returned), releasedMinor: sumTotals(d.released),
         })),
     };
   }
@@ -158,7 +158,7 @@ export class StatsService {
   async institutions(
     p: Period,
     openCounts: Promise<OpenCounts[]> = openTaskCounts(this.ctx.db),
-    heldCounts: Promise<Map<string, number>> = heldNow(this.ctx.db, p.currency),
+    heldCounts: Promise<Map<string, MinorTotal>> = heldNow(this.ctx.db, p.currency),
   ): Promise<InstitutionStats[]> {
     const db = this.ctx.db;
     const [institutions, rollups, open, timings, held] = await Promise.all([
@@ -172,15 +172,15 @@ export class StatsService {
       .map((institutionId) => {
         const r = rollupOf.get(institutionId);
         const o = openOf.get(institutionId);
-        const lossPreventedMinor = r?.lossPreventedMinor ?? 0;
-        const returnedMinor = r?.returnedMinor ?? 0;
+        const lossPreventedMinor = r?.lossPreventedMinor ?? 0n;
+        const returnedMinor = r?.returnedMinor ?? 0n;
         const timing = timings.get(institutionId);
         return {
           institutionId,
           lossPreventedMinor,
           returnedMinor,
-          releasedMinor: r?.releasedMinor ?? 0,
-          heldMinor: held.get(institutionId) ?? 0,
+          releasedMinor: r?.releasedMinor ?? 0n,
+          heldMinor: held.get(institutionId) ?? 0n,
           returnRateBasisPoints: basisPoints(returnedMinor, lossPreventedMinor),
           tasksDone: r?.tasksDone ?? 0,
           tasksFailed: r?.tasksFailed ?? 0,
@@ -193,13 +193,13 @@ export class StatsService {
           onTimePercent: timing ? wholePercent(timing.onTime, timing.results) : null,
         };
       })
-      .sort((a, b) => b.lossPreventedMinor - a.lossPreventedMinor || (a.institutionId < b.institutionId ? -1 : 1));
+      .sort((a, b) => (b.lossPreventedMinor > a.lossPreventedMinor ? 1 : b.lossPreventedMinor < a.lossPreventedMinor ? -1 : a.institutionId < b.institutionId ? -1 : 1));
   }
 
   async exportCsv(q: StatsQuery): Promise<{ period: Period; csv: string }> {
     const period = await this.period(q);
     const rows = await this.institutions(period);
-    const cell = (v: string | number | null) => {
+    const cell = (v: string | number | bigint | null) => {
       const s = v === null ? '' : String(v);
       return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
     };

@@ -46,7 +46,7 @@ describe('/dashboard', () => {
     const today = localDate(new Date(), t.config.timeZone);
     const daySummary = await t.deps.services.stats.summary({ from: today, to: today });
     const month = await t.deps.services.stats.summary({});
-    expect(daySummary.lossPreventedMinor).toBe(3_000_000);
+    expect(daySummary.lossPreventedMinor).toBe(3_000_000n);
     const figure = (id: string) => new RegExp(`data-figure="${id}"><span class="label">[^<]*</span><span class="value"><a href="[^"]*">(?:<span aria-hidden="true">⚠ </span>)?([^<]*)<`).exec(res.text)?.[1];
     expect(figure('today')).toBe(formatMinor(daySummary.lossPreventedMinor, 'CNY', 'en'));
     expect(figure('today')).toBe('¥30,000.00');
