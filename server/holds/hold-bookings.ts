@@ -101,10 +101,14 @@ export class HoldBookings {
     const settled = await settleReturn(trx, ret.id, paid > 0 ? 'paid' : 'failed', paid > 0 ? paid : null);
     const reserved = hold.reserved_minor - ret.amount_minor;
     const returned = hold.returned_minor + paid;
-    const left = hold.frozen_minor - hold.released_minor - returned;
-    let updated = await updateHold(trx, hold.id, {
+    // An expired hold keeps only what pending returns reserve: what this return does not pay is
+    // released by law in the same write (the CHECK holds_expired_released holds after each statement).
+    const lapsed = hold.status === 'expired' ? hold.frozen_minor - hold.released_minor - returned - reserved : 0;
+    const left = hold.frozen_minor - hold.released_minor - lapsed - returned;
+    const updated = await updateHold(trx, hold.id, {
       reserved_minor: reserved,
       returned_minor: returned,
+      released_minor: hold.released_minor + lapsed,
       status: hold.status === 'active' && left === 0 ? 'closed' : hold.status,
     });
     if (paid > 0) {
@@ -116,11 +120,13 @@ export class HoldBookings {
       type: paid > 0 ? 'hold.returned' : 'hold.return_failed', reportId: hold.report_id, taskId: task.id, holdId: hold.id,
       data: { returnId: ret.id, amountMinor: ret.amount_minor, returnedMinor: paid, why: answer.why, balanceMinor: updated.balance_minor },
     });
-    // An expired hold keeps only what pending returns reserve; the rest of this one is free now.
-    const unreserved = updated.balance_minor - updated.reserved_minor;
-    if (updated.status === 'expired' && unreserved > 0) {
-      updated = await this.release(trx, actor, updated, {
-        amountMinor: unreserved, reason: 'expired', bookingKey: `return-expired:${ret.id}`, text: null, data: { returnId: ret.id },
+    if (lapsed > 0) {
+      await this.book(trx, hold, {
+        entryType: 'released', amountMinor: lapsed, taskId: hold.task_id, taskResultId: null, bookingKey: `return-expired:${ret.id}`, note: 'expired',
+      });
+      await recordEvent(trx, actor, {
+        type: 'hold.released', reportId: hold.report_id, taskId: hold.task_id, holdId: hold.id,
+        data: { amountMinor: lapsed, reason: 'expired', text: null, balanceMinor: updated.balance_minor, status: updated.status, returnId: ret.id },
       });
     }
     return { returnedMinor: paid, ret: settled };

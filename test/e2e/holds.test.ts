@@ -143,6 +143,8 @@ it('the supervisor\'s dashboard shows the funnel with the figures the stats API 
   const report = await fileReport(nextAccount(), 500_000, 'Zheng Hui');
   const hold = await freeze(report.tasks[0]!.id, 500_000);
   await t.api.as(officer).post(`/api/v1/holds/${hold.id}/release`).send({ amountMinor: 50_000, reason: 'r' }).expect(200);
+  const ret = await t.api.as(officer).post(`/api/v1/holds/${hold.id}/returns`).send({ amountMinor: 200_000, victimAccount: '6217000066660002' });
+  await t.api.as(liaison).post(`/api/v1/tasks/${ret.body.taskId}/result`).send({ outcome: 'returned', returnedMinor: 200_000 }).expect(200);
   const urgent = await freeze((await fileReport(nextAccount(), 80_000, 'Feng Yi')).tasks[0]!.id, 80_000, 'stop_payment');
   const later = await freeze((await fileReport(nextAccount(), 90_000, 'Chu Qing')).tasks[0]!.id, 90_000, 'stop_payment');
   await t.db('holds').where({ id: urgent.id }).update({ expires_at: t.db.raw(`now() + interval '90 minutes'`) });

@@ -158,6 +158,70 @@ it('many operations at once on several holds keep every invariant, and the stati
   expect(await figures()).toMatchObject(expected);
 });
 
+it('a dispute\'s decision racing a release and a return for the same money: exactly one gets it, the others are refused', async () => {
+  for (let round = 0; round < 5; round++) {
+    const hold = await frozenHold(t, bank, liaison, { amountMinor: 1_000_000 });
+    const dispute = await t.api.as(liaison).post(`/api/v1/holds/${hold.id}/disputes`).send({ claimantName: 'Sun', reason: 'mine', amountMinor: 600_000 });
+    expect(dispute.status).toBe(201);
+    const answers = await Promise.all([
+      t.api.as(supervisor).post(`/api/v1/disputes/${dispute.body.id}/decision`).send({ decision: 'release', reason: 'race' }),
+      release(hold.id, 600_000),
+      orderReturn(hold.id, 600_000),
+    ]);
+    expect(answers.filter((a) => a.status === 200 || a.status === 201)).toHaveLength(1);
+    for (const refused of answers.filter((a) => a.status !== 200 && a.status !== 201)) {
+      expect([400, 409]).toContain(refused.status);
+      expect(['validation_failed', 'insufficient_balance']).toContain(refused.body.error.code);
+    }
+    const { hold: row, pendingMinor } = await recount(t, hold.id);
+    expect(row.released_minor + pendingMinor).toBe(600_000);
+    await expectConsistent(t, hold.id);
+  }
+});
+
+it('expiry racing a return\'s answer: whichever commits first, the return keeps its reservation until answered and the rest lapses, booked once', async () => {
+  for (let round = 0; round < 6; round++) {
+    const paid = round % 2 === 0;
+    const hold = await frozenHold(t, bank, liaison, { amountMinor: 500_000, holdStage: 'stop_payment' });
+    const ret = await orderReturn(hold.id, 200_000);
+    expect(ret.status).toBe(201);
+    await t.db('holds').where({ id: hold.id }).update({ expires_at: t.db.raw(`now() + interval '30 milliseconds'`) });
+    await new Promise((r) => setTimeout(r, 25 + (round % 3) * 5));
+    const [answer] = await Promise.all([
+      t.api.as(liaison).post(`/api/v1/tasks/${ret.body.taskId}/result`).send(paid ? { outcome: 'returned', returnedMinor: 200_000 } : { outcome: 'rejected' }),
+      (async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        await t.deps.services.holds.expireDue();
+      })(),
+    ]);
+    expect(answer.body).toEqual(expect.objectContaining({ status: expect.any(String) }));
+    expect(answer.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 40));
+    await t.deps.services.holds.expireDue();
+    const { hold: row, ledger } = await recount(t, hold.id);
+    expect(row).toMatchObject({
+      status: 'expired', reserved_minor: 0, balance_minor: 0,
+      returned_minor: paid ? 200_000 : 0, released_minor: paid ? 300_000 : 500_000,
+    });
+    expect(ledger).toEqual({ frozen: 500_000, released: paid ? 300_000 : 500_000, returned: paid ? 200_000 : 0 });
+    await expectConsistent(t, hold.id);
+  }
+});
+
+it('every hold these races wrote, recounted from the ledger alone: frozen = released + returned + balance, nothing negative, and the totals agree', async () => {
+  const holds = await t.db('holds').select('id');
+  expect(holds.length).toBeGreaterThan(20);
+  for (const h of holds) await expectConsistent(t, h.id);
+  const held = await t.db('holds').sum({ frozen: 'frozen_minor', released: 'released_minor', returned: 'returned_minor', balance: 'balance_minor' }).first() as Record<string, string>;
+  const booked = await t.db('loss_prevention_ledger').select('entry_type').sum({ total: 'amount_minor' }).whereNotNull('hold_id').groupBy('entry_type') as { entry_type: string; total: string }[];
+  const ledger = (type: string) => BigInt(booked.find((b) => b.entry_type === type)?.total ?? 0);
+  expect(ledger('freeze')).toBe(BigInt(held.frozen!));
+  expect(ledger('released')).toBe(BigInt(held.released!));
+  expect(ledger('returned')).toBe(BigInt(held.returned!));
+  expect(ledger('freeze')).toBe(ledger('released') + ledger('returned') + BigInt(held.balance!));
+  expect(await t.db('holds').where('balance_minor', '<', 0).orWhere('released_minor', '<', 0).orWhere('returned_minor', '<', 0).orWhere('reserved_minor', '<', 0)).toHaveLength(0);
+});
+
 describe('in the workers', () => {
   let workers: WorkerProcess | undefined;
   afterAll(async () => {
