@@ -5,7 +5,7 @@ import { parse } from '../http/validate';
 import { actorOf, requireAuth } from '../http/auth';
 import { clearAuthCookie } from './cookies';
 import { LoginBody, LoginResponse, TokenBody, TokenResponse } from './auth.schemas';
-import { createLoginLimiters, createTokenLimiter } from './rate-limits';
+import { credentialLimits, nameIn } from './rate-limits';
 
 describeRoute({
   method: 'post', path: '/auth/login', tags: ['auth'], public: true,
@@ -26,13 +26,13 @@ describeRoute({
 
 export function authRoutes(deps: Deps): Router {
   const r = Router();
-  // Made here, per app instance, so every app (and every test file) counts on its own.
-  const loginLimiters = createLoginLimiters(deps.config);
-  const tokenLimiter = createTokenLimiter(deps.config);
+  const limits = credentialLimits(deps);
 
-  r.post('/login', ...loginLimiters, async (req, res) => {
-    const body = parse(LoginBody, req.body);
-    const { token, expiresAt, user } = await deps.services.auth.login(body.username, body.password);
+  r.post('/login', async (req, res) => {
+    const { token, expiresAt, user } = await limits.login.attempt(req, res, nameIn(req.body, 'username'), () => {
+      const body = parse(LoginBody, req.body);
+      return deps.services.auth.login(body.username, body.password);
+    });
     res.json({ token, expiresAt: expiresAt.toISOString(), user });
   });
 
@@ -42,9 +42,11 @@ export function authRoutes(deps: Deps): Router {
     res.status(204).end();
   });
 
-  r.post('/token', tokenLimiter, async (req, res) => {
-    const body = parse(TokenBody, req.body);
-    res.json(await deps.services.auth.exchangeClientCredentials(body.clientId, body.clientSecret));
+  r.post('/token', async (req, res) => {
+    res.json(await limits.token.attempt(req, res, nameIn(req.body, 'clientId'), () => {
+      const body = parse(TokenBody, req.body);
+      return deps.services.auth.exchangeClientCredentials(body.clientId, body.clientSecret);
+    }));
   });
 
   return r;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { LoginBody } from '../auth/auth.schemas';
 import { clearAuthCookie, setAuthCookie } from '../auth/cookies';
-import { createLoginLimiters } from '../auth/rate-limits';
+import { credentialLimits } from '../auth/rate-limits';
 import { AppError } from '../errors';
 import { isLanguage, LANG_COOKIE } from '../i18n/i18n';
 import { rotateSid } from './csrf';
@@ -12,7 +12,8 @@ import { servedOverHttps } from '../http/https';
 /** Sign-in, sign-out and the language switch. */
 export function authPages(deps: Deps): Router {
   const r = Router();
-  const loginLimiters = createLoginLimiters(deps.config);
+  // The same budgets as POST /api/v1/auth/login: a guess by form or by API costs the same.
+  const limits = credentialLimits(deps);
 
   r.get('/', (req, res) => {
     res.redirect(303, req.user?.type === 'user' ? homeOf(req.user.role) : '/login');
@@ -23,7 +24,7 @@ export function authPages(deps: Deps): Router {
     render(res, 'pages/auth/login', 'login.title', { next: safeNext(req.query.next) ?? '', username: '' });
   });
 
-  r.post('/login', ...loginLimiters, async (req, res) => {
+  r.post('/login', async (req, res) => {
     const body = formBody(req);
     const next = safeNext(field(body, 'next'));
     const parsed = LoginBody.safeParse({ username: field(body, 'username'), password: field(body, 'password') });
@@ -31,7 +32,8 @@ export function authPages(deps: Deps): Router {
       render(res, 'pages/auth/login', 'login.title', { next: next ?? '', username: field(body, 'username'), errorKey }, status);
     if (!parsed.success) return again(400, 'login.missing');
     try {
-      const { token, expiresAt, user } = await deps.services.auth.login(parsed.data.username, parsed.data.password);
+      const { username, password } = parsed.data;
+      const { token, expiresAt, user } = await limits.login.attempt(req, res, username, () => deps.services.auth.login(username, password));
       setAuthCookie(res, deps.config, token, expiresAt);
       rotateSid(deps.config, res);
       res.redirect(303, next ?? homeOf(user.role));
