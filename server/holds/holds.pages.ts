@@ -141,6 +141,9 @@ export function holdsPages(deps: Deps): Router {
         kind === 'decision' ? { kind, holdId, disputeId: id, values, errors } : { kind, holdId: id, values, errors };
       const holdOf = async () => (kind === 'decision' ? (await holds.getDispute(actorOf(req), id)).holdId : id);
       try {
+        // A form of this report's page acts on this report's holds only; anything else is not found here.
+        const owner = kind === 'decision' ? (await holds.getDispute(actorOf(req), id)).reportId : (await holds.get(actorOf(req), id)).reportId;
+        if (owner !== reportId) throw new NotFoundError(kind === 'decision' ? 'No such dispute.' : 'No such hold.');
         const outcome = await act({ actor: actorOf(req), reportId, id, values, l });
         if ('errors' in outcome) {
           return showReport(req, res, reportId, { holdForm: state(outcome.errors, await holdOf()), notice: { text: l.t('holds.error.validation_failed'), error: true } }, 400);
@@ -206,6 +209,7 @@ export function holdsPages(deps: Deps): Router {
     const holdId = idOr404(HoldIdParams, req.params.holdId, 'hold');
     const rows = formRows<SplitRow>(formBody(req), 'rows', () => ({ reportId: '', amount: '', victimAccount: '', victimAccountName: '' }));
     const hold = await holds.get(actor, holdId);
+    if (hold.reportId !== reportId) throw new NotFoundError('No such hold.');
     const read = readSplit(rows, hold.currency, l.t);
     const again = (errors: Record<string, string>, rowErrors: Record<string, string>[], notice: { text: string; error: true }, status: number) =>
       showReport(req, res, reportId, { holdForm: { kind: 'split', holdId, values: {}, errors, rows, rowErrors }, notice }, status);

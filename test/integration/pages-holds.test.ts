@@ -225,6 +225,19 @@ describe('the report page shows each hold and acts on it', () => {
     expect(seen.text).not.toContain(`/holds/${hold.id}/release"`);
     expect((await admin.post(`/reports/${report.id}/holds/${hold.id}/release`, { amount: '1', reason: 'x' })).status).toBe(403);
   });
+
+  it('when a form names a hold of another report, then nothing changes and the page says it is not there', async () => {
+    const mine = await heldReport();
+    const other = await heldReport();
+    const s = await session(officer);
+    await s.get(`/reports/${mine.report.id}`);
+    const res = await s.post(`/reports/${mine.report.id}/holds/${other.hold.id}/release`, { amount: '1', reason: 'wrong page' });
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('That hold or dispute is not there any more.');
+    expect(await holdRow(other.hold.id)).toMatchObject({ released_minor: 0 });
+    const malformed = await s.post(`/reports/${mine.report.id}/holds/not-a-hold/renew`, { reason: 'x' });
+    expect(malformed.status).toBe(404);
+  });
 });
 
 describe('the holds page', () => {
