@@ -47,6 +47,11 @@ export class DependencyWatch {
   private readonly probes = new Map<Dependency, NodeJS.Timeout>();
   private migrated = false;
   private closed = false;
+  private markMigrated!: () => void;
+  /** Settles once the schema is seen complete; never, if the process closes first. */
+  readonly schemaReady = new Promise<void>((resolve) => {
+    this.markMigrated = resolve;
+  });
 
   constructor(
     private readonly db: Db,
@@ -131,6 +136,7 @@ export class DependencyWatch {
     this.ok('postgres');
     if (pending.length === 0) {
       this.migrated = true;
+      this.markMigrated();
       this.ok('migrations');
     } else {
       this.fail('migrations', `${pending.length} migration(s) not applied, the first ${pending[0]}`);

@@ -2,7 +2,7 @@ import type { Config } from '../server/config';
 import { loadConfig } from '../server/config';
 import { onShutdown } from '../server/lifecycle';
 import { createLogger, type Logger } from '../server/logger';
-import { onQueueError } from '../server/queues/connection';
+import { onQueueError, type JobWorker } from '../server/queues/connection';
 import { MaintenanceQueue } from '../server/queues/maintenance';
 import { MAINTENANCE_QUEUE } from '../server/queues/names';
 import { Reconciler, type ReconcileReport } from '../server/queues/reconciler';
@@ -45,15 +45,22 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
   };
   void deps.health.start();
   const pool = new PartnerWorkerPool(deps.db, deps.queues, config, logger, deps.health, (id) => partnerProcessor(deps, adapters, id), options.tuning);
-  pool.start();
 
-  const maintenanceWorker = deps.queues.worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps), { concurrency: config.workers.concurrency });
-  maintenanceWorker.on('error', onQueueError(logger, 'maintenance worker error'));
-  maintenanceWorker.on('failed', (job, err) => {
-    if (!deps.health.failed(err)) logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed');
+  // Queue workers wait for a complete schema: on an unmigrated database there is nothing to work,
+  // and a BullMQ worker on PostgreSQL without its queue tables spins without end.
+  let maintenanceWorker: JobWorker | undefined;
+  let feeds: JobWorker | undefined;
+  let closing = false;
+  void deps.health.schemaReady.then(() => {
+    if (closing) return;
+    pool.start();
+    maintenanceWorker = deps.queues.worker(MAINTENANCE_QUEUE, maintenanceProcessor(deps), { concurrency: config.workers.concurrency });
+    maintenanceWorker.on('error', onQueueError(logger, 'maintenance worker error'));
+    maintenanceWorker.on('failed', (job, err) => {
+      if (!deps.health.failed(err)) logger.warn({ job: job?.name, jobId: job?.id, err: err.message }, 'maintenance job failed');
+    });
+    feeds = createFeedWorker(deps);
   });
-
-  const feeds = createFeedWorker(deps);
 
   const reconciler = new Reconciler(deps.db, deps.dispatcher, maintenance, config, logger);
   const retrier = new DeliveryRetrier(deps.db, deps.services.taskLifecycle, config, logger);
@@ -95,9 +102,14 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     reconcileOnce,
     close(opts = {}) {
       closed ??= (async () => {
+        closing = true;
         clearInterval(timer);
         await ticking;
-        await Promise.allSettled([pool.close(opts.force ?? false), closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger), closeWorker(feeds, config.workers.shutdownTimeoutMs, logger)]);
+        await Promise.allSettled([
+          pool.close(opts.force ?? false),
+          maintenanceWorker && closeWorker(maintenanceWorker, config.workers.shutdownTimeoutMs, logger),
+          feeds && closeWorker(feeds, config.workers.shutdownTimeoutMs, logger),
+        ]);
         await maintenance.close().catch(() => undefined);
         await deps.close();
       })();

@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq';
 import { testApp, type TestApp } from '../helpers/test-app';
 import { reportBody } from '../helpers/bodies';
 import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../helpers/lifecycle';
@@ -311,22 +310,18 @@ describe('a cancelled task is not delivered again', () => {
   it('when a task is cancelled while its job waits on the queue, then the worker finds it cancelled and does nothing, and the reconciler leaves it alone', async () => {
     const manual = await t.factories.institution({ kind: 'bank', integration: 'manual' });
     const task = await interceptTask(t, { toInstitutionId: manual.id });
-    const queue = new Queue(partnerQueueName(manual.id), { connection: { url: t.config.redisUrl } as never, prefix: t.config.queuePrefix });
-    try {
-      expect(await queue.getJobState(task.id)).toBe('waiting');
-      await t.api.as(officer).post(`/api/v1/tasks/${task.id}/cancel`).send({ reason: 'money returned by the payer bank' }).expect(200);
+    const queue = t.queue(partnerQueueName(manual.id));
+    expect(await queue.getJobState(task.id)).toBe('waiting');
+    await t.api.as(officer).post(`/api/v1/tasks/${task.id}/cancel`).send({ reason: 'money returned by the payer bank' }).expect(200);
 
-      workers = startWorkers(t.config);
-      await waitFor(async () => (await queue.getJobState(task.id)) === 'completed', 'the queued job to run', 10_000);
-      const job = await queue.getJob(task.id);
-      expect(job?.returnvalue).toBe('skipped');
-      // A few reconcile rounds (every 200 ms here) later: still cancelled, never dispatched.
-      await new Promise((r) => setTimeout(r, 1000));
-      expect((await taskRow(t, task.id)).status).toBe('cancelled');
-      expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(0);
-    } finally {
-      await queue.close();
-    }
+    workers = startWorkers(t.config);
+    await waitFor(async () => (await queue.getJobState(task.id)) === 'completed', 'the queued job to run', 10_000);
+    const job = await queue.getJob(task.id);
+    expect(job?.returnvalue).toBe('skipped');
+    // A few reconcile rounds (every 200 ms here) later: still cancelled, never dispatched.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await taskRow(t, task.id)).status).toBe('cancelled');
+    expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(0);
   });
 
   it('when a simulated bank\'s answer is on its way and the task is cancelled, then the answer is dropped', async () => {
