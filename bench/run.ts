@@ -585,6 +585,9 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     // The per-institution rate limit is policy, not capacity: it is not what is measured.
     WORKER_RATE_MAX: '100000',
+    // So are the per-caller quotas: a handful of bench callers make what a whole center makes.
+    QUOTA_REPORTS_USER: '100000000', QUOTA_LOOKUPS_USER: '100000000', QUOTA_LOOKUPS_CLIENT: '100000000',
+    QUOTA_SCREENING_USER: '100000000', QUOTA_SCREENING_CLIENT: '100000000', QUOTA_FEEDS_USER: '100000000', QUOTA_FEEDS_CLIENT: '100000000',
     ADMIN_USERNAME: 'bench-admin',
     ADMIN_PASSWORD: randomBytes(12).toString('hex'),
   };

@@ -101,6 +101,17 @@ const EnvSchema = z
     LOGIN_RATE_LIMIT: positiveInt(10),
     // Failed case-status checks (API and /status page together) per address per 15 minutes.
     CASE_STATUS_RATE_LIMIT: positiveInt(10),
+    // Quotas per caller, per QUOTA_WINDOW_SECONDS: requests by one person (USER) or one partner
+    // system's client (CLIENT), counted across every web process. Far above what a desk or a
+    // partner's integration does; they stop a runaway script or a stolen token, nothing else.
+    QUOTA_WINDOW_SECONDS: positiveInt(60),
+    QUOTA_REPORTS_USER: positiveInt(120),
+    QUOTA_LOOKUPS_USER: positiveInt(600),
+    QUOTA_LOOKUPS_CLIENT: positiveInt(6000),
+    QUOTA_SCREENING_USER: positiveInt(600),
+    QUOTA_SCREENING_CLIENT: positiveInt(6000),
+    QUOTA_FEEDS_USER: positiveInt(60),
+    QUOTA_FEEDS_CLIENT: positiveInt(300),
     // The partner workers coalesce their task reads and dispatch marks across the jobs running
     // at once (task-lifecycle.service.ts): more jobs at once make bigger, cheaper batches. Over
     // 10 manual partners, 30,000 tasks were dispatched at about 1,500/s with 5, 3,700/s with 20.
@@ -205,6 +216,14 @@ export function parseConfig(env: Record<string, string | undefined>) {
     blockingRule: e.INDICATOR_BLOCKING_RULE,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     caseStatusRateLimit: e.CASE_STATUS_RATE_LIMIT,
+    quotas: Object.freeze({
+      windowSeconds: e.QUOTA_WINDOW_SECONDS,
+      // Only people file reports: a partner system's client has no report quota to spend.
+      reports: Object.freeze({ user: e.QUOTA_REPORTS_USER, client: e.QUOTA_REPORTS_USER }),
+      lookups: Object.freeze({ user: e.QUOTA_LOOKUPS_USER, client: e.QUOTA_LOOKUPS_CLIENT }),
+      screening: Object.freeze({ user: e.QUOTA_SCREENING_USER, client: e.QUOTA_SCREENING_CLIENT }),
+      feeds: Object.freeze({ user: e.QUOTA_FEEDS_USER, client: e.QUOTA_FEEDS_CLIENT }),
+    }),
     workers: Object.freeze({
       concurrency: e.WORKER_CONCURRENCY,
       rateMax: e.WORKER_RATE_MAX,

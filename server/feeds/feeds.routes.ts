@@ -2,6 +2,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { Router } from 'express';
 import { AppError } from '../errors';
 import { closeAfterAnswer, stageBody } from '../http/body-stage';
+import { quota } from '../http/quotas';
 import type { Deps } from '../wiring';
 import { actorOf, requireAuth, requireRole } from '../http/auth';
 import { describeRoute } from '../http/openapi';
@@ -86,7 +87,7 @@ export function feedsRoutes(deps: Deps): Router {
     idleMs: deps.config.http.bodyIdleTimeoutMs,
   };
 
-  r.post('/', requireRole('liaison', 'partner_system'), async (req, res) => {
+  r.post('/', requireRole('liaison', 'partner_system'), quota(deps, 'feeds'), async (req, res) => {
     const actor = actorOf(req);
     // The whole body is in before the submission takes a database connection: a partner sending
     // slowly (or a client that stalls) must never hold one while the rest of the center waits.

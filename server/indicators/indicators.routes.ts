@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { requireAuth, requireRole } from '../http/auth';
+import { quota } from '../http/quotas';
 import { describeRoute, jsonBody } from '../http/openapi';
 import { parse } from '../http/validate';
 import { streamJsonArray } from '../http/streaming';
@@ -70,7 +71,7 @@ const CENTER_ROLES = ['admin', 'supervisor', 'desk_officer'] as const;
 
 export function indicatorsRoutes(deps: Deps): Router {
   const r = Router();
-  r.post('/lookup', requireAuth, async (req, res) => {
+  r.post('/lookup', requireAuth, quota(deps, 'lookups'), async (req, res) => {
     const { items } = parse(LookupBody, req.body);
     res.json({ results: await deps.services.indicators.lookup(items) });
   });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
+import { quota } from '../http/quotas';
 import { describeRoute, jsonBody } from '../http/openapi';
 import { parse } from '../http/validate';
 import { NotFoundError } from '../errors';
@@ -55,7 +56,7 @@ export function reportsRoutes(deps: Deps): Router {
   const r = Router();
   const { reports, caseClosing } = deps.services;
 
-  r.post('/', requireRole(...REPORT_ROLES), async (req, res) => {
+  r.post('/', requireRole(...REPORT_ROLES), quota(deps, 'reports'), async (req, res) => {
     const input = parse(CreateReportBody, req.body);
     const key = parse(IdempotencyKeyHeader, req.get('idempotency-key'), ['Idempotency-Key']);
     const created = await reports.create(actorOf(req), input, key);

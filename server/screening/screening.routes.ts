@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
+import { quota } from '../http/quotas';
 import { describeRoute, jsonBody } from '../http/openapi';
 import { parse } from '../http/validate';
 import { ScreeningAnswer, ScreeningBody } from './screening.schemas';
@@ -18,7 +19,7 @@ describeRoute({
 /** Banks screen their own customers' payments: partner-side roles only, as their institution. */
 export function screeningRoutes(deps: Deps): Router {
   const r = Router();
-  r.post('/', requireRole('liaison', 'partner_system'), async (req, res) => {
+  r.post('/', requireRole('liaison', 'partner_system'), quota(deps, 'screening'), async (req, res) => {
     const { items } = parse(ScreeningBody, req.body);
     res.json({ results: await deps.services.screening.screen(actorOf(req), items) });
   });
