@@ -3,6 +3,7 @@ import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
 import { field, formBody, localsOf, render } from '../pages/shell';
+import { pageProblems, problemText, zodProblems } from '../pages/messages';
 import { CreateApiClientBody, CreateInstitutionBody, CreateUserBody, InstitutionId, UpdateInstitutionBody } from './admin.schemas';
 import {
   parseRoutes, presentDate, presentInstitutionForm, presentUserForm, type InstitutionForm, type UserForm,
@@ -40,14 +41,15 @@ export function adminPages(deps: Deps): Router {
       id: field(body, 'id'), name: field(body, 'name'), kind: field(body, 'kind'), integration: field(body, 'integration'),
       messageFormat: field(body, 'messageFormat') || 'json', webhookUrl: field(body, 'webhookUrl'), routes: field(body, 'routes'),
     };
-    const { routes, problems } = parseRoutes(form.routes);
+    const { routes, problems: routeProblems } = parseRoutes(form.routes);
+    const problems = pageProblems(routeProblems, localsOf(res));
     const parsed = CreateInstitutionBody.safeParse({
       id: form.id.trim(), name: form.name, kind: form.kind, integration: form.integration, messageFormat: form.messageFormat,
       webhookUrl: form.webhookUrl.trim() || undefined, webhookSecret: field(body, 'webhookSecret').trim() || undefined, routes,
     });
-    const checked = await admin.settingsProblems({ webhookUrl: form.webhookUrl.trim() || null, routes });
+    const checked = pageProblems(await admin.settingsProblems({ webhookUrl: form.webhookUrl.trim() || null, routes }), localsOf(res));
     if (problems.length || !parsed.success || checked.length) {
-      const details = [...problems, ...(parsed.success ? [] : ValidationError.fromZod(parsed.error).details), ...checked];
+      const details = [...problems, ...(parsed.success ? [] : zodProblems(parsed.error, localsOf(res))), ...checked];
       return institutionsPage(res, form, details, 400);
     }
     try {
@@ -58,7 +60,7 @@ export function adminPages(deps: Deps): Router {
       }
       res.redirect(303, '/admin/institutions?done=created');
     } catch (err) {
-      if (fixable(err)) return institutionsPage(res, form, (err as AppError).details.length ? (err as AppError).details : [{ path: 'id', message: (err as AppError).message }], (err as AppError).status);
+      if (fixable(err)) return institutionsPage(res, form, (err as AppError).details.length ? pageProblems((err as AppError).details, localsOf(res)) : [{ path: 'id', message: problemText((err as AppError).message, localsOf(res)) }], (err as AppError).status);
       throw err;
     }
   });
@@ -98,16 +100,17 @@ export function adminPages(deps: Deps): Router {
       id, name: field(body, 'name'), kind: '', integration: field(body, 'integration'),
       messageFormat: field(body, 'messageFormat'), webhookUrl: field(body, 'webhookUrl'), routes: field(body, 'routes'),
     };
-    const { routes, problems } = parseRoutes(form.routes);
+    const { routes, problems: routeProblems } = parseRoutes(form.routes);
+    const problems = pageProblems(routeProblems, localsOf(res));
     // An emptied URL field clears the URL; an empty secret field keeps the stored secret.
     const parsed = UpdateInstitutionBody.safeParse({
       name: form.name, integration: form.integration, messageFormat: form.messageFormat,
       webhookUrl: form.webhookUrl.trim() || null, webhookSecret: field(body, 'webhookSecret').trim() || undefined, routes,
     });
     // Every problem at once: the schema's, the routes' and the webhook address's.
-    const checked = await admin.settingsProblems({ webhookUrl: form.webhookUrl.trim() || null, routes });
+    const checked = pageProblems(await admin.settingsProblems({ webhookUrl: form.webhookUrl.trim() || null, routes }), localsOf(res));
     if (problems.length || !parsed.success || checked.length) {
-      return editPage(res, id, form, [...problems, ...(parsed.success ? [] : ValidationError.fromZod(parsed.error).details), ...checked], 400);
+      return editPage(res, id, form, [...problems, ...(parsed.success ? [] : zodProblems(parsed.error, localsOf(res))), ...checked], 400);
     }
     try {
       const updated = await admin.updateInstitution(actorOf(req), id, parsed.data);
@@ -117,7 +120,7 @@ export function adminPages(deps: Deps): Router {
       }
       res.redirect(303, `/admin/institutions/${id}?done=saved`);
     } catch (err) {
-      if (fixable(err)) return editPage(res, id, form, (err as AppError).details.length ? (err as AppError).details : [{ path: 'name', message: (err as AppError).message }], (err as AppError).status);
+      if (fixable(err)) return editPage(res, id, form, (err as AppError).details.length ? pageProblems((err as AppError).details, localsOf(res)) : [{ path: 'name', message: problemText((err as AppError).message, localsOf(res)) }], (err as AppError).status);
       throw err;
     }
   });
@@ -149,12 +152,12 @@ export function adminPages(deps: Deps): Router {
     const body = formBody(req);
     const form: UserForm = { username: field(body, 'username'), displayName: field(body, 'displayName'), role: field(body, 'role'), institutionId: field(body, 'institutionId') };
     const parsed = CreateUserBody.safeParse({ ...form, password: field(body, 'password'), institutionId: form.institutionId || null });
-    if (!parsed.success) return usersPage(res, form, ValidationError.fromZod(parsed.error).details, 400);
+    if (!parsed.success) return usersPage(res, form, zodProblems(parsed.error, localsOf(res)), 400);
     try {
       await admin.createUser(actorOf(req), parsed.data);
       res.redirect(303, '/admin/users?done=created');
     } catch (err) {
-      if (fixable(err)) return usersPage(res, form, (err as AppError).details.length ? (err as AppError).details : [{ path: 'username', message: (err as AppError).message }], (err as AppError).status);
+      if (fixable(err)) return usersPage(res, form, (err as AppError).details.length ? pageProblems((err as AppError).details, localsOf(res)) : [{ path: 'username', message: problemText((err as AppError).message, localsOf(res)) }], (err as AppError).status);
       throw err;
     }
   });
@@ -180,14 +183,14 @@ export function adminPages(deps: Deps): Router {
     const body = formBody(req);
     const form = { institutionId: field(body, 'institutionId'), name: field(body, 'name') };
     const parsed = CreateApiClientBody.safeParse(form);
-    if (!parsed.success) return clientsPage(res, form, ValidationError.fromZod(parsed.error).details, 400);
+    if (!parsed.success) return clientsPage(res, form, zodProblems(parsed.error, localsOf(res)), 400);
     try {
       const created = await admin.createApiClient(actorOf(req), parsed.data);
       // Answered directly, never by redirect: the secret must not sit in a URL or be shown twice.
       res.setHeader('Cache-Control', 'no-store');
       render(res, 'pages/admin/secret', 'admin.clientsTitle', { label: 'admin.clientSecret', notice: 'admin.secretOnce', id: created.clientId, secret: created.clientSecret, back: '/admin/api-clients' }, 201);
     } catch (err) {
-      if (fixable(err)) return clientsPage(res, form, (err as AppError).details, (err as AppError).status);
+      if (fixable(err)) return clientsPage(res, form, pageProblems((err as AppError).details, localsOf(res)), (err as AppError).status);
       throw err;
     }
   });

@@ -23,11 +23,14 @@ export function parseRoutes(text: string): { routes: { indicatorKind: string; pr
   return { routes, problems };
 }
 
-const firstErrors = (details: ErrorDetail[]) => {
+/** Each field's problems; a route's name the line of the routes box it is on. */
+const firstErrors = (details: ErrorDetail[], l: PageLocals) => {
   const out: Record<string, string> = {};
   for (const d of details) {
     const key = d.path.startsWith('routes') ? 'routes' : d.path;
-    out[key] = out[key] ? `${out[key]}; ${d.message}` : d.path.startsWith('routes.') ? `${d.path}: ${d.message}` : d.message;
+    const line = /^routes\.(\d+)\./.exec(d.path);
+    const text = line ? l.t('validation.line', { n: String(Number(line[1]) + 1), message: d.message }) : d.message;
+    out[key] = out[key] ? `${out[key]} ${text}` : text;
   }
   return out;
 };
@@ -40,7 +43,7 @@ export function presentInstitutionForm(form: InstitutionForm, l: PageLocals, det
     kinds: options(INSTITUTION_KINDS, form.kind, 'institutionKind', l),
     integrations: options(INTEGRATIONS, form.integration, 'integration', l),
     messageFormats: options(MESSAGE_FORMATS, form.messageFormat, 'messageFormat', l),
-    errors: firstErrors(details),
+    errors: firstErrors(details, l),
     hasErrors: details.length > 0,
   };
 }
@@ -52,7 +55,7 @@ export function presentUserForm(form: UserForm, institutions: { id: string; name
     form,
     roles: options(ROLES.filter((r) => r !== 'partner_system'), form.role, 'role', l),
     institutions: institutions.map((i) => ({ value: i.id, label: `${i.name} (${i.id})`, selected: i.id === form.institutionId })),
-    errors: firstErrors(details),
+    errors: firstErrors(details, l),
     hasErrors: details.length > 0,
   };
 }

@@ -5,6 +5,7 @@ import { actorOf, requireRole } from '../http/auth';
 import { isPartnerSide, type Actor } from '../auth/actor';
 import { AppError, NotFoundError, ValidationError } from '../errors';
 import { formBody, formRows, localsOf, render, type PageLocals } from '../pages/shell';
+import { problemText } from '../pages/messages';
 import { reportPageRenderer } from '../reports/reports.pages';
 import { ReportIdParams } from '../reports/reports.schemas';
 import { DisputeIdParams, HoldIdParams, type HoldOut } from './holds.schemas';
@@ -47,7 +48,7 @@ function refusal(err: AppError, l: PageLocals): { notice: { text: string; error:
     const field = fieldOfDetail(d.path);
     if (errors[field]) continue;
     errors[field] = field === 'amount' && /more than the disputed/.test(d.message) ? l.t('holds.aboveClaim')
-      : field === 'amount' && (/balance|at most/.test(d.message)) ? l.t('holds.aboveBalance') : d.message;
+      : field === 'amount' && (/balance|at most/.test(d.message)) ? l.t('holds.aboveBalance') : problemText(d.message, l);
   }
   return { notice: { text: l.t(`holds.error.${code}`), error: true }, errors };
 }

@@ -6,7 +6,8 @@ import { credentialLimits } from '../auth/rate-limits';
 import { AppError } from '../errors';
 import { isLanguage, LANG_COOKIE } from '../i18n/i18n';
 import { rotateSid } from './csrf';
-import { field, formBody, homeOf, render, safeNext } from './shell';
+import { field, formBody, homeOf, localsOf, render, safeNext } from './shell';
+import { fieldErrors, zodProblems } from './messages';
 import { servedOverHttps } from '../http/https';
 
 /** Sign-in, sign-out and the language switch. */
@@ -28,9 +29,9 @@ export function authPages(deps: Deps): Router {
     const body = formBody(req);
     const next = safeNext(field(body, 'next'));
     const parsed = LoginBody.safeParse({ username: field(body, 'username'), password: field(body, 'password') });
-    const again = (status: number, errorKey: string) =>
-      render(res, 'pages/auth/login', 'login.title', { next: next ?? '', username: field(body, 'username'), errorKey }, status);
-    if (!parsed.success) return again(400, 'login.missing');
+    const again = (status: number, errorKey: string, errors: Record<string, string> = {}) =>
+      render(res, 'pages/auth/login', 'login.title', { next: next ?? '', username: field(body, 'username'), errorKey, errors }, status);
+    if (!parsed.success) return again(400, 'login.missing', fieldErrors(zodProblems(parsed.error, localsOf(res))));
     try {
       const { username, password } = parsed.data;
       const { token, expiresAt, user } = await limits.login.attempt(req, res, username, () => deps.services.auth.login(username, password));

@@ -13,6 +13,7 @@ import { addDays } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
 import { CreateReportBody, ReasonBody, ReportIdParams, ReportListQuery } from './reports.schemas';
 import { carryAccessCode } from '../victims/case-status.pages';
+import { pageProblems, zodProblems } from '../pages/messages';
 import { holdPermissions, loadReportHolds } from '../holds/report-holds';
 import type { HoldFormState } from '../holds/holds.presenter';
 import {
@@ -56,9 +57,12 @@ export function reportsPages(deps: Deps): Router {
     const parsed = CreateReportBody.safeParse(input);
     if (problems.length || !parsed.success) {
       // Both the typing problems (amounts, times) and the schema's, each beside its field, in one round.
-      const fromSchema = parsed.success ? [] : ValidationError.fromZod(parsed.error).details;
+      // The values intake would refuse (phone, accounts, indicators) too, though the schema already refused the form.
+      const fromSchema = parsed.success ? [] : zodProblems(parsed.error, l);
+      const schemaPaths = new Set(fromSchema.map((d) => d.path));
+      const values = pageProblems(reports.valueProblems(input), l).filter((d) => !schemaPaths.has(d.path));
       const moneyRows = new Set(problems.map((p) => p.path.replace(/\.(amount|transferredAt)$/, '')));
-      const schemaDetails = fromSchema
+      const schemaDetails = [...fromSchema, ...values]
         .map((d) => ({ ...d, path: toFormPath(d.path) }))
         .filter((d) => !(moneyRows.has(d.path.replace(/\.\w+$/, '')) && /\.(amount|transferredAt)$/.test(d.path)))
         .filter((d) => !(problems.some((p) => p.path === 'occurredAt') && d.path === 'occurredAt'));
@@ -70,7 +74,7 @@ export function reportsPages(deps: Deps): Router {
       carryAccessCode(res, deps.config, created.id, created.victimAccessCode);
       res.redirect(303, `/reports/${created.id}/receipt`);
     } catch (err) {
-      if (err instanceof ValidationError) return again(err.details.map((d) => ({ ...d, path: toFormPath(d.path) })));
+      if (err instanceof ValidationError) return again(pageProblems(err.details, l).map((d) => ({ ...d, path: toFormPath(d.path) })));
       throw err;
     }
   });

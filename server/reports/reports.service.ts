@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Actor } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import type { DbOrTrx } from '../db';
-import type { IndicatorKind } from '../domain/kinds';
+import { INDICATOR_KINDS, type IndicatorKind } from '../domain/kinds';
 import { normalizeAccount, normalizeIndicator, searchSpellings } from '../domain/normalize';
 import { caseNumber } from '../domain/tasks';
 import { hashAccessCode, newAccessCode } from '../domain/access-code';
@@ -107,6 +107,34 @@ export class ReportsService {
     private readonly caseStatus: CaseStatusService,
   ) {
     this.caseSequences = new CaseSequences(ctx.db);
+  }
+
+  /**
+   * The problems intake would find in the values of a report that the schema may not have
+   * accepted yet (the victim's phone, accounts, indicators), so a form shows every problem at once.
+   */
+  valueProblems(input: unknown): ErrorDetail[] {
+    const region = this.ctx.config.defaultRegion as CountryCode;
+    const body = (typeof input === 'object' && input !== null ? input : {}) as {
+      victim?: { phone?: unknown }; transfers?: { toAccount?: unknown }[]; indicators?: { kind?: unknown; value?: unknown }[];
+    };
+    const problems: ErrorDetail[] = [];
+    const phone = body.victim?.phone;
+    if (typeof phone === 'string' && phone) {
+      const n = normalizeIndicator('phone', phone, region);
+      if (!n.ok) problems.push({ path: 'victim.phone', message: n.message });
+    }
+    (Array.isArray(body.transfers) ? body.transfers : []).forEach((t, i) => {
+      if (typeof t?.toAccount !== 'string') return;
+      const n = normalizeAccount(t.toAccount);
+      if (!n.ok) problems.push({ path: `transfers.${i}.toAccount`, message: n.message });
+    });
+    (Array.isArray(body.indicators) ? body.indicators : []).forEach((ind, i) => {
+      if (typeof ind?.value !== 'string' || !(INDICATOR_KINDS as readonly unknown[]).includes(ind.kind)) return;
+      const n = normalizeIndicator(ind.kind as IndicatorKind, ind.value, region);
+      if (!n.ok) problems.push({ path: `indicators.${i}.value`, message: n.message });
+    });
+    return problems;
   }
 
   /** Every value is normalized before anything is written; every problem comes back with its path. */

@@ -3,6 +3,7 @@ import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
 import { field, fieldList, formBody, localsOf, render, type PageLocals } from '../pages/shell';
+import { pageProblems, zodProblems } from '../pages/messages';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { isPartnerSide, type Actor } from '../auth/actor';
 import { presentTimeline } from '../audit/timeline.presenter';
@@ -181,7 +182,7 @@ export function tasksPages(deps: Deps): Router {
 
     const parsed = TaskResultBody.safeParse(body);
     if (problems.length || !parsed.success) {
-      const schema = parsed.success ? [] : ValidationError.fromZod(parsed.error).details.map((d) => ({ ...d, path: toFormPath(d.path) }));
+      const schema = parsed.success ? [] : zodProblems(parsed.error, l).map((d) => ({ ...d, path: toFormPath(d.path) }));
       const typed = new Set(problems.map((p) => p.path));
       return again([...problems, ...schema.filter((d) => !typed.has(d.path))]);
     }
@@ -189,7 +190,7 @@ export function tasksPages(deps: Deps): Router {
       const recorded = await taskResults.record(actor, task.id, parsed.data, 'api');
       res.redirect(303, `/tasks/${task.id}?recorded=1&children=${recorded.childTasks.length}`);
     } catch (err) {
-      if (err instanceof ValidationError) return again(err.details.map((d) => ({ ...d, path: toFormPath(d.path) })));
+      if (err instanceof ValidationError) return again(pageProblems(err.details, l).map((d) => ({ ...d, path: toFormPath(d.path) })));
       if (err instanceof AppError && err.status === 409) {
         // The overdue sweep, a redelivery or another liaison moved the task on: answer against what it is now,
         // keeping what was typed, and carrying the current version so the next submit can go through.

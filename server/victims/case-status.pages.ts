@@ -9,6 +9,7 @@ import { ReportIdParams } from '../reports/reports.schemas';
 import { caseStatusLimiter } from './case-status.limiter';
 import { presentCaseStatus, presentReceipt } from './case-status.presenter';
 import { CaseStatusBody } from './case-status.schemas';
+import { fieldErrors, zodProblems } from '../pages/messages';
 
 /** Carries a just-issued access code from the filing to its receipt, once: never stored on the server. */
 const RECEIPT_COOKIE = 'afrc_receipt';
@@ -58,10 +59,10 @@ export function caseStatusPages(deps: Deps): Router {
     const body = formBody(req);
     const form = { caseNumber: field(body, 'caseNumber'), accessCode: field(body, 'accessCode') };
     res.set('Cache-Control', 'no-store');
-    const again = (status: number, errorKey: string) =>
-      render(res, 'pages/victims/status', 'caseStatus.title', { form, notice: { text: l.t(errorKey), error: true } }, status);
+    const again = (status: number, errorKey: string, errors: Record<string, string> = {}) =>
+      render(res, 'pages/victims/status', 'caseStatus.title', { form, errors, notice: { text: l.t(errorKey), error: true } }, status);
     const parsed = CaseStatusBody.safeParse(form);
-    if (!parsed.success) return again(400, 'caseStatus.required');
+    if (!parsed.success) return again(400, 'caseStatus.required', fieldErrors(zodProblems(parsed.error, l)));
     try {
       const status = await caseStatus.status(parsed.data);
       render(res, 'pages/victims/status', 'caseStatus.title', { form, result: presentCaseStatus(status, l) });

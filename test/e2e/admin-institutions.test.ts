@@ -115,7 +115,7 @@ it('the admin switches a webhook bank back to manual and empties its URL; a webh
   await page.fill('#inst-url', '');
   await page.click('#institution-form button[type=submit]');
   await page.waitForSelector('#inst-url-error');
-  expect(await page.textContent('#inst-url-error')).toMatch(/required/);
+  expect(await page.textContent('#inst-url-error')).toMatch(/needs its URL/);
   await page.selectOption('#inst-integration', 'manual');
   await Promise.all([page.waitForURL(/done=saved$/), page.click('#institution-form button[type=submit]')]);
   expect(await t.db('institutions').where({ id: bank.id }).first('integration', 'webhook_url', 'webhook_secret'))
