@@ -107,6 +107,9 @@ export const DEMO_CLOCKS = {
   SIMULATED_RETURN_DELAY_MS: '8000',
 } as const;
 
+/** How often `npm run demo` files a report by itself. */
+export const DEMO_REPORT_EVERY_MS = 10_000;
+
 /** How often the demo's officer looks at the held money. */
 export const DEMO_AFTERCARE_EVERY_MS = 3_000;
 

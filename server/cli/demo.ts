@@ -5,12 +5,11 @@ import { runProcess } from '../lifecycle';
 import { ALL_SHUTDOWN_EXTRA_MS, closersOf, startAll } from './start-all';
 import { migrate } from './migrate';
 import { DEMO_INSTITUTIONS, DEMO_MANUAL_BANK, DEMO_MANUAL_LIAISON, DEMO_PASSWORD, seedDemo } from './seed';
-import { DEMO_CLOCKS, startDemoAftercare, startDemoTraffic } from './demo-traffic';
+import { DEMO_CLOCKS, DEMO_REPORT_EVERY_MS, startDemoAftercare, startDemoTraffic } from './demo-traffic';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { fromProjectRoot } from '../paths';
 
 const DEMO_ADMIN = { username: 'admin', password: 'admin-demo-password' };
-const DEMO_REPORT_EVERY_MS = 10_000;
 /** Where the embedded PostgreSQL keeps the demo's data: a git-ignored folder of the project. */
 const DEMO_DATA_DIR = fromProjectRoot('.data');
 
