@@ -90,6 +90,13 @@ export async function findVisibleHold(db: DbOrTrx, scope: string | undefined, id
   return (await holdsVisible(db, scope).where('h.id', id).first()) as HoldRow | undefined;
 }
 
+/** The hold a task opened (its freeze) or pays from (a return task), as the viewer may see it. */
+export async function findVisibleHoldOfTask(db: DbOrTrx, scope: string | undefined, taskId: string): Promise<HoldRow | undefined> {
+  return (await holdsVisible(db, scope)
+    .where((q) => q.where('h.task_id', taskId).orWhereIn('h.id', db('hold_returns').select('hold_id').where({ task_id: taskId })))
+    .first()) as HoldRow | undefined;
+}
+
 export type HoldFilters = {
   status?: HoldStatus; institutionId?: string; reportId?: string; expiringSoon?: boolean; cursor?: string; limit: number;
 };

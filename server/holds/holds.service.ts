@@ -13,7 +13,7 @@ import type { Page } from '../http/pagination';
 import type { TaskEngine } from '../tasks/task-engine';
 import type { Task } from '../tasks/tasks.repo';
 import {
-  decideDispute, disputesOfHold, findVisibleDispute, findVisibleHold, insertDispute, insertReturn, listVisibleDisputes,
+  decideDispute, disputesOfHold, findVisibleDispute, findVisibleHold, findVisibleHoldOfTask, insertDispute, insertReturn, listVisibleDisputes,
   listVisibleHolds, lockDispute, lockExpiredHolds, lockHold, reportedTransfersInto, reportVictim, returnsOfHold,
   taskDepthAndAmount, toDispute, toHold, toReturn, updateHold, type HoldRow,
 } from './holds.repo';
@@ -84,6 +84,12 @@ export class HoldsService {
     const [returns, disputes, events] = await Promise.all([returnsOfHold(db, id), disputesOfHold(db, id), eventsForHold(db, id)]);
     const now = new Date();
     return { ...this.present(row, now), returns: returns.map(toReturn), disputes: disputes.map((d) => toDispute(d, now)), events };
+  }
+
+  /** The hold a task opened or pays a return from, if the actor may see it; null when there is none. */
+  async ofTask(actor: Actor, taskId: string): Promise<HoldOut | null> {
+    const row = await findVisibleHoldOfTask(this.ctx.db, scopeOf(actor), taskId);
+    return row ? this.present(row) : null;
   }
 
   /**

@@ -10,6 +10,7 @@ import { presentTimeline } from '../audit/timeline.presenter';
 import type { Task } from './tasks.repo';
 import { TaskIdParams, TaskResultBody } from './tasks.schemas';
 import { presentPrintRequest } from './print-request.presenter';
+import { presentHoldLine } from '../holds/holds.presenter';
 import {
   byUrgency, canBulkBlock, DELIVERY_ACTION_ERRORS, emptyResultForm, presentDeliveryFailure, presentResultForm, presentTask, readResultForm, toResultBody, withAddedOnward, withSpareOnward,
 } from './tasks.presenter';
@@ -22,7 +23,7 @@ const BULK_REASONS = ['task_closed', 'version_mismatch', 'not_found', 'validatio
 /** The liaison's inbox: their institution's open tasks only (the service scopes the query). */
 export function tasksPages(deps: Deps): Router {
   const r = Router();
-  const { tasks, taskResults, taskLifecycle, admin } = deps.services;
+  const { tasks, taskResults, taskLifecycle, admin, holds } = deps.services;
   const guard = requireRole('liaison');
   // Center staff read any task with its timeline; only the institution's liaison answers it.
   const readers = requireRole('liaison', 'admin', 'supervisor', 'desk_officer');
@@ -102,9 +103,10 @@ export function tasksPages(deps: Deps): Router {
     res.redirect(303, `/tasks?${qs.toString()}`);
   });
 
-  /** What every view of the task page shows: the task, its timeline, and who may answer it. */
+  /** What every view of the task page shows: the task, its timeline, who may answer it, and the money it holds. */
   const taskPage = async (actor: Actor, task: Task, l: PageLocals) => ({
     task: presentTask(task, l),
+    heldMoney: await heldMoneyOf(actor, task, l),
     events: presentTimeline(await tasks.timeline(actor, task), l),
     answers: actor.role === 'liaison',
     staff: !isPartnerSide(actor),
@@ -139,6 +141,19 @@ export function tasksPages(deps: Deps): Router {
     deliveryAction((actor, id) => taskLifecycle.retry(actor, id), 'retried'));
   r.post('/tasks/:id/reassign', requireRole('admin', 'supervisor'),
     deliveryAction((actor, id, form) => taskLifecycle.assign(actor, id, field(form, 'institutionId')), 'reassigned'));
+
+  /**
+   * The hold a money task opened or a return task pays from: its balance and clock, and where to act
+   * on it (the report page for staff; for the holding bank's liaison, the holds page, where an
+   * account holder's dispute is opened).
+   */
+  const heldMoneyOf = async (actor: Actor, task: Task, l: PageLocals) => {
+    if (task.family !== 'money' && task.family !== 'return') return null;
+    const hold = await holds.ofTask(actor, task.id);
+    if (!hold) return null;
+    const line = presentHoldLine(hold, '', l, new Date());
+    return { ...line, href: isPartnerSide(actor) ? `/holds#hold-${hold.id}` : hold.reportId ? `/reports/${hold.reportId}#hold-${hold.id}` : '' };
+  };
 
   r.get('/tasks/:id', readers, async (req, res) => {
     const l = localsOf(res);

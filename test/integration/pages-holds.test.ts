@@ -307,6 +307,14 @@ describe('a liaison answers a return task from the task page', () => {
     expect(inbox.text).toContain('Return funds');
     const taskPage = await s.get(`/tasks/${ret.body.taskId}`);
     expect(taskPage.text).toContain('id="returned"');
+    // The task shows the money it pays from, and where the bank's liaison opens a dispute on it.
+    expect(taskPage.text).toContain(`<section class="card" id="held-money" data-hold="${hold.id}">`);
+    expect(taskPage.text).toContain(`href="/holds#hold-${hold.id}"`);
+    const freezing = await t.db('holds').where({ id: hold.id }).first();
+    const staffView = await (await session(officer)).get(`/tasks/${freezing.task_id}`);
+    expect(staffView.text).toContain(`href="/reports/${freezing.report_id}#hold-${hold.id}"`);
+    const otherView = await (await session(otherLiaison)).get(`/tasks/${freezing.task_id}`);
+    expect(otherView.status).toBe(404);
     const task = await t.db('tasks').where({ id: ret.body.taskId }).first();
 
     const tooMuch = await s.post(`/tasks/${ret.body.taskId}/result`, { outcome: 'returned', returned: '2500.01', note: '', version: String(task.version) });
