@@ -461,6 +461,37 @@ export async function tuneProcessing(trx: DbOrTrx): Promise<void> {
 }
 
 /**
+ * Whether a feed item's `confirmed` (columns of feed_items; :inst the submitter) stands: only for
+ * what the submitter holds, or once someone else backs it (API.md, Feeds). It holds when the
+ * indicator routes to the submitter — the same longest-prefix choice among active partners'
+ * routes as buildRouter (domain/routing.ts), a URL matched whole or by its host, a tie going to
+ * the smaller institution id — or when a report cites it (a bank account: a report's transfer
+ * went to it), or another institution has confirmed it too. Any other `confirmed` is kept on the
+ * sighting as it was said, and counts as `suspected`: no one partner makes an indicator confirmed
+ * for everyone, or sends a blocking task to another institution, on its own word.
+ */
+// The host of a normalized URL ("https://host/..."); written without a question mark, which the
+// query builder would take for a binding.
+const URL_HOST_RE = '^[a-z][a-z0-9+.-]*://([^/:#@\\x3f]+)';
+
+const VOUCHED_SQL = `(CASE WHEN confidence <> 'confirmed' THEN false
+  WHEN (SELECT r.institution_id
+          FROM institution_routes r JOIN institutions ins ON ins.id = r.institution_id AND ins.active AND ins.kind <> 'police'
+         WHERE r.indicator_kind = indicator_kind
+           AND (starts_with(indicator_value, r.prefix)
+                OR (indicator_kind = 'url' AND starts_with(substring(indicator_value FROM '${URL_HOST_RE}'), r.prefix)))
+         ORDER BY length(r.prefix) DESC, r.institution_id
+         LIMIT 1) IS NOT DISTINCT FROM :inst THEN true
+  ELSE EXISTS (SELECT 1 FROM indicators k
+                WHERE k.kind = indicator_kind AND k.value = indicator_value
+                  AND (k.report_count > 0
+                       OR EXISTS (SELECT 1 FROM report_indicators ri WHERE ri.indicator_id = k.id)
+                       OR EXISTS (SELECT 1 FROM indicator_sightings s
+                                   WHERE s.indicator_id = k.id AND s.institution_id <> :inst AND s.confidence = 'confirmed')))
+       OR (indicator_kind = 'bank_account' AND EXISTS (SELECT 1 FROM transfers t WHERE t.to_account = indicator_value))
+  END)`;
+
+/**
  * Applies the fraud_indicator items of (after, upto]: upserts each distinct indicator once (status
  * only escalates; 'blocked' stays) and returns the facts the blocking rule needs for each one, then
  * records every sighting. Only the indicators `rule` could act on come back.
@@ -483,14 +514,15 @@ export async function applyIndicatorItems(
   await trx.raw('SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off');
   const { rows } = await trx.raw(
     `WITH items AS MATERIALIZED (
-       SELECT idx, external_id, indicator_kind, indicator_value, confidence, observed_at, note
+       SELECT idx, external_id, indicator_kind, indicator_value, confidence, observed_at, note,
+              ${VOUCHED_SQL} AS vouched
          FROM feed_items
         WHERE batch_id = :batch AND idx > :after AND idx <= :upto AND type = 'fraud_indicator'
           AND (:lanes::int = 1 OR abs(hashtext(indicator_kind || ':' || indicator_value) % :lanes::int) = :lane::int)
      ), up AS (
        INSERT INTO indicators AS i (kind, value, status, first_seen_at, last_seen_at)
        SELECT indicator_kind, indicator_value,
-              CASE WHEN bool_or(confidence = 'confirmed') THEN 'confirmed' ELSE 'suspected' END,
+              CASE WHEN bool_or(vouched) THEN 'confirmed' ELSE 'suspected' END,
               min(observed_at), max(observed_at)
          FROM items
         GROUP BY indicator_kind, indicator_value

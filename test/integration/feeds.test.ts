@@ -177,18 +177,24 @@ describe('POST /feeds (NDJSON)', () => {
 });
 
 describe('blocking tasks from feeds', () => {
-  it('when a partner confirms an indicator, then one blocking task is queued at its routed institution, and not again while open', async () => {
+  it('when a partner confirms an indicator, then one blocking task is queued at its routed institution once a second institution backs it, and not again while open', async () => {
     const value = phoneNo();
+    // A bank's word alone on a carrier's number: suspected, no task at the carrier.
     const res = await t.api.as(bankLiaison).post('/api/v1/feeds').send({ items: [indicatorItem({ indicator: { kind: 'phone', value }, confidence: 'confirmed' })] });
     await processed(res.body.batchId, bankLiaison);
     const ind = await indicatorRow('phone', e164(value));
-    expect(ind.status).toBe('confirmed');
+    expect(ind.status).toBe('suspected');
+    expect(await t.db('tasks').where({ indicator_id: ind.id })).toHaveLength(0);
+
+    const backed = await t.api.as(platformLiaison).post('/api/v1/feeds').send({ items: [indicatorItem({ indicator: { kind: 'phone', value }, confidence: 'confirmed' })] });
+    await processed(backed.body.batchId, platformLiaison);
+    expect((await indicatorRow('phone', e164(value))).status).toBe('confirmed');
     const tasks = await t.db('tasks').where({ indicator_id: ind.id });
     expect(tasks).toEqual([expect.objectContaining({ kind: 'block_number', institution_id: carrier.id, status: 'queued', report_id: null, target_value: e164(value) })]);
     expect(await t.queueJobIds(`partner-${carrier.id}`)).toContain(tasks[0].id);
 
-    const again = await t.api.as(platformLiaison).post('/api/v1/feeds').send({ items: [indicatorItem({ indicator: { kind: 'phone', value }, confidence: 'confirmed' })] });
-    await processed(again.body.batchId, platformLiaison);
+    const again = await t.api.as(carrierSystem).post('/api/v1/feeds').send({ items: [indicatorItem({ indicator: { kind: 'phone', value }, confidence: 'confirmed' })] });
+    await processed(again.body.batchId, carrierSystem);
     expect(await t.db('tasks').where({ indicator_id: ind.id })).toHaveLength(1);
   });
 

@@ -39,7 +39,8 @@ describe('POST /indicators/lookup', () => {
     const confirmedAccount = `6222 02${digits(10)}`;
     const reportedAccount = `622202${digits(10)}`;
     await feed(carrierLiaison, [indicatorItem('phone', suspectedPhone)]);
-    await feed(carrierLiaison, [indicatorItem('bank_account', confirmedAccount, 'confirmed')]);
+    // Confirmed by the bank that holds the account: a partner's word stands for what it holds.
+    await feed(bankSystem, [indicatorItem('bank_account', confirmedAccount, 'confirmed')]);
     const report = await t.api.as(officer).post('/api/v1/reports')
       .send(reportBody({ transfers: [{ toAccount: reportedAccount, amountMinor: 100_000, transferredAt: '2026-11-28T09:30:00+08:00' }], indicators: [] }));
     expect(report.status).toBe(201);
