@@ -80,4 +80,7 @@
         .catch(function () { /* the next round tries again */ });
     }, 20000);
   }
+  // A form kept across a new sign-in goes on by itself; without JavaScript its button sends it.
+  var kept = document.querySelector('form[data-autosubmit]');
+  if (kept) kept.submit();
 })();

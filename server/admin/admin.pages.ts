@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
-import { field, formBody, localsOf, render } from '../pages/shell';
+import { field, formBody, localsOf, render, switchingLanguage } from '../pages/shell';
 import { pageProblems, problemText, zodProblems } from '../pages/messages';
 import { CreateApiClientBody, CreateInstitutionBody, CreateUserBody, InstitutionId, UpdateInstitutionBody } from './admin.schemas';
 import {
@@ -25,6 +25,7 @@ export function adminPages(deps: Deps): Router {
       rows: rows.map((i) => ({ ...i, routesText: i.routes.map((rt) => `${rt.indicatorKind} ${rt.prefix || '*'}`).join(', ') })),
       ...presentInstitutionForm(form, l, details),
       notice,
+      refusedForm: status >= 400 || switchingLanguage(res) ? 'institution-new-form' : undefined,
     }, status);
   };
   const blankInstitution: InstitutionForm = { id: '', name: '', kind: 'bank', integration: 'manual', messageFormat: 'json', webhookUrl: '', routes: '' };
@@ -52,6 +53,7 @@ export function adminPages(deps: Deps): Router {
       const details = [...problems, ...(parsed.success ? [] : zodProblems(parsed.error, localsOf(res))), ...checked];
       return institutionsPage(res, form, details, 400);
     }
+    if (switchingLanguage(res)) return institutionsPage(res, form);
     try {
       const created = await admin.createInstitution(actorOf(req), parsed.data);
       if (created.webhookSecret) {
@@ -85,6 +87,7 @@ export function adminPages(deps: Deps): Router {
       institution: current,
       ...presentInstitutionForm({ ...shown, id: current.id, kind: current.kind }, l, details),
       notice,
+      refusedForm: status >= 400 || switchingLanguage(res) ? 'institution-form' : undefined,
     }, status);
   };
 
@@ -112,6 +115,7 @@ export function adminPages(deps: Deps): Router {
     if (problems.length || !parsed.success || checked.length) {
       return editPage(res, id, form, [...problems, ...(parsed.success ? [] : zodProblems(parsed.error, localsOf(res))), ...checked], 400);
     }
+    if (switchingLanguage(res)) return editPage(res, id, form);
     try {
       const updated = await admin.updateInstitution(actorOf(req), id, parsed.data);
       if (updated.webhookSecret) {
@@ -139,6 +143,7 @@ export function adminPages(deps: Deps): Router {
       rows: users.items.map((u) => ({ ...u, createdAt: presentDate(u.createdAt, l) })),
       ...presentUserForm(form, institutions.items.filter((i) => i.active), l, details),
       notice,
+      refusedForm: status >= 400 || switchingLanguage(res) ? 'user-form' : undefined,
     }, status);
   };
 
@@ -153,6 +158,7 @@ export function adminPages(deps: Deps): Router {
     const form: UserForm = { username: field(body, 'username'), displayName: field(body, 'displayName'), role: field(body, 'role'), institutionId: field(body, 'institutionId') };
     const parsed = CreateUserBody.safeParse({ ...form, password: field(body, 'password'), institutionId: form.institutionId || null });
     if (!parsed.success) return usersPage(res, form, zodProblems(parsed.error, localsOf(res)), 400);
+    if (switchingLanguage(res)) return usersPage(res, form);
     try {
       await admin.createUser(actorOf(req), parsed.data);
       res.redirect(303, '/admin/users?done=created');
@@ -172,6 +178,7 @@ export function adminPages(deps: Deps): Router {
       form,
       institutions: institutions.items.filter((i) => i.active && i.kind !== 'police').map((i) => ({ value: i.id, label: `${i.name} (${i.id})`, selected: i.id === form.institutionId })),
       errors,
+      refusedForm: status >= 400 || switchingLanguage(res) ? 'client-form' : undefined,
     }, status);
   };
 
@@ -184,6 +191,7 @@ export function adminPages(deps: Deps): Router {
     const form = { institutionId: field(body, 'institutionId'), name: field(body, 'name') };
     const parsed = CreateApiClientBody.safeParse(form);
     if (!parsed.success) return clientsPage(res, form, zodProblems(parsed.error, localsOf(res)), 400);
+    if (switchingLanguage(res)) return clientsPage(res, form);
     try {
       const created = await admin.createApiClient(actorOf(req), parsed.data);
       // Answered directly, never by redirect: the secret must not sit in a URL or be shown twice.

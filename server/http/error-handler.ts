@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import { AppError, translatePgError } from '../errors';
 import type { Logger } from '../logger';
+import { signInToResume } from '../pages/auth.pages';
 import type { DependencyWatch } from '../dependencies';
 
 /** body-parser / raw-body error types, mapped to the contract's codes. */
@@ -51,7 +52,10 @@ export function errorHandler(logger: Logger, health: DependencyWatch): ErrorRequ
     };
     if (res.headersSent) return req.socket.destroy();
     if (wantsHtml(req)) {
-      if (status === 401) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      if (status === 401) {
+        if (signInToResume(req, res)) return;
+        return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      }
       return res.status(status).render('errors/error', { status, ...body.error });
     }
     res.status(status).json(body);

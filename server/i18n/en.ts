@@ -247,6 +247,10 @@ export const en = {
     frozenAboveTask: 'The frozen amount cannot be more than the amount of the task.', onwardNotAllowed: 'Onward transfers go only with "funds moved" or "partially frozen".',
     returnedNeeded: 'This outcome needs the amount paid back, more than 0.',
   },
+  resume: {
+    title: 'Signed in again', expired: 'Your session ended before the form was sent. Sign in again: what you typed is kept and is sent on.',
+    kept: 'What you typed was kept. It is being sent now; if nothing happens, send it with the button.', send: 'Send the form',
+  },
 
   // After the freeze: holds, returns, disputes (report page, holds page, liaison answers, dashboard funnel).
   holds: {

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../wiring';
 import { LoginBody } from '../auth/auth.schemas';
 import { clearAuthCookie, setAuthCookie } from '../auth/cookies';
@@ -29,14 +29,23 @@ export function authPages(deps: Deps): Router {
     const body = formBody(req);
     const next = safeNext(field(body, 'next'));
     const parsed = LoginBody.safeParse({ username: field(body, 'username'), password: field(body, 'password') });
+    // A form sent after the session ended rides along, so signing in again sends it on (resumeForm).
+    const kept = readKeptForm(field(body, 'resume'));
     const again = (status: number, errorKey: string, errors: Record<string, string> = {}) =>
-      render(res, 'pages/auth/login', 'login.title', { next: next ?? '', username: field(body, 'username'), errorKey, errors }, status);
+      render(res, 'pages/auth/login', 'login.title', {
+        next: next ?? '', username: field(body, 'username'), errorKey, errors, resume: kept ? field(body, 'resume') : '',
+      }, status);
     if (!parsed.success) return again(400, 'login.missing', fieldErrors(zodProblems(parsed.error, localsOf(res))));
     try {
       const { username, password } = parsed.data;
       const { token, expiresAt, user } = await limits.login.attempt(req, res, username, () => deps.services.auth.login(username, password));
       setAuthCookie(res, deps.config, token, expiresAt);
       rotateSid(deps.config, res);
+      if (kept) {
+        // The kept form, posted again with a token of the new session: with JavaScript at once, without it by one click.
+        res.setHeader('Cache-Control', 'no-store');
+        return render(res, 'pages/auth/resume', 'resume.title', { action: kept.action, fields: kept.fields, csrfToken: req.csrfToken?.() ?? '' });
+      }
       res.redirect(303, next ?? homeOf(user.role));
     } catch (err) {
       if (err instanceof AppError && err.code === 'invalid_credentials') return again(401, 'login.failed');
@@ -62,4 +71,45 @@ export function authPages(deps: Deps): Router {
   });
 
   return r;
+}
+
+type KeptForm = { action: string; fields: { name: string; value: string }[] };
+
+const MAX_KEPT_FIELDS = 2000;
+
+/** The kept form of a login page: a same-site action and its fields, or nothing if it is not one. */
+function readKeptForm(raw: string): KeptForm | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as { action?: unknown; fields?: unknown };
+    const action = safeNext(parsed.action);
+    if (!action || !Array.isArray(parsed.fields) || parsed.fields.length > MAX_KEPT_FIELDS) return undefined;
+    const fields = parsed.fields.filter((f): f is [string, string] => Array.isArray(f) && typeof f[0] === 'string' && typeof f[1] === 'string')
+      .filter(([name]) => name !== '_csrf' && name !== '_lang')
+      .map(([name, value]) => ({ name, value }));
+    return { action, fields };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A form posted after the session ended (the token expired while a long report was typed): instead
+ * of a redirect that would drop it, the sign-in page, carrying the form. Only forms of the pages,
+ * and only when the shell's locals are there to render with; false means "redirect as usual".
+ */
+export function signInToResume(req: Request, res: Response): boolean {
+  if (req.method !== 'POST' || !res.locals.pageT || !req.is('application/x-www-form-urlencoded')) return false;
+  const action = safeNext(req.originalUrl);
+  if (!action) return false;
+  const fields: [string, string][] = [];
+  for (const [name, value] of Object.entries(formBody(req))) {
+    if (name === '_csrf' || name === '_lang') continue;
+    for (const one of Array.isArray(value) ? value : [value]) fields.push([name, one]);
+  }
+  if (!fields.length || fields.length > MAX_KEPT_FIELDS) return false;
+  render(res, 'pages/auth/login', 'login.title', {
+    next: action, username: '', errorKey: 'resume.expired', errors: {}, resume: JSON.stringify({ action, fields }),
+  }, 401);
+  return true;
 }

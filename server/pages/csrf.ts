@@ -84,7 +84,10 @@ function sameOrigin(req: Request): boolean {
 
 /** A fresh sid at login and logout, so a token planted before sign-in is worthless after it. */
 export function rotateSid(config: Config, res: import('express').Response): void {
-  res.cookie(SID_COOKIE, randomBytes(18).toString('base64url'), {
+  const sid = randomBytes(18).toString('base64url');
+  res.cookie(SID_COOKIE, sid, {
     httpOnly: true, sameSite: 'lax', secure: servedOverHttps(config, res.req), path: '/',
   });
+  // A form this same response renders (a kept form sent on after sign-in) carries a token of the new sid.
+  if (res.req.cookies) res.req.cookies[SID_COOKIE] = sid;
 }

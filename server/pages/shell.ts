@@ -1,7 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Role } from '../domain/kinds';
 import type { Config } from '../config';
-import { pickLanguage, translator, type Language, type Translate } from '../i18n/i18n';
+import { isLanguage, LANG_COOKIE, pickLanguage, translator, type Language, type Translate } from '../i18n/i18n';
+import { servedOverHttps } from '../http/https';
 
 type NavItem = { href: string; label: string };
 
@@ -48,6 +49,14 @@ export type PageLocals = { lang: Language; t: Translate; timeZone: string; curre
 /** Per request: language, the signed-in person, their navigation, the CSRF token for every form. */
 export function pageLocals(config: Config): RequestHandler {
   return (req, res, next) => {
+    // The header's language button on a refused form sends that form itself (with _lang): the page
+    // comes back in the chosen language with what was typed and its problems, and nothing is saved.
+    const switchTo = req.method === 'POST' ? (req.body as Record<string, unknown> | undefined)?._lang : undefined;
+    if (isLanguage(switchTo)) {
+      res.cookie(LANG_COOKIE, switchTo, { httpOnly: true, sameSite: 'lax', secure: servedOverHttps(config, req), path: '/', maxAge: 365 * 24 * 3600 * 1000 });
+      req.cookies = { ...(req.cookies as Record<string, string> | undefined), [LANG_COOKIE]: switchTo };
+    }
+    res.locals.languageSwitch = isLanguage(switchTo);
     const lang = pickLanguage(req);
     const t = translator(lang);
     const user = req.user && req.user.type === 'user' ? req.user : undefined;
@@ -112,3 +121,6 @@ export function formRows<T extends Record<string, string>>(body: Record<string, 
   }
   return [...rows.keys()].sort((a, b) => a - b).map((i) => rows.get(i)!);
 }
+
+/** This POST is the header's language switch on a refused form: show the form again, never act on it. */
+export const switchingLanguage = (res: Response): boolean => res.locals.languageSwitch === true;

@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { mayDecideCases } from './case-closing.service';
 import { TaskIdParams } from '../tasks/tasks.schemas';
 import { parse } from '../http/validate';
-import { field, formBody, localsOf, render } from '../pages/shell';
+import { field, formBody, localsOf, render, switchingLanguage } from '../pages/shell';
 import { localToIso } from '../pages/format';
 import { addDays } from '../domain/dates';
 import { dayRange, hasErrors, type FilterErrors } from '../pages/filters';
@@ -52,7 +52,7 @@ export function reportsPages(deps: Deps): Router {
     const { input, problems, toFormPath } = toCreateReportInput(form, deps.config.defaultCurrency, deps.config.timeZone, l.t);
 
     const again = async (details: { path: string; message: string }[]) =>
-      render(res, 'pages/reports/new', 'report.newTitle', presentReportForm(withSpareRows(form), await banks(), details, l), 400);
+      render(res, 'pages/reports/new', 'report.newTitle', { ...presentReportForm(withSpareRows(form), await banks(), details, l), refusedForm: 'report-form' }, 400);
 
     const parsed = CreateReportBody.safeParse(input);
     if (problems.length || !parsed.success) {
@@ -67,6 +67,10 @@ export function reportsPages(deps: Deps): Router {
         .filter((d) => !(moneyRows.has(d.path.replace(/\.\w+$/, '')) && /\.(amount|transferredAt)$/.test(d.path)))
         .filter((d) => !(problems.some((p) => p.path === 'occurredAt') && d.path === 'occurredAt'));
       return again([...problems, ...schemaDetails]);
+    }
+    if (switchingLanguage(res)) {
+      // A language switch is never a submission, even when everything typed is now right.
+      return render(res, 'pages/reports/new', 'report.newTitle', { ...presentReportForm(withSpareRows(form), await banks(), [], l), refusedForm: 'report-form' });
     }
     try {
       const created = await reports.create(actor, parsed.data, `page:${form.idempotencyKey}`);
