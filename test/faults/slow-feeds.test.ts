@@ -57,6 +57,9 @@ const login = (user: TestUser) => timedFetch(base, '/api/v1/auth/login', {
 describe('a real web process under slow feed uploads', () => {
   it('when 10 feeds trickle in a line every second, then login, reports and /readyz answer normally, the feeds end 408 with nothing stored, and a normal feed works', async () => {
     const liaisonToken = JSON.parse((await login(liaison)).body).token as string;
+    const quiet: number[] = [];
+    for (let i = 0; i < 7; i++) quiet.push((await login(officer)).ms);
+    quiet.sort((a, b) => a - b);
     const uploads = Array.from({ length: 10 }, () => slowUpload(base, liaisonToken, 1000, 30_000));
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
@@ -77,7 +80,7 @@ describe('a real web process under slow feed uploads', () => {
     expect(filed.status).toBe(201);
     logins.sort((a, b) => a - b);
     expect(logins[logins.length - 1]).toBeLessThan(2000);
-    process.stdout.write(`real process, login during 10 slow feeds: p50 ${logins[3]} ms, max ${logins[6]} ms; report filed in ${filed.ms} ms\n`);
+    process.stdout.write(`real process, login quiet: p50 ${quiet[3]} ms; during 10 slow feeds: p50 ${logins[3]} ms, max ${logins[6]} ms; report filed in ${filed.ms} ms\n`);
 
     const ended = await Promise.all(uploads);
     expect(ended.map((a) => a.status)).toEqual(Array(10).fill(408));
