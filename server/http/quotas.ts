@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Deps } from '../wiring';
 import { AppError } from '../errors';
@@ -50,4 +50,14 @@ export function quota(deps: Deps, action: QuotaAction): RequestHandler {
     made.set(action, limiter);
   }
   return limiter;
+}
+
+/**
+ * Spends one request of a quota from inside a handler: for a form that reaches the use case only on
+ * some of its posts (a report form's "add a row" files nothing). Throws 429 rate_limited when spent.
+ */
+export function spendQuota(deps: Deps, action: QuotaAction, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    void quota(deps, action)(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
+  });
 }

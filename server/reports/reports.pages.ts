@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
+import { spendQuota } from '../http/quotas';
 import { AppError, NotFoundError, ValidationError } from '../errors';
 import type { Request, Response } from 'express';
 import { mayDecideCases } from './case-closing.service';
@@ -72,6 +73,8 @@ export function reportsPages(deps: Deps): Router {
       // A language switch is never a submission, even when everything typed is now right.
       return render(res, 'pages/reports/new', 'report.newTitle', { ...presentReportForm(withSpareRows(form), await banks(), [], l), refusedForm: 'report-form' });
     }
+    // The form files through the same per-person quota as POST /api/v1/reports.
+    await spendQuota(deps, 'reports', req, res);
     try {
       const created = await reports.create(actor, parsed.data, `page:${form.idempotencyKey}`);
       // Straight to the victim's receipt, which shows the access code this once.

@@ -6,6 +6,7 @@ import { parseConfig } from '../../server/config';
 import { testApp, type TestApp } from '../helpers/test-app';
 import { reportBody } from '../helpers/bodies';
 import type { TestInstitution, TestUser } from '../helpers/factories';
+import { pageSession } from '../helpers/page-session';
 
 let t: TestApp;
 let otherDeps: Deps;
@@ -51,6 +52,24 @@ describe('per-caller quotas', () => {
     expectQuotaRefusal(await as(t.app, officer).post('/api/v1/reports').send(reportBody()));
     expectQuotaRefusal(await as(other, officer).post('/api/v1/reports').send(reportBody()));
     expect((await as(t.app, colleague).post('/api/v1/reports').send(reportBody())).status).toBe(201);
+  });
+
+  it('when an officer files by the page form, then it spends the same quota: past it the form answers 429, and adding a row spends nothing', async () => {
+    const officer = await t.factories.user({ role: 'desk_officer' });
+    const s = pageSession(t.app);
+    await s.login(officer.username, officer.password);
+    const form = {
+      'victim.name': 'Li Wei', 'victim.phone': '+8613800138000', 'victim.idNumber': '330106199001011234', channel: 'hotline',
+      fraudType: 'impersonation', occurredAt: '2026-11-28T09:12', narrative: 'Caller claimed to be from the police.',
+      'transfers.0.toInstitutionId': '', 'transfers.0.toAccount': '6222 0212 3456 7890', 'transfers.0.toAccountName': 'Zhang San',
+      'transfers.0.amount': '1,234.56', 'transfers.0.transferredAt': '2026-11-28T09:30', 'indicators.0.kind': 'phone', 'indicators.0.value': '+86 171 0000 1234',
+    };
+    for (let i = 0; i < 3; i++) expect((await s.submit('/reports/new', '/reports/new', { ...form, addRow: 'transfers' })).status).toBe(200);
+    expect((await s.submit('/reports/new', '/reports/new', form)).status).toBe(303);
+    expect((await as(t.app, officer).post('/api/v1/reports').send(reportBody())).status).toBe(201);
+    const refused = await s.submit('/reports/new', '/reports/new', form);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it('when a liaison and a partner system look up indicators, then each has its own quota (USER 2, CLIENT 3)', async () => {
