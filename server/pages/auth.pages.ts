@@ -6,7 +6,7 @@ import { credentialLimits } from '../auth/rate-limits';
 import { AppError } from '../errors';
 import { isLanguage, LANG_COOKIE } from '../i18n/i18n';
 import { rotateSid } from './csrf';
-import { field, formBody, homeOf, localsOf, render, safeNext } from './shell';
+import { field, formBody, homeOf, localsOf, render, safeNext, switchingLanguage } from './shell';
 import { fieldErrors, zodProblems } from './messages';
 import { servedOverHttps } from '../http/https';
 
@@ -33,8 +33,11 @@ export function authPages(deps: Deps): Router {
     const kept = readKeptForm(field(body, 'resume'));
     const again = (status: number, errorKey: string, errors: Record<string, string> = {}) =>
       render(res, 'pages/auth/login', 'login.title', {
-        next: next ?? '', username: field(body, 'username'), errorKey, errors, resume: kept ? field(body, 'resume') : '',
+        next: next ?? '', username: field(body, 'username'), errorKey, errors, resume: kept ? field(body, 'resume') : '', refusedForm: 'login-form',
       }, status);
+    // The language button of a refused sign-in sends the form again: shown in the other language with
+    // the username (a password is never shown again), and never a sign-in attempt.
+    if (switchingLanguage(res)) return again(200, '');
     if (!parsed.success) return again(400, 'login.missing', fieldErrors(zodProblems(parsed.error, localsOf(res))));
     try {
       const { username, password } = parsed.data;
@@ -109,7 +112,7 @@ export function signInToResume(req: Request, res: Response): boolean {
   }
   if (!fields.length || fields.length > MAX_KEPT_FIELDS) return false;
   render(res, 'pages/auth/login', 'login.title', {
-    next: action, username: '', errorKey: 'resume.expired', errors: {}, resume: JSON.stringify({ action, fields }),
+    next: action, username: '', errorKey: 'resume.expired', errors: {}, resume: JSON.stringify({ action, fields }), refusedForm: 'login-form',
   }, 401);
   return true;
 }

@@ -71,6 +71,8 @@ export function reportsPages(deps: Deps): Router {
     }
     if (switchingLanguage(res)) {
       // A language switch is never a submission, even when everything typed is now right.
+      const values = pageProblems(reports.valueProblems(parsed.data), l).map((d) => ({ ...d, path: toFormPath(d.path) }));
+      if (values.length) return again(values);
       return render(res, 'pages/reports/new', 'report.newTitle', { ...presentReportForm(withSpareRows(form), await banks(), [], l), refusedForm: 'report-form' });
     }
     // The form files through the same per-person quota as POST /api/v1/reports.

@@ -47,6 +47,17 @@ function checkedAnswer(row: TaskRow, body: TaskResultBody, limits: Config['input
   };
 }
 
+/** What recording this answer to this task would refuse, found without recording anything. */
+export function resultProblems(task: { kind: TaskRow['kind']; amountMinor: number | null; status: TaskRow['status'] }, body: TaskResultBody, limits: Config['inputLimits']): ErrorDetail[] {
+  try {
+    checkedAnswer({ kind: task.kind, amount_minor: task.amountMinor, status: task.status } as TaskRow, body, limits);
+    return [];
+  } catch (err) {
+    if (err instanceof ValidationError) return err.details;
+    throw err;
+  }
+}
+
 export class TaskResultsService {
   constructor(
     private readonly ctx: ServiceContext,

@@ -2,8 +2,9 @@ import { Router, type Request, type Response } from 'express';
 import type { Deps } from '../wiring';
 import { actorOf, requireRole } from '../http/auth';
 import { AppError, NotFoundError, ValidationError } from '../errors';
-import { field, fieldList, formBody, localsOf, render, type PageLocals } from '../pages/shell';
+import { field, fieldList, formBody, localsOf, render, switchingLanguage, type PageLocals } from '../pages/shell';
 import { pageProblems, zodProblems } from '../pages/messages';
+import { resultProblems } from './task-results.service';
 import { OPEN_TASK_STATUSES } from '../domain/kinds';
 import { isPartnerSide, type Actor } from '../auth/actor';
 import { presentTimeline } from '../audit/timeline.presenter';
@@ -193,6 +194,7 @@ export function tasksPages(deps: Deps): Router {
         request: await printRequest(current),
         result: presentResultForm(current, withSpareOnward(form), await banks(), details, l),
         notice,
+        refusedForm: 'result-form',
       }, status);
 
     const parsed = TaskResultBody.safeParse(body);
@@ -200,6 +202,11 @@ export function tasksPages(deps: Deps): Router {
       const schema = parsed.success ? [] : zodProblems(parsed.error, l).map((d) => ({ ...d, path: toFormPath(d.path) }));
       const typed = new Set(problems.map((p) => p.path));
       return again([...problems, ...schema.filter((d) => !typed.has(d.path))]);
+    }
+    // A language switch shows the form again; it never records a result.
+    if (switchingLanguage(res)) {
+      const ruled = pageProblems(resultProblems(task, parsed.data, deps.config.inputLimits), l).map((d) => ({ ...d, path: toFormPath(d.path) }));
+      return again(ruled, ruled.length ? 400 : 200);
     }
     try {
       const recorded = await taskResults.record(actor, task.id, parsed.data, 'api');

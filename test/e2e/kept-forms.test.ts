@@ -4,6 +4,7 @@ import { testApp, type TestApp } from '../helpers/test-app';
 import { launchChromium, listen, screenshot, signIn } from '../helpers/browser';
 import { FACTORY_PASSWORD, type TestInstitution, type TestUser } from '../helpers/factories';
 import { AUTH_COOKIE } from '../../server/auth/passport';
+import { interceptTask } from '../helpers/lifecycle';
 
 jest.setTimeout(120_000);
 
@@ -115,3 +116,43 @@ for (const javaScriptEnabled of [true, false]) {
     await context.close();
   });
 }
+
+it('a liaison\'s refused result switches language with the typed answer and the task\'s own rule kept; no result is recorded', async () => {
+  const liaison = await t.factories.user({ role: 'liaison', institutionId: bank.id });
+  const task = await interceptTask(t, { toInstitutionId: bank.id, amountMinor: 1_000_000 });
+  const { context, page } = await signIn(browser, web.base, liaison);
+  await page.goto(`${web.base}/tasks/${task.id}`);
+  await page.selectOption('#outcome', 'frozen');
+  await page.fill('#frozen', '99,999.00');
+  await page.fill('#note', 'Account frozen at 10:05 by the branch.');
+  const refused = page.waitForResponse((r) => r.url().endsWith(`/tasks/${task.id}/result`) && r.request().method() === 'POST');
+  await page.click('#result-form button[type=submit].primary');
+  expect((await refused).status()).toBe(400);
+  expect(await errorText(page, '#frozen + .field-error')).toBe('The frozen amount cannot be more than the amount of the task.');
+
+  await Promise.all([page.waitForLoadState('load'), page.click('[data-lang-switch]')]);
+  await page.waitForSelector('html[lang="zh-CN"]');
+  expect(await errorText(page, '#frozen + .field-error')).toBe('冻结金额不能超过任务金额。');
+  expect(await page.inputValue('#frozen')).toBe('99,999.00');
+  expect(await page.inputValue('#note')).toBe('Account frozen at 10:05 by the branch.');
+  expect(await page.inputValue('#outcome')).toBe('frozen');
+  expect(await t.db('task_results').where({ task_id: task.id })).toEqual([]);
+  await context.close();
+});
+
+it('a refused sign-in switches language with the username kept and no error carried over; signing in then works', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`${web.base}/login`);
+  await page.fill('#username', officer.username);
+  await page.fill('#password', 'not-the-password');
+  await page.click('button[type=submit].primary');
+  await page.waitForSelector('.notice-error');
+  await Promise.all([page.waitForLoadState('load'), page.click('[data-lang-switch]')]);
+  await page.waitForSelector('html[lang="zh-CN"]');
+  expect(await page.inputValue('#username')).toBe(officer.username);
+  expect(await page.locator('.notice-error').count()).toBe(0);
+  await page.fill('#password', FACTORY_PASSWORD);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit].primary')]);
+  await context.close();
+});
