@@ -142,14 +142,15 @@ export function formatMinorPlain(minor: number | bigint, currency: string): stri
 
 /**
  * `part` as a share of `whole` in basis points (1/100 of a percent), rounded down, by integer
- * arithmetic; null when `whole` is 0 (no share of nothing).
+ * arithmetic; null when `whole` is 0 (no share of nothing). A bigint: money frozen earlier and
+ * returned in a period of little new freezing makes a share of any size, still exact.
  */
-export function basisPoints(part: number | bigint, whole: number | bigint): number | null {
+export function basisPoints(part: number | bigint, whole: number | bigint): bigint | null {
   if ((typeof part === 'number' && !Number.isSafeInteger(part)) || (typeof whole === 'number' && !Number.isSafeInteger(whole))) {
     throw new RangeError('basisPoints takes safe integers');
   }
   if (BigInt(whole) === 0n) return null;
-  return checkedNumber((BigInt(part) * 10000n) / BigInt(whole), 'Basis points');
+  return (BigInt(part) * 10000n) / BigInt(whole);
 }
 
 export function sumMinor(values: number[]): number {

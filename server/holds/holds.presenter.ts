@@ -50,11 +50,12 @@ export function disputeCountdown(dueAt: string, now: Date, t: Translate): string
 }
 
 /** Basis points as a percent with two decimals ("12.34%"), by integer arithmetic only. */
-export function basisPointsText(bp: number | null): string | null {
+export function basisPointsText(bp: number | bigint | null): string | null {
   if (bp === null) return null;
-  const sign = bp < 0 ? '-' : '';
-  const abs = Math.abs(bp);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}%`;
+  const whole = BigInt(bp);
+  const sign = whole < 0n ? '-' : '';
+  const abs = whole < 0n ? -whole : whole;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}%`;
 }
 
 const money = (m: number, currency: string, l: PageLocals) => formatMinor(m, currency, l.lang);

@@ -190,7 +190,7 @@ export function presentDashboard(
  */
 function presentFunnel(s: StatsSummary, names: Map<string, string>, l: PageLocals) {
   const money = (m: MinorTotal) => formatMinor(m, s.currency, l.lang);
-  const rate = (bp: number | null) => basisPointsText(bp) ?? l.t('dashboard.noValue');
+  const rate = (bp: bigint | null) => basisPointsText(bp) ?? l.t('dashboard.noValue');
   return {
     funnel: [
       { id: 'funnel-reported', label: l.t('holds.funnel.reported'), value: money(s.reportedLossMinor), step: true },

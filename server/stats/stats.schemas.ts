@@ -26,7 +26,7 @@ const funnel = {
   returnedMinor: total('booked as returned to victims in the period'),
   releasedMinor: total('released from holds in the period (by an officer, a dispute\'s decision or expiry)'),
   heldMinor: total('balance of active holds now, whatever the period'),
-  returnRateBasisPoints: z.number().int().nullable()
+  returnRateBasisPoints: z.bigint().meta({ type: 'integer' }).nullable()
     .describe('returnedMinor × 10000 ÷ lossPreventedMinor of the same period, rounded down (basis points: 10000 = 100 %); null when nothing was frozen. Money frozen earlier and returned in the period counts, so it can exceed 10000'),
 };
 

@@ -71,4 +71,25 @@ describe('statistics past 2^53', () => {
     expect(res.text).toContain('¥180,143,985,094,819.82');
     expect(res.text).not.toContain('beyond range');
   });
+
+  it('when a period returns far more than it froze, then the return rate is still exact, as a JSON number, on the API, the CSV and the dashboard', async () => {
+    // Money frozen long before and returned in a period of almost no freezing: 10^15 returned on 1 frozen.
+    await t.db('stats_daily').insert({ day: '2020-01-15', currency: 'CNY', fraud_type: 'loan', loss_prevented_minor: 1, returned_minor: 1e15 });
+    await t.db('stats_institution_daily').insert({ day: '2020-01-15', institution_id: bank.id, currency: 'CNY', loss_prevented_minor: 1, returned_minor: 1e15 });
+    const res = await t.api.as(supervisor).get('/api/v1/stats/summary?from=2020-01-01&to=2020-01-31').buffer(true).parse((r, cb) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c));
+      r.on('end', () => cb(null, text));
+    });
+    expect(res.status).toBe(200);
+    expect(res.body as string).toContain('"returnRateBasisPoints":10000000000000000000');
+    const csv = await t.api.as(supervisor).get('/api/v1/stats/export.csv?from=2020-01-01&to=2020-01-31');
+    expect(csv.status).toBe(200);
+    expect(csv.text).toContain(',10000000000000000000');
+    const s = pageSession(t.app);
+    await s.login(supervisor.username, supervisor.password);
+    const page = await s.get('/dashboard?from=2020-01-01&to=2020-01-31');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('100000000000000000.00%');
+  });
 });
