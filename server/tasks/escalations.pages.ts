@@ -11,12 +11,16 @@ import type { EscalationRow } from './escalations.repo';
 const PAGE_SIZE = 50;
 const ESCALATION_ID = /^[1-9]\d{0,17}$/;
 const OPEN = new Set(['unrouted', 'queued', 'dispatched']);
+const TASK_PAGE = /^\/tasks\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** The unread count beside "Escalations" in the header, on every page a supervisor sees. */
 export function escalationBadge(deps: Deps): RequestHandler {
   return async (req, res, next) => {
     if (req.method !== 'GET' || !req.user || req.user.type !== 'user' || !ESCALATION_ROLES.has(req.user.role)) return next();
     try {
+      // Seeing a task's own page is seeing its escalations, however the supervisor got there.
+      const onTask = TASK_PAGE.exec(req.path);
+      if (onTask) await deps.services.escalations.readTask(actorOf(req), onTask[1]!);
       const unread = await deps.services.escalations.unreadCount(actorOf(req));
       res.locals.escalationsUnread = unread;
       const nav = res.locals.nav as { href: string; badge?: number }[] | undefined;

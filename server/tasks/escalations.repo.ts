@@ -99,3 +99,13 @@ export async function markAllRead(db: DbOrTrx, userId: string): Promise<void> {
     [userId],
   );
 }
+
+/** Every escalation of a task is read for this person: they have the task itself in front of them. */
+export async function markTaskRead(db: DbOrTrx, userId: string, taskId: string): Promise<void> {
+  await db.raw(
+    `INSERT INTO escalation_reads (user_id, escalation_id)
+     SELECT ?::uuid, e.id FROM escalations e WHERE e.task_id = ?::uuid
+     ON CONFLICT (user_id, escalation_id) DO NOTHING`,
+    [userId, taskId],
+  );
+}

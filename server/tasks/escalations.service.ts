@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/actor';
 import type { ServiceContext } from '../context';
 import { ForbiddenError, NotFoundError } from '../errors';
-import { countUnread, listEscalations, markAllRead, markRead, type EscalationRow } from './escalations.repo';
+import { countUnread, listEscalations, markAllRead, markRead, markTaskRead, type EscalationRow } from './escalations.repo';
 
 /** Who is told when a task runs past its due time, and keeps track of what they have seen. */
 export const ESCALATION_ROLES = new Set(['supervisor']);
@@ -31,6 +31,11 @@ export class EscalationsService {
     const taskId = await markRead(this.ctx.db, this.person(actor), escalationId);
     if (!taskId) throw new NotFoundError('No such escalation.');
     return taskId;
+  }
+
+  /** The task's page seen by a supervisor: its escalations are read for them. */
+  readTask(actor: Actor, taskId: string): Promise<void> {
+    return markTaskRead(this.ctx.db, this.person(actor), taskId);
   }
 
   readAll(actor: Actor): Promise<void> {

@@ -90,6 +90,9 @@ it('an overdue task\'s escalation raises a supervisor\'s unread count; the list 
   await other.page.goto(`${web.base}/escalations`);
   expect(await badge(other.page)).toBe('1');
   expect(await other.page.locator('#escalation-list tbody tr.is-unread').getAttribute('data-task')).toBe(third.id);
+  // Reaching the task's page some other way (the task list, a link) is seeing it too.
+  await other.page.goto(`${web.base}/tasks/${third.id}`);
+  expect(await badge(other.page)).toBeNull();
   await other.context.close();
 });
 
