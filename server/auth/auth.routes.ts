@@ -11,11 +11,13 @@ describeRoute({
   method: 'post', path: '/auth/login', tags: ['auth'], public: true,
   summary: 'Log in with username and password; answers a bearer token (sets no cookie).',
   request: { body: jsonBody(LoginBody) }, ok: LoginResponse,
+  errors: { 429: 'rate_limited: too many failed logins for this username from this address, or from this address; Retry-After says when to try again' },
 });
 describeRoute({
   method: 'post', path: '/auth/token', tags: ['auth'], public: true,
   summary: 'Exchange a partner system\'s client credentials for a bearer token.',
   request: { body: jsonBody(TokenBody) }, ok: TokenResponse,
+  errors: { 429: 'rate_limited: too many failed exchanges for this clientId from this address, or from this address; Retry-After says when to try again' },
 });
 
 describeRoute({

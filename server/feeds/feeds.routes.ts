@@ -43,6 +43,11 @@ describeRoute({
   },
   okStatus: 202,
   ok: FeedAccepted,
+  errors: {
+    408: 'request_timeout: the body took longer than BODY_TIMEOUT_MS to arrive, or sent nothing for BODY_IDLE_TIMEOUT_MS; nothing was stored',
+    413: 'payload_too_large: the body is over FEED_BODY_LIMIT; nothing was stored',
+    429: 'rate_limited: this account\'s feed quota (QUOTA_FEEDS_*) is spent for now; Retry-After says when to try again',
+  },
 });
 
 describeRoute({

@@ -33,11 +33,13 @@ type PathSpec = Omit<RouteConfig, 'responses' | 'path'> & {
   /** Another success answer beside `ok` (e.g. 202 for a message that records nothing yet). */
   alsoOk?: { status: number; description: string; schema: z.ZodType };
   public?: boolean;
+  /** Error answers of this route beside the shared ones (429 rate_limited, 408 request_timeout…), each with when. */
+  errors?: Record<number, string>;
 };
 
 /** Registers one /api/v1 path with the error shape every route shares. */
 export function describeRoute(spec: PathSpec): void {
-  const { okStatus = 200, ok, okContentType = 'application/json', alsoOk, public: isPublic, path, ...rest } = spec;
+  const { okStatus = 200, ok, okContentType = 'application/json', alsoOk, public: isPublic, path, errors = {}, ...rest } = spec;
   registry.registerPath({
     ...rest,
     path: `/api/v1${path}`.replace(/:([A-Za-z]+)/g, '{$1}'),
@@ -46,6 +48,7 @@ export function describeRoute(spec: PathSpec): void {
       [okStatus]: { description: 'OK', ...(ok ? { content: { [okContentType]: { schema: ok } } } : {}) },
       ...(alsoOk ? { [alsoOk.status]: { description: alsoOk.description, content: { 'application/json': { schema: alsoOk.schema } } } } : {}),
       ...errorResponses,
+      ...Object.fromEntries(Object.entries(errors).map(([status, description]) => [status, { description, content: { 'application/json': { schema: ErrorBody } } }])),
     },
   });
 }

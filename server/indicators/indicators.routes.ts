@@ -20,6 +20,7 @@ describeRoute({
   summary: 'Screen up to 1000 values (payment screening): normalized, in request order, one database round trip',
   request: { body: jsonBody(LookupBody) },
   ok: LookupAnswer,
+  errors: { 429: 'rate_limited: this account\'s lookup quota (QUOTA_LOOKUPS_*) is spent for now; Retry-After says when to try again' },
 });
 
 describeRoute({

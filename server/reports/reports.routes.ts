@@ -24,6 +24,7 @@ describeRoute({
   method: 'post', path: '/reports', summary: 'File a fraud report', tags: ['reports'],
   request: { body: jsonBody(CreateReportBody), headers: z.object({ 'idempotency-key': IdempotencyKeyHeader }) },
   okStatus: 201, ok: ReportFiled,
+  errors: { 429: 'rate_limited: this person\'s report quota (QUOTA_REPORTS_USER) is spent for now; Retry-After says when to try again' },
 });
 describeRoute({
   method: 'get', path: '/reports', summary: 'List reports', tags: ['reports'],

@@ -14,6 +14,7 @@ describeRoute({
     + 'each warn or hold opens one warn_payer task at the payer\'s bank, once per ref',
   request: { body: jsonBody(ScreeningBody) },
   ok: ScreeningAnswer,
+  errors: { 429: 'rate_limited: this account\'s screening quota (QUOTA_SCREENING_*) is spent for now; Retry-After says when to try again' },
 });
 
 /** Banks screen their own customers' payments: partner-side roles only, as their institution. */

@@ -106,4 +106,12 @@ describe('per-caller quotas', () => {
     expect(defaults).toMatchObject({ windowSeconds: 60, reports: { user: 120 }, lookups: { user: 600, client: 6000 }, screening: { user: 600, client: 6000 }, feeds: { user: 60, client: 300 } });
     expect(() => parseConfig({ NODE_ENV: 'test', QUOTA_LOOKUPS_CLIENT: 'lots' })).toThrow(/QUOTA_LOOKUPS_CLIENT/);
   });
+
+  it('when a client reads the OpenAPI document, then the limited routes list their 429 (and feeds their 408 and 413)', async () => {
+    const doc = (await t.api.raw().get('/api/v1/openapi.json')).body as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
+    for (const path of ['/api/v1/reports', '/api/v1/indicators/lookup', '/api/v1/screening', '/api/v1/feeds', '/api/v1/auth/login', '/api/v1/auth/token']) {
+      expect(Object.keys(doc.paths[path]!.post.responses)).toContain('429');
+    }
+    expect(Object.keys(doc.paths['/api/v1/feeds']!.post.responses)).toEqual(expect.arrayContaining(['408', '413']));
+  });
 });
