@@ -14,6 +14,7 @@ import {
 import { statusAfterOutcome } from '../domain/tasks';
 import { ConflictError } from '../errors';
 import { closeTask, unrouteOpenTasks } from './task-lifecycle.repo';
+import { SYSTEM_ACTOR } from '../auth/actor';
 import { insertLedgerFreeze, insertResult, markReportFirstFrozen, reportFraudType } from './task-results.repo';
 import { toTask, type Task, type TaskRow } from './tasks.repo';
 import type { OnwardTransfer } from './tasks.schemas';
@@ -126,6 +127,17 @@ export class TaskEngine {
     const status = statusAfterOutcome(answer.outcome);
     const closed = await closeTask(trx, row.id, row.version, status);
     if (!closed) throw new ConflictError('version_mismatch', 'The task changed while the result was being recorded.');
+    if (row.institution_id && (row.status === 'queued' || row.status === 'delivery_failed')) {
+      // Answered before its delivery was recorded (a worker died between handing it over and writing
+      // so, or a liaison answered from the inbox first): the answer proves it arrived, so its delivery
+      // is recorded now, once; the job that then finds the task closed changes nothing.
+      await recordEvent(trx, SYSTEM_ACTOR, {
+        type: 'task.dispatched',
+        reportId: row.report_id,
+        taskId: row.id,
+        data: { institutionId: row.institution_id, recordedBy: 'result', version: closed.version },
+      });
+    }
     const result = await insertResult(trx, {
       taskId: row.id, outcome: answer.outcome, frozenMinor: answer.frozenMinor, returnedMinor: answer.returnedMinor, note: answer.note,
       onwardTransfers: answer.onward, actorType: actor.type, actorId: actor.id, source,

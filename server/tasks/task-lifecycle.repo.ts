@@ -107,7 +107,8 @@ export async function closeTask(trx: DbOrTrx, id: string, version: number, statu
   const [row] = await trx('tasks')
     .where({ id, version })
     .whereIn('status', OPEN_TASK_STATUSES)
-    .update({ ...bump(trx), status, closed_at: trx.fn.now() })
+    // A task answered before its delivery was recorded was delivered all the same (task-engine.ts).
+    .update({ ...bump(trx), status, closed_at: trx.fn.now(), dispatched_at: trx.raw('coalesce(dispatched_at, now())') })
     .returning('*');
   return row as TaskRow | undefined;
 }

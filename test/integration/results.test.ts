@@ -43,6 +43,18 @@ describe('POST /tasks/:id/result', () => {
     expect((await eventsOf(t, task.id, 'task.result_recorded'))).toHaveLength(1);
   });
 
+  it('when a partner answers a task whose delivery was never recorded, then its delivery is recorded once, with the answer', async () => {
+    // The worker handed the task over and died before writing so: the task is still queued when the answer comes.
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 300_000, enqueue: false });
+    const res = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 300_000 });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'done', dispatchedAt: expect.any(String), version: task.version + 1 });
+    expect(await eventsOf(t, task.id, 'task.dispatched')).toEqual([expect.objectContaining({ data: expect.objectContaining({ recordedBy: 'result' }) })]);
+    // The redone job finds the task closed: no second delivery on record.
+    expect(await t.deps.services.taskLifecycle.markDispatched(task.id, bankA.id, 'manual')).toBe(false);
+    expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(1);
+  });
+
   it('when a result comes for a task that already has one, then it is 409 task_closed and nothing is booked again', async () => {
     const task = await interceptTask(t, { toInstitutionId: bankA.id, amountMinor: 300_000 });
     const first = await t.api.as(liaisonA).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'frozen', frozenMinor: 300_000 });
