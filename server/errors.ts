@@ -73,12 +73,18 @@ const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '3D000']);
 /** A table or column the code expects is missing: the database is behind this build's migrations. */
 const PG_NOT_MIGRATED = new Set(['42P01', '42703']);
 const NODE_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+/**
+ * node-postgres says a connection was lost in words only, with no SQLSTATE or errno code (knex puts
+ * the statement in front): the one place these errors are matched on their text.
+ */
+const PG_CLIENT_LOST = /Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/;
 
 export function translatePgError(err: unknown): AppError | undefined {
   if (!err || typeof err !== 'object') return undefined;
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') {
     if (err instanceof KnexTimeoutError) return new UnavailableError();
+    if (err instanceof Error && PG_CLIENT_LOST.test(err.message)) return new UnavailableError();
     return undefined;
   }
   if (code === PG_UNIQUE_VIOLATION) {
