@@ -28,10 +28,38 @@ export async function startWeb(
     server,
     deps,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopServing(server);
       await deps.close();
     },
   };
+}
+
+/**
+ * How long the listener stays open after the signal: connections the kernel took just before it,
+ * and that the event loop has not accepted yet, are accepted and served instead of reset when the
+ * listener closes.
+ */
+const ACCEPT_DRAIN_MS = 250;
+/** How long a connection accepted before the stop has to send its request before it is closed as idle. */
+const IDLE_GRACE_MS = 1000;
+
+/**
+ * Stops listening and waits for every request under way. Node's server.close() also drops at once
+ * every connection with no request under way, which would reset a connection accepted just before
+ * the signal whose request has not been read yet. So idle connections are closed only after a grace
+ * period (and every second after it), and each answer given while stopping closes its connection
+ * instead of keeping it alive.
+ */
+export async function stopServing(server: Server): Promise<void> {
+  server.on('request', (_req, res: http.ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  });
+  await new Promise((resolve) => setTimeout(resolve, ACCEPT_DRAIN_MS));
+  const closeIdle = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => undefined;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const sweep = setInterval(closeIdle, IDLE_GRACE_MS);
+  return closed.finally(() => clearInterval(sweep));
 }
 
 /** Binds the port, or refuses: a port another process holds is a StartupError, never a silent no-op. */
