@@ -33,10 +33,17 @@ export class MaintenanceQueue {
     });
   }
 
-  /** Whether an answer job exists for the task in any state (a finished one is not run again). */
+  /**
+   * Whether an answer job will run, or ran, for the task. A failed one (its attempts spent while
+   * PostgreSQL was away) is removed and answers false, so the answer is scheduled again instead of
+   * leaving the task dispatched for ever.
+   */
   async hasSimulatedResult(taskId: string): Promise<boolean> {
     const job = await this.queue.getJob(simulatedJobId(taskId));
-    return job !== undefined;
+    if (!job) return false;
+    if ((await job.getState()) !== 'failed') return true;
+    await job.remove();
+    return false;
   }
 
   /** Idempotent: every worker process calls it on each reconcile tick, so an emptied Redis gets it back. */

@@ -9,6 +9,9 @@ import { eventsOf, FAST_WORKERS, interceptTask, taskRow, waitFor } from '../help
 import { startWorkers, type WorkerProcess } from '../../workers/main';
 import { partnerQueueName } from '../../server/queues/names';
 import { Reconciler } from '../../server/queues/reconciler';
+import { MaintenanceQueue, simulatedJobId } from '../../server/queues/maintenance';
+import { MAINTENANCE_QUEUE } from '../../server/queues/names';
+import { UnrecoverableError } from 'bullmq';
 import { itNeedsRedis } from '../helpers/queue-backend';
 
 let t: TestApp;
@@ -136,4 +139,26 @@ it('when many queued tasks still have live jobs, then later passes reach the new
   } finally {
     await own.close();
   }
+});
+
+it('when a simulated partner\'s answer failed for good (PostgreSQL was away for all its attempts), then the reconciler schedules it again', async () => {
+  const bank = await t.factories.institution({ kind: 'bank', integration: 'simulated' });
+  const task = await interceptTask(t, { toInstitutionId: bank.id, enqueue: false });
+  await t.db('tasks').where({ id: task.id }).update({ status: 'dispatched', dispatched_at: new Date(Date.now() - 3600_000) });
+  const maintenance = new MaintenanceQueue(t.deps.queues, t.config);
+  await maintenance.scheduleSimulatedResult(task.id, 0);
+  // The answer job fails for good, as its attempts do while the database is unreachable.
+  const failing = t.deps.queues.worker(MAINTENANCE_QUEUE, async () => {
+    throw new UnrecoverableError('select 1 - Connection terminated unexpectedly');
+  }, { concurrency: 1 });
+  const job = () => t.queue(MAINTENANCE_QUEUE).getJob(simulatedJobId(task.id));
+  try {
+    await waitFor(async () => (await (await job())?.getState()) === 'failed', 'the answer job to fail');
+  } finally {
+    await failing.close();
+  }
+  const report = await new Reconciler(t.db, t.deps.dispatcher, maintenance, t.config, t.deps.logger).runOnce();
+  expect(report.simulatedRescheduled).toBe(1);
+  expect(await (await job())?.getState()).not.toBe('failed');
+  await maintenance.close();
 });
