@@ -44,6 +44,8 @@ export const QUICK = {
   JOB_BACKOFF_MS: '100',
   SHUTDOWN_TIMEOUT_MS: '8000',
   LOG_LEVEL: 'info',
+  // The load files hundreds of reports a minute as one desk officer.
+  QUOTA_REPORTS_USER: '100000',
 };
 
 const BANK_SIM_PREFIX = '622848';
@@ -216,10 +218,16 @@ export class Load {
 
   /** Files every unanswered report again with its key, until each is 201. */
   async replay(timeoutMs = 60_000): Promise<void> {
-    await waitFor(async () => {
-      for (const key of this.unanswered()) await this.file(key);
-      return this.unanswered().length === 0;
-    }, 'every report to be filed', timeoutMs, 500);
+    try {
+      await waitFor(async () => {
+        for (const key of this.unanswered()) await this.file(key);
+        return this.unanswered().length === 0;
+      }, 'every report to be filed', timeoutMs, 500);
+    } catch {
+      const keys = this.unanswered();
+      const some = keys.slice(0, 5).map((k) => ({ key: k, last: this.reports.get(k)!.attempts.slice(-3).map((a) => `${a.status} ${a.code ?? a.error ?? ''}`) }));
+      throw new Error(`${keys.length} reports still not filed after ${timeoutMs} ms, for example: ${JSON.stringify(some)}`);
+    }
   }
 
   /** Answers every task delivered to the manual bank: money frozen in full, blocks done. */
