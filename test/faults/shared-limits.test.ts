@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { createDb, type Db } from '../../server/db';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../helpers/databases';
 import { reportBody } from '../helpers/bodies';
@@ -9,6 +8,7 @@ import { createFactories, type TestUser } from '../helpers/factories';
 import { waitFor } from '../helpers/lifecycle';
 import { testEnv } from '../helpers/test-app';
 import { killAll, startEntry, stopProcess, waitForOutput, waitReady, type Started } from '../helpers/processes';
+import { forgetRedisQueues } from '../helpers/queue-backend';
 
 const suffix = randomBytes(5).toString('hex');
 const database = `afrc_test_${suffix}`;
@@ -40,13 +40,7 @@ afterAll(async () => {
   await Promise.all([...webs, ...workers].map((w) => stopProcess(w).catch(() => undefined)));
   killAll();
   await db?.destroy();
-  const redis = new Redis(testEnv(database, queuePrefix).REDIS_URL!);
-  try {
-    const keys = await redis.keys(`${queuePrefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
+  await forgetRedisQueues(testEnv(database, queuePrefix).REDIS_URL, queuePrefix);
   await dropDatabase(database);
 });
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { createDb } from '../../server/db';
 import type { Db } from '../../server/db';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../helpers/databases';
@@ -8,6 +7,7 @@ import { testEnv } from '../helpers/test-app';
 import { reportBody } from '../helpers/bodies';
 import { killAll, startEntry, stopProcess, waitReady, type Started } from '../helpers/processes';
 import { feedLine, slowUpload, timedFetch } from '../helpers/slow-upload';
+import { forgetRedisQueues } from '../helpers/queue-backend';
 
 const suffix = randomBytes(5).toString('hex');
 const database = `afrc_test_${suffix}`;
@@ -40,13 +40,7 @@ afterAll(async () => {
   if (web) await stopProcess(web).catch(() => undefined);
   killAll();
   await db?.destroy();
-  const redis = new Redis(testEnv(database, queuePrefix).REDIS_URL!);
-  try {
-    const keys = await redis.keys(`${queuePrefix}:*`);
-    if (keys.length) await redis.del(...keys);
-  } finally {
-    redis.disconnect();
-  }
+  await forgetRedisQueues(testEnv(database, queuePrefix).REDIS_URL, queuePrefix);
   await dropDatabase(database);
 });
 

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { Redis } from 'ioredis';
 import { databaseQueuePrefix, parseConfig } from '../../server/config';
 import { createDb, type Db } from '../../server/db';
 import { issueToken } from '../../server/auth/tokens';
@@ -10,6 +9,7 @@ import { reportBody } from './bodies';
 import { testEnv } from './test-app';
 import { waitFor } from './lifecycle';
 import type { Started } from './processes';
+import { forgetRedisQueues } from './queue-backend';
 
 /** Ports the fault suite listens on: its servers, proxies and private Redis stay inside this range. */
 const PORT_RANGE = { first: 43100, last: 43999 };
@@ -112,18 +112,7 @@ export async function faultCenter(opts: {
     },
     async close() {
       await db.destroy();
-      if (queuePrefix) {
-        const redis = new Redis(base.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-        try {
-          await redis.connect();
-          const keys = await redis.keys(`${queuePrefix}:*`);
-          if (keys.length) await redis.del(...keys);
-        } catch {
-          // a private Redis that is already gone holds nothing
-        } finally {
-          redis.disconnect();
-        }
-      }
+      if (queuePrefix) await forgetRedisQueues(base.REDIS_URL, queuePrefix);
       await dropDatabase(database);
     },
   };

@@ -1,3 +1,5 @@
+import { Redis } from 'ioredis';
+
 /**
  * The queue backend this run's tests use: QUEUE_BACKEND when the run names one (CI runs the queue
  * and worker suites once more with QUEUE_BACKEND=postgres), else what the global setup found (Redis
@@ -26,3 +28,23 @@ export const READY_BODY = {
   migrations: true,
   reasons: [],
 };
+
+/**
+ * Deletes the keys of a test's queues from the Redis at `redisUrl` once its processes are gone. On
+ * the PostgreSQL backend the queue tables go with the test's database; a Redis that is already gone
+ * (a test's private one) holds nothing.
+ */
+export async function forgetRedisQueues(redisUrl: string | undefined, queuePrefix: string): Promise<void> {
+  if (TEST_QUEUE_BACKEND !== 'redis' || !redisUrl) return;
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const keys = await redis.keys(`${queuePrefix}:*`);
+    if (keys.length) await redis.del(...keys);
+  } catch {
+    // nothing left to delete
+  } finally {
+    redis.disconnect();
+  }
+}

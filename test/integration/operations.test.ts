@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { databaseQueuePrefix, parseConfig } from '../../server/config';
 import { createDb } from '../../server/db';
 import { adminDatabaseUrl, cloneTemplate, databaseUrl, dropDatabase } from '../helpers/databases';
 import { testEnv } from '../helpers/test-app';
 import { waitFor } from '../helpers/lifecycle';
-import { TEST_QUEUE_BACKEND } from '../helpers/queue-backend';
+import { forgetRedisQueues, TEST_QUEUE_BACKEND } from '../helpers/queue-backend';
 import { freePort, killAll, pidAlive, ROOT, startEntry, startProcess, stopProcess, waitForOutput, waitReady } from '../helpers/processes';
 
 jest.setTimeout(120_000);
@@ -33,15 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   killAll();
-  if (TEST_QUEUE_BACKEND === 'redis') {
-    const redis = new Redis(testEnv(migrated, queuePrefix).REDIS_URL!);
-    try {
-      const keys = await redis.keys(`${queuePrefix}:*`);
-      if (keys.length) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
-  }
+  await forgetRedisQueues(testEnv(migrated, queuePrefix).REDIS_URL, queuePrefix);
   await Promise.all([dropDatabase(migrated), dropDatabase(empty)]);
 });
 
