@@ -111,3 +111,15 @@ export function createDeps(config: Config, logger: Logger = createLogger(config.
     },
   };
 }
+
+/**
+ * One `make(deps)` per wiring, made on first use: what every route of one app must share (a
+ * limiter's counters, say) without every app having to build it up front.
+ */
+export function perDeps<T>(make: (deps: Deps) => T): (deps: Deps) => T {
+  const made = new WeakMap<Deps, T>();
+  return (deps) => {
+    if (!made.has(deps)) made.set(deps, make(deps));
+    return made.get(deps)!;
+  };
+}

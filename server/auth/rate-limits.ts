@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { ipKeyGenerator, type Options, type Store } from 'express-rate-limit';
-import type { Deps } from '../wiring';
+import { perDeps, type Deps } from '../wiring';
 import { AppError } from '../errors';
 
 const WINDOW_MS = 15 * 60 * 1000;
@@ -91,24 +91,15 @@ export class CredentialLimits {
   }
 }
 
-const limits = new WeakMap<Deps, { login: CredentialLimits; token: CredentialLimits }>();
-
 /**
  * Password logins (API and page alike: one set per app) and client-credential exchanges (a failed
  * secret costs an scrypt run): LOGIN_RATE_LIMIT failures per name and address per 15 minutes, and
  * ADDRESS_FACTOR times that per address.
  */
-export function credentialLimits(deps: Deps): { login: CredentialLimits; token: CredentialLimits } {
-  let made = limits.get(deps);
-  if (!made) {
-    made = {
-      login: new CredentialLimits(deps, 'login', deps.config.loginRateLimit, 'Too many failed logins; wait a few minutes and try again.'),
-      token: new CredentialLimits(deps, 'token', deps.config.loginRateLimit, 'Too many failed token requests; wait a few minutes and try again.'),
-    };
-    limits.set(deps, made);
-  }
-  return made;
-}
+export const credentialLimits = perDeps((deps) => ({
+  login: new CredentialLimits(deps, 'login', deps.config.loginRateLimit, 'Too many failed logins; wait a few minutes and try again.'),
+  token: new CredentialLimits(deps, 'token', deps.config.loginRateLimit, 'Too many failed token requests; wait a few minutes and try again.'),
+}));
 
 /** A body's name field, when it is a string. */
 export function nameIn(body: unknown, field: 'username' | 'clientId'): string | undefined {

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { Deps } from '../wiring';
+import { perDeps, type Deps } from '../wiring';
 import { AppError } from '../errors';
 import { actorOf } from './auth';
 
@@ -13,7 +13,6 @@ const WHAT: Record<QuotaAction, string> = {
   feeds: 'feeds submitted',
 };
 
-const quotas = new WeakMap<Deps, Map<QuotaAction, RequestHandler>>();
 
 /**
  * A per-caller quota on one use case: requests per QUOTA_WINDOW_SECONDS by one person (a user)
@@ -24,13 +23,14 @@ const quotas = new WeakMap<Deps, Map<QuotaAction, RequestHandler>>();
  * role check, so the caller is known; a page and its API share one quota.
  */
 export function quota(deps: Deps, action: QuotaAction): RequestHandler {
-  let made = quotas.get(deps);
-  if (!made) quotas.set(deps, (made = new Map()));
-  let limiter = made.get(action);
-  if (!limiter) {
+  return quotaLimiters(deps)[action];
+}
+
+const quotaLimiters = perDeps((deps) => {
+  const { windowSeconds } = deps.config.quotas;
+  const limiter = (action: QuotaAction): RequestHandler => {
     const allowance = deps.config.quotas[action];
-    const windowSeconds = deps.config.quotas.windowSeconds;
-    limiter = rateLimit({
+    return rateLimit({
       windowMs: windowSeconds * 1000,
       limit: (req) => (actorOf(req).role === 'partner_system' ? allowance.client : allowance.user),
       keyGenerator: (req) => {
@@ -47,10 +47,9 @@ export function quota(deps: Deps, action: QuotaAction): RequestHandler {
         'rate_limited', 429, `Too many ${WHAT[action]} by this account in ${windowSeconds} s; wait and try again (Retry-After says how long).`,
       )),
     });
-    made.set(action, limiter);
-  }
-  return limiter;
-}
+  };
+  return { reports: limiter('reports'), lookups: limiter('lookups'), screening: limiter('screening'), feeds: limiter('feeds') };
+});
 
 /**
  * Spends one request of a quota from inside a handler: for a form that reaches the use case only on
