@@ -41,7 +41,8 @@ export async function markManyDispatched(
 ): Promise<Set<string>> {
   const { rows } = await db.raw(
     `WITH req AS (
-       SELECT * FROM unnest(?::uuid[], ?::text[], ?::text[]) AS r(id, institution_id, integration)
+       -- Two copies of one job in a batch ask once: the events join below must find one request per task.
+       SELECT DISTINCT ON (id) * FROM unnest(?::uuid[], ?::text[], ?::text[]) AS r(id, institution_id, integration) ORDER BY id
      ), locked AS (
        -- By id, one primary-key probe each, whatever the statistics of the fast-changing table say.
        SELECT t.id FROM req CROSS JOIN LATERAL (

@@ -32,8 +32,12 @@ export class TaskLifecycleService {
   }, { maxBatchSize: 500 });
 
   private readonly dispatches = coalesced(async (deliveries: readonly { id: string; institutionId: string; integration: string }[]) => {
-    const moved = await markManyDispatched(this.ctx.db, deliveries);
-    return deliveries.map((d) => moved.has(d.id));
+    // Two copies of one job can end in the same batch (a lost job enqueued again while a copy was in
+    // hand): the first is the delivery, the others raced it.
+    const first = new Map<string, (typeof deliveries)[number]>();
+    for (const d of deliveries) if (!first.has(d.id)) first.set(d.id, d);
+    const moved = await markManyDispatched(this.ctx.db, [...first.values()]);
+    return deliveries.map((d) => first.get(d.id) === d && moved.has(d.id));
   }, { maxBatchSize: 500, keyOf: (d) => d.id });
 
   constructor(private readonly ctx: ServiceContext, private readonly engine: TaskEngine) {}

@@ -189,6 +189,19 @@ describe('POST /tasks/:id/result', () => {
     expect(await t.deps.services.taskLifecycle.markDispatched(task.id, bankB.id, 'manual')).toBe(false);
   });
 
+  it('when two copies of one job finish delivering at the same moment, then one marks the task dispatched and one event is written', async () => {
+    // After Redis comes back empty the reconciler enqueues a lost job again while a copy may still be
+    // in hand: both can end in the same coalesced statement.
+    const task = await interceptTask(t, { toInstitutionId: bankA.id, enqueue: false });
+    const both = await Promise.all([
+      t.deps.services.taskLifecycle.markDispatched(task.id, bankA.id, 'manual'),
+      t.deps.services.taskLifecycle.markDispatched(task.id, bankA.id, 'manual'),
+    ]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    expect(await eventsOf(t, task.id, 'task.dispatched')).toHaveLength(1);
+    expect((await taskRow(t, task.id)).version).toBe(task.version + 1);
+  });
+
   it('when another institution, or center staff, answers a task, then it is 404 or 403', async () => {
     const task = await interceptTask(t, { toInstitutionId: bankA.id });
     const other = await t.api.as(liaisonB).post(`/api/v1/tasks/${task.id}/result`).send({ outcome: 'not_found' });
