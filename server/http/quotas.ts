@@ -3,6 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import { perDeps, type Deps } from '../wiring';
 import { AppError } from '../errors';
 import { actorOf } from './auth';
+import { rateLimitLogger } from './rate-limit-store';
 
 export type QuotaAction = 'reports' | 'lookups' | 'screening' | 'feeds';
 
@@ -42,6 +43,7 @@ const quotaLimiters = perDeps((deps) => {
       legacyHeaders: false,
       // A quota is capacity policy: with its store unreachable the request goes on rather than failing.
       passOnStoreError: true,
+      logger: rateLimitLogger(deps),
       validate: { keyGeneratorIpFallback: false },
       handler: (_req, _res, next) => next(new AppError(
         'rate_limited', 429, `Too many ${WHAT[action]} by this account in ${windowSeconds} s; wait and try again (Retry-After says how long).`,

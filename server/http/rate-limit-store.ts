@@ -1,6 +1,8 @@
-import type { ClientRateLimitInfo, IncrementResponse, Options, Store } from 'express-rate-limit';
+import type { ClientRateLimitInfo, IncrementResponse, Logger as RateLimitLogger, Options, Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Config } from '../config';
+import type { DependencyWatch } from '../dependencies';
+import type { Logger } from '../logger';
 import type { Db } from '../db';
 import type { QueueConnection } from '../queues/connection';
 import { countHit, forgetEndedWindows, forgetKey, readHits, uncountHit } from './rate-limit-counters.repo';
@@ -28,6 +30,20 @@ export function createRateLimitStores(queues: QueueConnection, db: Db, config: C
     };
   }
   return (name) => new PostgresRateLimitStore(db, `${name}:`);
+}
+
+/**
+ * express-rate-limit's `logger` for every limiter of ours. A store that cannot be reached is the
+ * DependencyWatch's to say, once per outage, in the JSON log (the library's own logger writes a
+ * plain-text stack to the console for every request meanwhile); any other store error is logged.
+ */
+export function rateLimitLogger(deps: { health: DependencyWatch; logger: Logger; queues: QueueConnection }): RateLimitLogger {
+  const source = deps.queues.redis ? 'redis' : undefined;
+  const log = (level: 'warn' | 'error') => (err: unknown, message?: string) => {
+    if (deps.health.failed(err, source)) return;
+    deps.logger[level]({ err }, message ?? 'rate limiter store error');
+  };
+  return { warn: log('warn'), error: log('error') };
 }
 
 /**

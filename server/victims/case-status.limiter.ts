@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { perDeps } from '../wiring';
 import { AppError } from '../errors';
+import { rateLimitLogger } from '../http/rate-limit-store';
 
 const WINDOW_MS = 15 * 60 * 1000;
 
@@ -17,5 +18,6 @@ export const caseStatusLimiter = perDeps((deps): RequestHandler => rateLimit({
   skipSuccessfulRequests: true,
   standardHeaders: 'draft-7',
   legacyHeaders: false,
+  logger: rateLimitLogger(deps),
   handler: (_req, _res, next) => next(new AppError('rate_limited', 429, 'Too many case-status checks from this address; wait a few minutes and try again.')),
 }));

@@ -45,6 +45,8 @@ it('when Redis stops under load and comes back empty, then intake goes on, the l
   const lines = logLinesBetween(app, downAt, upAt);
   const perMinute = (lines.length * 60_000) / (upAt - downAt);
   expect(perMinute).toBeLessThan(60);
+  // Nothing in plain text beside the JSON log: no library writing a stack to the console per request.
+  expect(app.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'))).toEqual([]);
   // npm start's process runs the web and the workers side by side: each says it once.
   const gone = app.logLines().filter((l) => l.level === 50 && l.dependency === 'redis');
   expect(gone.map((l) => l.process).sort()).toEqual(['web', 'workers']);
