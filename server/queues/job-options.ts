@@ -21,12 +21,15 @@ export function retryingJobOptions(config: Config, jobId: string, keep: { comple
 
 /**
  * Makes room for a fresh job under `jobId`: 'live' when one will still run (nothing to do),
- * otherwise a finished one is removed and 'free' is answered.
+ * otherwise a finished one is removed and 'free' is answered. With `stillWanted`, a finished job is
+ * kept, and 'settled' answered, unless it still says yes: a job that finished after the caller last
+ * read its task has already written what it did (a delivery, a failure), so the read is stale.
  */
-export async function clearFinishedJob(queue: JobQueue, jobId: string): Promise<'live' | 'free'> {
+export async function clearFinishedJob(queue: JobQueue, jobId: string, stillWanted?: () => Promise<boolean>): Promise<'live' | 'free' | 'settled'> {
   const job = await queue.getJob(jobId);
   if (!job) return 'free';
   if (LIVE_JOB_STATES.has(await job.getState())) return 'live';
+  if (stillWanted && !(await stillWanted())) return 'settled';
   await job.remove();
   return 'free';
 }

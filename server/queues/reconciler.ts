@@ -1,7 +1,7 @@
 import type { Db } from '../db';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { staleQueuedTasks, staleSimulatedTasks } from '../tasks/task-lifecycle.repo';
+import { isQueuedAt, staleQueuedTasks, staleSimulatedTasks } from '../tasks/task-lifecycle.repo';
 import type { TaskDispatcher } from './dispatcher';
 import type { MaintenanceQueue } from './maintenance';
 import { clearFinishedJob } from './job-options';
@@ -38,8 +38,11 @@ export class Reconciler {
     for (const task of stale) {
       report.checked++;
       try {
-        // A finished job with this id would swallow the re-add (same jobId), so it goes first.
-        if ((await clearFinishedJob(this.dispatcher.queueFor(task.institutionId), task.id)) === 'live') continue;
+        // A finished job with this id would swallow the re-add (same jobId), so it goes first, unless it
+        // finished since the page was read and the task is no longer queued there (its last attempt
+        // failed: the failed job is the record of that, and the task waits for its paced retry).
+        const room = await clearFinishedJob(this.dispatcher.queueFor(task.institutionId), task.id, () => isQueuedAt(this.db, task.id, task.institutionId));
+        if (room !== 'free') continue;
       } catch (err) {
         this.logger.warn({ err, taskId: task.id }, 'could not clear the finished job of a queued task');
         continue;

@@ -219,6 +219,11 @@ export async function staleQueuedTasks(
   return rows.map((r) => ({ id: r.id, institutionId: r.institution_id, updatedAt: r.updated_at }));
 }
 
+/** Whether the task is still waiting for a delivery at `institutionId`, as of now. */
+export async function isQueuedAt(db: DbOrTrx, id: string, institutionId: string): Promise<boolean> {
+  return (await db('tasks').first('id').where({ id, institution_id: institutionId, status: 'queued' })) !== undefined;
+}
+
 /** Dispatched tasks at simulated partners whose answer is overdue: its delayed job may be lost. */
 export async function staleSimulatedTasks(db: Db, olderThanMs: number, limit: number): Promise<string[]> {
   const rows: { id: string }[] = await db('tasks as t')

@@ -119,6 +119,42 @@ it('when a queued task\'s job has finished without dispatching it, then the reco
   expect((await taskRow(t, stuck.id)).status).toBe('queued');
 });
 
+it('when a task\'s last delivery attempt fails while a pass is checking it, then the pass keeps the failed job and leaves the delivery_failed task alone', async () => {
+  const bank = await t.factories.institution({ kind: 'bank' });
+  const task = await interceptTask(t, { toInstitutionId: bank.id });
+  const consumer = t.deps.queues.worker(partnerQueueName(bank.id), async () => {
+    throw new UnrecoverableError('503 from the partner');
+  }, {});
+  const queue = t.queue(partnerQueueName(bank.id));
+  try {
+    await waitFor(async () => (await queue.getJob(task.id))?.finishedOn, 'the job to fail');
+    await consumer.close();
+    await new Promise((r) => setTimeout(r, 150)); // older than RECONCILE_MIN_AGE_MS
+
+    // The pass has read the task as queued; the worker records the failure just before the pass
+    // looks at the job, as a last attempt ending at that moment does.
+    const racing = Object.create(t.deps.dispatcher) as typeof t.deps.dispatcher;
+    racing.queueFor = (institutionId: string) => {
+      const real = t.deps.dispatcher.queueFor(institutionId);
+      return new Proxy(real, {
+        get(target, prop, receiver) {
+          if (prop !== 'getJob') return Reflect.get(target, prop, receiver);
+          return async (id: string) => {
+            if (id === task.id) await t.db('tasks').where({ id }).update({ status: 'delivery_failed', delivery_failed_at: t.db.fn.now(), version: t.db.raw('version + 1') });
+            return target.getJob(id);
+          };
+        },
+      });
+    };
+    await new Reconciler(t.db, racing, undefined, t.config, t.deps.logger).runOnce();
+    expect(await (await queue.getJob(task.id))!.getState()).toBe('failed');
+    expect((await taskRow(t, task.id)).status).toBe('delivery_failed');
+  } finally {
+    await consumer.close();
+    await queue.close();
+  }
+});
+
 it('when many queued tasks still have live jobs, then later passes reach the newer task whose job was lost', async () => {
   const own = await testApp(FAST_WORKERS);
   try {
