@@ -1,6 +1,7 @@
 import { createPostgresBackend, Queue, runMigrations, Worker, type IQueueBackend, type Processor, type WorkerOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { dependencyOf } from '../errors';
@@ -146,6 +147,48 @@ export async function checkEvictionPolicy(redis: Redis, logger: Logger): Promise
   }
 }
 
+/** The pause after a failed start of a PostgreSQL queue backend, doubling up to the second figure. */
+const RESTART_PAUSE_MS = [200, 2000] as const;
+
+/**
+ * BullMQ's PostgreSQL backend, made to try its start again. As shipped it remembers a failed start
+ * (PostgreSQL at its connection limit or away, its schema not there yet) for good: every later
+ * query of that queue or worker fails at once, and a worker's loop, which does not pause after such
+ * an error, then spins on promises without ever giving the event loop a turn: no timer, no signal,
+ * no other request of the process runs again. Here a failed start is forgotten after a pause that
+ * doubles, so the next query starts afresh, and a worker's loop waits on a timer meanwhile.
+ */
+const postgresBackend: typeof createPostgresBackend = (name, opts, factoryOpts) => {
+  const backend = createPostgresBackend(name, opts, factoryOpts);
+  let pauseMs: number = RESTART_PAUSE_MS[0];
+  forgetFailedStart(backend.connection, async () => {
+    await sleep(pauseMs);
+    pauseMs = Math.min(pauseMs * 2, RESTART_PAUSE_MS[1]);
+  }, () => {
+    pauseMs = RESTART_PAUSE_MS[0];
+  });
+  forgetFailedStart(backend, async () => undefined, () => undefined);
+  return backend;
+};
+
+/** Wraps `owner.waitUntilReady` so that a failed start is not remembered (BullMQ keeps it as `readyPromise`). */
+function forgetFailedStart(owner: { waitUntilReady(): Promise<void> }, afterFailure: () => Promise<void>, afterSuccess: () => void): void {
+  const memo = owner as unknown as { readyPromise?: Promise<void> };
+  const start = owner.waitUntilReady.bind(owner);
+  owner.waitUntilReady = async () => {
+    const attempt = start();
+    const remembered = memo.readyPromise;
+    try {
+      await attempt;
+      afterSuccess();
+    } catch (err) {
+      await afterFailure();
+      if (memo.readyPromise === remembered) memo.readyPromise = undefined;
+      throw err;
+    }
+  };
+}
+
 /**
  * BullMQ's PostgreSQL backend, in DATABASE_URL's database: jobs are rows of the `bullmq` schema
  * (created by `npm run db:migrate` beside ours), and a blocked worker waits on LISTEN/NOTIFY.
@@ -170,14 +213,14 @@ class PostgresQueues implements QueueConnection {
   }
 
   queue(name: string): JobQueue {
-    const queue = new Queue(name, { connection: this.pool, skipWaitingForReady: true }, createPostgresBackend);
+    const queue = new Queue(name, { connection: this.pool, skipWaitingForReady: true }, postgresBackend);
     queue.on('error', onQueueError(this.logger, 'queue error', { queue: name }));
     return queue;
   }
 
   worker(name: string, processor: Processor, options: JobWorkerOptions): JobWorker {
     const connection = { connectionString: this.config.databaseUrl, max: this.config.queuePostgresPoolMax };
-    return new Worker(name, processor, { ...options, connection }, createPostgresBackend);
+    return new Worker(name, processor, { ...options, connection }, postgresBackend);
   }
 
   available(): boolean {
