@@ -43,7 +43,7 @@ const EnvSchema = z
     QUEUE_BACKEND: z.enum(['redis', 'postgres']).optional(),
     // Connections each worker's queue may open on the PostgreSQL backend (beside its one
     // LISTEN connection); the producers of a process share a pool of this size too.
-    QUEUE_POSTGRES_POOL_MAX: positiveInt(4),
+    QUEUE_POSTGRES_POOL_MAX: positiveInt(2),
     // Without one, the prefix is derived from the database (databaseQueuePrefix): two deployments
     // sharing a Redis but not a database must never take each other's jobs.
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}-]{1,64}$/, 'letters, digits, : _ - { } only').optional(),
