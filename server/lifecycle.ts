@@ -7,6 +7,13 @@ type Closer = () => Promise<void>;
 const PARENT_WATCH_MS = 500;
 
 /**
+ * The process that started this one, read when the process starts: a start takes seconds (an
+ * embedded database, seeding, workers), and a parent read only after it would already be init if
+ * npm was killed meanwhile, so its death would never be seen.
+ */
+const STARTED_BY = process.ppid;
+
+/**
  * A reason not to start that an operator can act on (the port is taken, the database is not
  * migrated): logged as its one line, without a stack trace.
  */
@@ -47,7 +54,7 @@ export function onShutdown(logger: Logger, timeoutMs: number, closers: Closer[],
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => void stop('SIGHUP'));
   if (opts.stopWithParent) {
-    const parent = process.ppid;
+    const parent = STARTED_BY;
     const watch = setInterval(() => {
       if (process.ppid === parent) return;
       clearInterval(watch);

@@ -92,6 +92,19 @@ describe('stopping npm', () => {
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });
 
+  it('when the parent of `npm start` dies by SIGKILL while the app is still starting, then the app stops once started', async () => {
+    const port = await freePort();
+    const parent = startProcess(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['--import', 'tsx', 'server/cli/start-all.ts'], { stdio: 'inherit' }); setInterval(() => {}, 1000);`],
+      envFor(migrated, port, { STOP_WITH_PARENT: 'true' }));
+    const app = await waitFor(() => appPidOn(parent.pid), 'the app to be spawned', 10_000, 20);
+    // Killed at the app's first log line: its web is about to listen, its workers are not started yet.
+    await waitForOutput(parent, '"level"', 60_000);
+    parent.child.kill('SIGKILL');
+    await parent.exited;
+    await waitFor(async () => !pidAlive(app), 'the orphaned app to stop', 60_000, 100);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
   it('when the parent of `npm start` (here a plain node parent) dies by SIGKILL, then the app stops; with STOP_WITH_PARENT=false it runs on', async () => {
     for (const stopWithParent of ['true', 'false']) {
       const port = await freePort();
