@@ -85,7 +85,9 @@ export function startWorkers(config: Config, logger: Logger = createLogger(confi
     ticking ??= reconcileOnce()
       .then(() => undefined)
       .catch((err) => {
-        if (!deps.health.failed(err)) logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed; trying again on the next tick');
+        if (!deps.health.failed(err) && !deps.health.failed(err, 'redis')) {
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed; trying again on the next tick');
+        }
       })
       .finally(() => {
         ticking = undefined;

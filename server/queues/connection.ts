@@ -161,18 +161,22 @@ const RESTART_PAUSE_MS = [200, 2000] as const;
 const postgresBackend: typeof createPostgresBackend = (name, opts, factoryOpts) => {
   const backend = createPostgresBackend(name, opts, factoryOpts);
   let pauseMs: number = RESTART_PAUSE_MS[0];
-  forgetFailedStart(backend.connection, async () => {
-    await sleep(pauseMs);
-    pauseMs = Math.min(pauseMs * 2, RESTART_PAUSE_MS[1]);
-  }, () => {
-    pauseMs = RESTART_PAUSE_MS[0];
+  forgetFailedStart(backend.connection, {
+    failed: async () => {
+      await sleep(pauseMs);
+      pauseMs = Math.min(pauseMs * 2, RESTART_PAUSE_MS[1]);
+    },
+    succeeded: () => {
+      pauseMs = RESTART_PAUSE_MS[0];
+    },
   });
-  forgetFailedStart(backend, async () => undefined, () => undefined);
+  // The backend keeps its own copy of the connection's start; it is paused by the connection's.
+  forgetFailedStart(backend);
   return backend;
 };
 
 /** Wraps `owner.waitUntilReady` so that a failed start is not remembered (BullMQ keeps it as `readyPromise`). */
-function forgetFailedStart(owner: { waitUntilReady(): Promise<void> }, afterFailure: () => Promise<void>, afterSuccess: () => void): void {
+function forgetFailedStart(owner: { waitUntilReady(): Promise<void> }, pause?: { failed(): Promise<void>; succeeded(): void }): void {
   const memo = owner as unknown as { readyPromise?: Promise<void> };
   const start = owner.waitUntilReady.bind(owner);
   owner.waitUntilReady = async () => {
@@ -180,9 +184,9 @@ function forgetFailedStart(owner: { waitUntilReady(): Promise<void> }, afterFail
     const remembered = memo.readyPromise;
     try {
       await attempt;
-      afterSuccess();
+      pause?.succeeded();
     } catch (err) {
-      await afterFailure();
+      await pause?.failed();
       if (memo.readyPromise === remembered) memo.readyPromise = undefined;
       throw err;
     }

@@ -45,9 +45,9 @@ export class Reconciler {
         const room = await clearFinishedJob(this.dispatcher.queueFor(task.institutionId), task.id, () => isQueuedAt(this.db, task.id, task.institutionId));
         if (room !== 'free') continue;
       } catch (err) {
-        // The queue store is gone: the rest of the page would fail alike, a line each, and the
-        // dependency watch says it once.
-        if (dependencyOf(err, 'redis') || dependencyOf(err)) break;
+        // The queue store is gone: the rest of the page would fail alike, a line each; the pass ends,
+        // and the process's dependency watch says it once.
+        if (dependencyOf(err, 'redis') || dependencyOf(err)) throw err;
         this.logger.warn({ err, taskId: task.id }, 'could not clear the finished job of a queued task');
         continue;
       }
